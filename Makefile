@@ -1,0 +1,30 @@
+# make run   — set up and run xxgk on the bundled example reports
+# make test  — set up and run the tests
+# make bench — set up and measure speed and memory
+.PHONY: setup run test bench lint clean
+
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml scripts/setup.sh | cksum | cut -d' ' -f1)
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+run: setup
+	$(VENV)/bin/xxgk parse examples --out out/examples
+	$(VENV)/bin/xxgk check examples || true
+
+test: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/python -m pytest -q
+
+bench: setup
+	$(VENV)/bin/python -m xxgk.bench
+
+lint: setup
+	$(VENV)/bin/ruff check src tests
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

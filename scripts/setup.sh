@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what xxgk needs on a fresh Debian machine: system tools, then a venv with the package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+if ((${#need[@]})); then
+  echo "installing system packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'

@@ -1,0 +1,56 @@
+"""What kind of body an agency is, from its name or how the report refers to itself.
+
+The kind decides which legal rules apply: who may issue 规章, and the publication deadline
+of 条例第四十九条.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from ..textnorm import squeeze
+
+AgencyKind = Literal["street", "township", "county_gov", "city_gov", "province_gov", "state_council_dept",
+                     "department", "unknown"]
+
+_PROVINCE = r"(?:[\u4e00-\u9fff]{2,8}?(?:省|自治区)|北京市|天津市|上海市|重庆市)"
+KIND_NAMES = {
+    "street": "街道办事处", "township": "乡镇", "county_gov": "县级人民政府", "city_gov": "市级人民政府",
+    "province_gov": "省级人民政府", "state_council_dept": "国务院部门", "department": "政府部门",
+    "unknown": "未知",
+}
+
+
+def agency_kind(name: str | None, prose: str = "") -> AgencyKind:
+    if name:
+        n = squeeze(name)
+        if re.search(r"(街道办事处|街道|街办)$", n) or re.search(r"街道(党工委|办事处)", n):
+            return "street"
+        if re.search(r"(镇|乡)(人民政府|政府)?$", n):
+            return "township"
+        if re.fullmatch(_PROVINCE + r"(?:人民政府|政府)", n):
+            return "province_gov"
+        if re.search(r"(县|区|旗|县级市)(人民政府|政府)$", n):
+            return "county_gov"
+        if re.search(r"(市|州|盟)(人民政府|政府)$", n):
+            return "city_gov"
+        if re.match(r"^(国家|中华人民共和国|国务院|中国)", n) or re.fullmatch(r"[^省市县区]{1,8}部", n):
+            return "state_council_dept"
+        if re.search(r"(局|委|委员会|办公室|办|厅|中心|署|院|所|站|队|部|管委会)$", n):
+            return "department"
+    head = squeeze(prose)[:600]
+    for pattern, kind in ((r"[我本](街道|街)", "street"), (r"[我本](镇|乡)", "township"),
+                          (r"[我本](局|委|办|厅|中心|单位)", "department")):
+        if re.search(pattern, head):
+            return kind  # type: ignore[return-value]
+    return "unknown"
+
+
+def may_issue_regulations(kind: AgencyKind) -> bool | None:
+    """立法法: 规章 come from 国务院部门 and 省、设区的市、自治州 governments. None: can't tell."""
+    if kind in ("street", "township", "county_gov", "department"):
+        return False
+    if kind in ("state_council_dept", "province_gov"):
+        return True
+    return None  # a 市 government may or may not be 设区的市

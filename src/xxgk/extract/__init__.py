@@ -1,0 +1,1 @@
+"""Text → cell map: tokens, sections, tables, values, metadata."""

@@ -1,0 +1,88 @@
+"""Which text tokens are which row labels: fuzzy phrases, then one monotonic alignment.
+
+Labels arrive broken ("6. 属于四类过" … "程性信息"), garbled by OCR ("收政府信息公开 请数量"),
+or repeated in page-break headers. Each token is scored against each row; the rows are then
+aligned to the tokens in the format's order, so a weak match in the right place beats a
+strong one in the wrong place.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from rapidfuzz import fuzz
+
+from ..formats import Row
+from ..textnorm import compact
+from .tokens import Token
+
+MIN_RATIO = 0.8
+MIN_SCORE = 0.34
+
+
+@cache
+def _phrases(row: Row) -> tuple[tuple[str, bool], ...]:
+    return tuple((p, True) if p.startswith("^") else (compact(p), False) for p in row.match)
+
+
+def _strip_ordinal(text: str) -> str:
+    return re.sub(r"^(?:[一二三四五六七八九十]+|\d)(?=\D)", "", text)
+
+
+def match_score(text: str, row: Row) -> float:
+    """0 when `text` is not (part of) the row's label, up to 1 when it is all of it."""
+    ct = compact(text)
+    if not ct:
+        return 0.0
+    best = 0.0
+    for phrase, is_regex in _phrases(row):
+        if is_regex:
+            if re.search(phrase, ct):
+                return 1.0
+            continue
+        core = _strip_ordinal(ct)
+        if core == phrase:
+            return 1.0
+        overlap = min(len(core), len(phrase))
+        if overlap < 3:
+            continue
+        ratio = fuzz.partial_ratio(phrase, core) / 100
+        if ratio < (1.0 if overlap <= 4 else 0.85 if overlap <= 8 else MIN_RATIO):
+            continue  # a short fragment must match exactly: "予公开" is not "予以公开"
+        best = max(best, ratio * overlap / len(phrase))
+    return best if best >= MIN_SCORE else 0.0
+
+
+def align(tokens: list[Token], rows: tuple[Row, ...]) -> dict[int, int]:
+    """{token index: row index} for the best order-preserving matching of labels to rows.
+
+    A row may take several consecutive fragments of its label; rows never go backwards.
+    """
+    scores = [[match_score(t.text, r) if r.match else 0.0 for r in rows] for t in tokens]
+    m = len(rows)
+    # best[j]: best total of a chain whose last token matched row j; prev links for backtracking
+    best = [0.0] * m
+    last: list[tuple[int, int] | None] = [None] * m  # (token, row) ending that chain
+    links: dict[tuple[int, int], tuple[int, int] | None] = {}
+    for i, row_scores in enumerate(scores):
+        # prefix maxima over rows ≤ j of the chains built from tokens before i
+        pref_val, pref_at = 0.0, None
+        prefix: list[tuple[float, tuple[int, int] | None]] = []
+        for j in range(m):
+            if last[j] is not None and best[j] > pref_val:
+                pref_val, pref_at = best[j], last[j]
+            prefix.append((pref_val, pref_at))
+        for j, s in enumerate(row_scores):
+            if s <= 0:
+                continue
+            total = s + prefix[j][0]
+            if total > best[j] or last[j] is None:
+                best[j], last[j] = total, (i, j)
+                links[(i, j)] = prefix[j][1]
+    end = max(((best[j], last[j]) for j in range(m) if last[j] is not None), default=(0.0, None))[1]
+    out: dict[int, int] = {}
+    while end is not None:
+        out[end[0]] = end[1]
+        end = links[end]
+    return out

@@ -1,0 +1,97 @@
+"""Agency, year reported on and publication date, as the report prints them."""
+
+from __future__ import annotations
+
+import re
+
+from ..textnorm import squeeze
+
+_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_YEAR = r"(20\d\d|二[〇零○O][一二三四五六七八九〇零○O]{2})"
+_TITLE = re.compile(_YEAR + r"年度?(?:的)?(?:政府信息公开|政务公开|信息公开)\S{0,12}?(?:年度)?(?:工作)?(?:年度)?报告")
+_AGENCY_SUFFIX = (r"(?:街道办事处|办事处|街道|人民政府|政府|管理委员会|委员会|管委会|局|委|办公室|办|厅|部|院|中心|"
+                  r"镇|乡|署|所|队|馆|会|公司|集团|社)")
+_AGENCY = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?" + _AGENCY_SUFFIX + r")")
+_NOT_NAME = re.compile(r"^(?:我|本|全|各|该|市|区|县|街|镇|乡|局)")
+_DATE = re.compile(_YEAR + r"年([0-9一二三四五六七八九十]{1,3})月(?:([0-9一二三四五六七八九十]{1,3})日)?")
+
+
+def _cn_number(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    if all(c in _CN_DIGITS for c in s):
+        return int("".join(_CN_DIGITS[c] for c in s))
+    # 十, 十一, 二十, 二十一, 三十一
+    tens, _, ones = s.partition("十")
+    return int(_CN_DIGITS.get(tens, "1") if tens else 1) * 10 + (int(_CN_DIGITS[ones]) if ones else 0)
+
+
+def _year(s: str) -> int:
+    return _cn_number(s)
+
+
+def _lines(text: str) -> list[str]:
+    return [squeeze(x) for x in text.split("\n") if x.strip()]
+
+
+def _clean_name(name: str) -> str | None:
+    name = re.sub(r"^[#*>\-\s]+|[#*\s]+$", "", name)
+    name = re.sub(r"(关于|的)$", "", name)
+    if len(name) < 2 or (_NOT_NAME.match(name) and len(name) <= 4):
+        return None
+    return name
+
+
+def find_title(head: str) -> tuple[str | None, int | None]:
+    """(agency, year) from the title: "XX街道办事处2020年政府信息公开工作年度报告", maybe on two lines."""
+    lines = _lines(head)[:20]
+    for i, line in enumerate(lines):
+        m = _TITLE.search(line)
+        if not m:
+            continue
+        year = _year(m.group(1))
+        before = _clean_name(line[:m.start()])
+        if before is None and i > 0 and _AGENCY.fullmatch(lines[i - 1]):
+            before = _clean_name(lines[i - 1])
+        elif before and i > 0 and lines[i - 1].endswith(before) and _AGENCY.fullmatch(lines[i - 1]):
+            before = lines[i - 1]  # "广州市番禺区人民政府石壁街道办事处" / "石壁街道办事处关于…"
+        return before, year
+    return None, None
+
+
+def agency_from_prose(body: str) -> str | None:
+    """The subject of the first sentence of 总体情况, when it names a body ("2020年佳木斯市…街道严格…")."""
+    first = squeeze(body)[:120]
+    first = re.sub(r"^(?:一[、.]?)?总体情况", "", first)
+    first = re.sub(r"^" + _YEAR + r"年度?[,，]?", "", first)
+    m = _AGENCY.match(first)
+    if not m:
+        return None
+    return _clean_name(m.group(1))
+
+
+def year_from_prose(body: str) -> int | None:
+    m = re.search(_YEAR + r"年", squeeze(body)[:400])
+    return _year(m.group(1)) if m else None
+
+
+def _date(m: re.Match[str]) -> str:
+    y, mo = _year(m.group(1)), _cn_number(m.group(2))
+    if m.group(3):
+        return f"{y:04d}-{mo:02d}-{_cn_number(m.group(3)):02d}"
+    return f"{y:04d}-{mo:02d}"
+
+
+def find_published(head: str, tail: str) -> str | None:
+    """The date the report is signed with: at its end (not inside a sentence), else under its title."""
+    squeezed_tail = squeeze(tail)
+    for m in reversed(list(_DATE.finditer(squeezed_tail))):
+        after = squeezed_tail[m.end():]
+        before = squeezed_tail[max(0, m.start() - 2):m.start()]
+        if "。" not in after and "至" not in before and not re.match(r"[至到起前]", after):
+            return _date(m)
+    for line in _lines(head)[:20]:
+        if re.fullmatch(r"\(?(?:" + _DATE.pattern + r")\)?", line):
+            return _date(_DATE.search(line))  # type: ignore[arg-type]
+    return None

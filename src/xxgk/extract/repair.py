@@ -1,0 +1,189 @@
+"""Rows that came out short of values, made whole where the report itself decides how.
+
+Every value recovered here is marked inferred, with the reason; where the totals leave more
+than one answer, or none, the cells stay null and the reading says why.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import TYPE_CHECKING
+
+from ..formats import Format, Relation, Row
+from .tokens import Token
+from .values import Number, cell_value
+
+if TYPE_CHECKING:
+    from .tables import Reading
+
+MAX_SPLITS = 20000
+
+
+def blank_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token] | None:
+    """The row's cells by tab field, when its line shows which ones were left empty."""
+    if not got or len({t.line for t in got}) != 1 or got[0].field < 0:
+        return None
+    line = [t for t in tokens if t.line == got[0].line]
+    last_text = max((i for i, t in enumerate(line) if t.kind == "text"), default=-1)
+    seq = line[last_text + 1:]
+    while seq and seq[-1].kind == "empty":
+        seq.pop()
+    if last_text >= 0:  # empty fields right after a label are spacers of merged label cells
+        while seq and seq[0].kind == "empty":
+            seq.pop(0)
+    if len(seq) != width or not any(t.kind == "empty" for t in seq):
+        return None
+    if [t for t in seq if t.kind != "empty"] != got:
+        return None
+    return seq
+
+
+def _splits(digits: str) -> list[list[str]]:
+    """Ways to cut a digit string into numbers as a table prints them (no leading zeros)."""
+    if not digits:
+        return [[]]
+    out = []
+    if digits[0] == "0":
+        return [["0", *rest] for rest in _splits(digits[1:])]
+    for i in range(1, len(digits) + 1):
+        out.extend([[digits[:i], *rest] for rest in _splits(digits[i:])])
+    return out
+
+
+def split_glued(fmt: Format, row: Row, got: list[Token]) -> list[tuple[Number, Token]] | None:
+    """Cut digit runs printed without separators into the row's cells, by the row's own totals.
+
+    None when no cut, or more than one, satisfies them.
+    """
+    width = len(row.cells)
+    if not got or len(got) >= width or any(len(t.text) > 16 for t in got):
+        return None
+    options: list[list[list[str]]] = []
+    for t in got:
+        plain = t.text.isdigit() and not t.sign and not t.unit
+        options.append(_splits(t.text) if plain else [[t.text]])
+    rels = [r for r in fmt.relations if r.kind == "eq" and set(r.cells) <= set(row.cells)]
+    answers: list[list[tuple[Number, Token]]] = []
+    tried = 0
+    for combo in product(*options):
+        tried += 1
+        if tried > MAX_SPLITS:
+            return None
+        if sum(map(len, combo)) != width:
+            continue
+        pairs = [(p, t) for parts, t in zip(combo, got, strict=True) for p in parts]
+        values: list[Number] = []
+        for (p, t), key in zip(pairs, row.cells, strict=True):
+            v = cell_value(t, fmt.cell_type(key)) if p == t.text else int(p)
+            if v is None:
+                break
+            values.append(v)
+        else:
+            vals = dict(zip(row.cells, values, strict=True))
+            if all(r.holds(vals) for r in rels):
+                answers.append([(v, t) for v, (_, t) in zip(values, pairs, strict=True)])
+    if len(answers) != 1:
+        return None
+    if not rels and not all(set(t.text) == {"0"} for t in got if len(t.text) > 1):
+        return None  # nothing to confirm the cut: only runs of zeros ("000") cut one way for sure
+    return answers[0]
+
+
+def derive(key: str, values: dict[str, Number | None], rels: tuple[Relation, ...]) -> Number | bool | None:
+    """The value the equalities give `key`; False when they disagree, None when none decides."""
+    found: set[float] = set()
+    for r in rels:
+        if r.kind != "eq" or key not in r.cells:
+            continue
+        others = [k for k in r.cells if k != key]
+        if any(values.get(k) is None for k in others):
+            continue
+        lsum = sum(values[k] for k in r.left if k != key)  # type: ignore[misc]
+        rsum = sum(values[k] for k in r.right if k != key)  # type: ignore[misc]
+        found.add(round(rsum - lsum if key in r.left else lsum - rsum, 6))
+    if not found:
+        return None
+    if len(found) > 1:
+        return False
+    v = found.pop()
+    return int(v) if v == int(v) else v
+
+
+def complete_rows(fmt: Format, reading: Reading, rows: tuple[Row, ...], rels: tuple[Relation, ...]) -> None:
+    """A row with one value lost: try it in each place; keep the cells all consistent places agree on."""
+    from .tables import Cell
+
+    for row in rows:
+        got = reading.short.get(row.key, [])
+        if len(got) != len(row.cells) - 1:
+            continue
+        outcomes: set[tuple[Number | None, ...]] = set()
+        results = []
+        base = reading.values()
+        for miss in range(len(row.cells)):
+            vals = dict(base)
+            it = iter(got)
+            placed = {}
+            for i, key in enumerate(row.cells):
+                if i == miss:
+                    vals[key] = None
+                else:
+                    tok = next(it)
+                    placed[key] = Cell(cell_value(tok, fmt.cell_type(key)), tok)
+                    vals[key] = placed[key].value
+            v = derive(row.cells[miss], vals, rels)
+            if v is None or v is False or (fmt.cell_type(row.cells[miss]) == "count" and v < 0):
+                continue
+            vals[row.cells[miss]] = v
+            if any(r.holds(vals) is False for r in rels if set(r.cells) & set(row.cells)):
+                continue
+            outcomes.add(tuple(vals[k] for k in row.cells))
+            results.append((miss, placed, v))
+        if len(outcomes) != 1:
+            continue
+        miss, placed, v = results[0]
+        for key, c in placed.items():
+            reading.cells[key] = c
+        reading.cells[row.cells[miss]] = Cell(v, None, inferred="原文缺此数值，由表内合计关系推出")
+
+
+def transpose_column_blocks(tokens: list[Token], ncols: int) -> list[Token]:
+    """Blocks printed column by column (pdftotext's default mode) put back row by row.
+
+    A block is `ncols` runs of one-value lines, of equal length, separated only by blank lines.
+    """
+    lines: dict[int, list[Token]] = {}
+    for t in tokens:
+        if t.kind != "empty":
+            lines.setdefault(t.line, []).append(t)
+    out: list[Token] = []
+    runs: list[list[Token]] = []
+
+    def flush() -> None:
+        i = 0
+        while i < len(runs):
+            window = runs[i:i + ncols]
+            if len(window) == ncols and len({len(r) for r in window}) == 1 and len(window[0]) >= 2:
+                out.extend(window[c][r] for r in range(len(window[0])) for c in range(ncols))
+                i += ncols
+            else:
+                out.extend(runs[i])
+                i += 1
+        runs.clear()
+
+    prev_line = None
+    for line_no in sorted(lines):
+        toks = lines[line_no]
+        single = len(toks) == 1 and toks[0].kind in ("value", "blank")
+        if not single:
+            flush()
+            out.extend(toks)
+            prev_line = None
+            continue
+        if prev_line is not None and line_no == prev_line + 1:
+            runs[-1].append(toks[0])
+        else:
+            runs.append([toks[0]])
+        prev_line = line_no
+    flush()
+    return out

@@ -1,0 +1,104 @@
+"""A report's text → the parse result: sections, format, the three tables, metadata."""
+
+from __future__ import annotations
+
+from ..errors import NotAReport
+from ..formats import FORMATS, Format
+from ..result import ParseResult, Provenance
+from ..textnorm import squeeze
+from . import meta
+from .sections import Squeezed, find_sections
+from .tables import Reading, read_table
+from .tokens import Document, Token, tokenize
+
+_ORDER = ("一", "二", "三", "四", "五", "六")
+_TABLE_SECTION = {"active": "二", "requests": "三", "review": "四"}
+
+
+def parse_text(text: str, source: str) -> ParseResult:
+    doc = tokenize(text)
+    squeezed = Squeezed.of(doc.norm)
+    sections = find_sections(squeezed)
+    if not {"二", "三", "四"} & set(sections):
+        raise NotAReport("not a 政府信息公开工作年度报告: none of its three tables was found")
+    bounds = _bounds(sections, len(doc.norm))
+    head_end = min(sections.values())
+    agency, year = meta.find_title(doc.norm[:head_end] if head_end > 0 else doc.norm[:400])
+    body_one = doc.norm[slice(*bounds["一"])] if "一" in bounds else ""
+    if agency is None:
+        agency = meta.agency_from_prose(body_one)
+    if year is None:
+        year = meta.year_from_prose(body_one or doc.norm[:2000])
+    tail_start = bounds["六"][0] if "六" in bounds else max(0, len(doc.norm) - 400)
+    published = meta.find_published(doc.norm[:head_end], doc.norm[tail_start:])
+
+    fmt = detect_format(doc.norm, bounds, year)
+    result = ParseResult(source=source, agency=agency, year=year, template=fmt.id, published=published)  # type: ignore[arg-type]
+    for table in fmt.tables:
+        numeral = _TABLE_SECTION[table.id]
+        if numeral not in bounds:
+            result.doubts.append(f"未找到第{numeral}部分（{table.title}）")
+            for key in table.cells():
+                result.cells[key] = None
+            continue
+        lo, hi = bounds[numeral]
+        tokens = [t for t in doc.tokens if lo <= t.start < hi]
+        _apply(result, read_table(fmt, table, tokens), doc)
+    for d in fmt.derived:
+        if result.variants.get("requests") == d.when_variant:
+            parts = [result.cells.get(k) for k in d.parts]
+            result.cells[d.key] = None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
+            result.inferred[d.key] = "（六）其他处理为其三行之和"
+    result.cells = {k: result.cells.get(k) for k in fmt.cell_keys}
+    result.found_sections = list(bounds)
+    for numeral in ("一", "五", "六"):
+        if numeral in bounds:
+            result.sections[numeral] = doc.text[slice(*bounds[numeral])].strip()
+    return result
+
+
+def _bounds(sections: dict[str, int], end: int) -> dict[str, tuple[int, int]]:
+    found = [(n, sections[n]) for n in _ORDER if n in sections]
+    return {n: (start, found[i + 1][1] if i + 1 < len(found) else end) for i, (n, start) in enumerate(found)}
+
+
+def detect_format(norm: str, bounds: dict[str, tuple[int, int]], year: int | None) -> Format:
+    """By what the tables print; by the year only when they print neither format's words."""
+    lo = bounds.get("二", bounds.get("三", (0, len(norm))))[0]
+    hi = bounds.get("四", (len(norm), len(norm)))[0]
+    region = squeeze(norm[lo:hi])
+    hits = {fid: sum(1 for m in f.markers if m in region) for fid, f in FORMATS.items()}
+    if hits["2019"] != hits["2021"]:
+        return FORMATS[max(hits, key=lambda k: hits[k])]
+    return FORMATS["2021" if (year or 0) >= 2021 else "2019"]
+
+
+def _provenance(tok: Token, doc: Document) -> Provenance:
+    line_start = doc.line_starts[tok.line - 1]
+    return Provenance(line=tok.line, col=(tok.start - line_start, tok.end - line_start),
+                      offset=(tok.start, tok.end), text=doc.text[tok.start:tok.end])
+
+
+def _apply(result: ParseResult, reading: Reading, doc: Document) -> None:
+    if len(reading.table.variants) > 1:
+        result.variants[reading.table.id] = reading.variant
+    for key, cell in reading.cells.items():
+        result.cells[key] = cell.value
+        if cell.token is not None and cell.token.kind != "empty":
+            result.provenance[key] = _provenance(cell.token, doc)
+            if cell.token.sign:
+                result.signs[key] = cell.token.sign
+        if cell.inferred:
+            result.inferred[key] = cell.inferred
+        if cell.blank:
+            result.blank.append(key)
+    result.doubts.extend(reading.doubts)
+    result.labels.update(reading.labels)
+    for tok in reading.extras:
+        if tok.kind == "value":
+            result.extras.append(f"{reading.table.section}: line {tok.line}: {tok.text}")
+    if reading.strategy != "labels":
+        result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
+
+
+_STRATEGY = {"order": "数值顺序（标签与数值错位）", "reordered": "合计关系重排数值块", "labels": "行标签"}

@@ -1,0 +1,69 @@
+"""Where each of the six sections starts, found in the text with white space removed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..formats import SECTIONS
+
+
+@dataclass(frozen=True)
+class Squeezed:
+    """The normalised text without white space, and where each of its characters came from."""
+
+    text: str
+    origin: list[int]
+
+    @classmethod
+    def of(cls, norm: str) -> Squeezed:
+        keep = [i for i, c in enumerate(norm) if not c.isspace()]
+        return cls("".join(norm[i] for i in keep), keep)
+
+    def find_all(self, pattern: str) -> list[tuple[int, int]]:
+        """(start, end) offsets in the original text of every match."""
+        out = []
+        for m in re.finditer(pattern, self.text):
+            end = self.origin[m.end() - 1] + 1 if m.end() > m.start() else self.origin[m.start()]
+            out.append((self.origin[m.start()], end))
+        return out
+
+
+# Table anchors that exist even where a heading is garbled or missing.
+_ANCHORS = {
+    "二": r"第二十条第[(（]?[一1][)）]?项",
+    "三": r"本年新收政府信息公开申请数量|本列数据的勾稽关系",
+    "四": r"结果维持结果纠正|未经复议直接起诉",
+}
+
+
+def find_sections(squeezed: Squeezed) -> dict[str, int]:
+    """{"一": offset, ...} for each section found, in document order, each after the previous.
+
+    A heading may also appear in the prose of 总体情况 ("（二）主动公开政府信息情况"), so for a
+    section with a table the heading taken is the last one before the table's first anchor.
+    """
+    text = squeezed.text
+    found: dict[str, int] = {}
+    floor = 0
+    for numeral, _title, patterns in SECTIONS:
+        anchor = _ANCHORS.get(numeral)
+        anchor_at = None
+        if anchor:
+            m = re.compile(anchor).search(text, floor)
+            anchor_at = m.start() if m else None
+        hit = None
+        for pattern in patterns:
+            starts = [m.start() for m in re.finditer(pattern, text) if m.start() >= floor]
+            if anchor_at is not None:
+                starts = [s for s in starts if s <= anchor_at][-1:]
+            headed = [s for s in starts if numeral in text[max(0, s - 4):s]]
+            if headed or starts:
+                hit = (headed or starts)[0]
+                break
+        if hit is None:
+            hit = anchor_at
+        if hit is not None:
+            found[numeral] = squeezed.origin[hit]
+            floor = hit + 1
+    return found

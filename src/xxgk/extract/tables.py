@@ -1,0 +1,239 @@
+"""Tokens of one table's region → its cells.
+
+Several readings are made of the same tokens and the one the format's own arithmetic agrees
+with best is kept:
+
+- `read_by_labels`: values follow the label of their row (most layouts);
+- `read_in_order`: values in reading order, labels ignored (pdftotext's default mode prints
+  labels after their numbers, and some columns top to bottom);
+- `reorder_chunks`: runs of values in another order (a block pdftotext moved).
+
+Rows short of values are then repaired (blank cells from empty tab fields, digits glued
+together split by the totals, one lost value derived) in `repair`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import permutations
+
+from ..formats import Format, Relation, Row, Table
+from . import repair
+from .labels import align
+from .tokens import Token
+from .values import Number, cell_value, fits
+
+
+@dataclass
+class Cell:
+    value: Number | None
+    token: Token | None = None  # where it was printed; None when derived or not printed
+    inferred: str = ""  # why the value is not simply what was printed in its place
+    blank: bool = False  # printed as a blank ("", "/", "—")
+
+
+@dataclass
+class Reading:
+    table: Table
+    variant: str
+    strategy: str
+    cells: dict[str, Cell]
+    anchors: int = 0
+    doubts: list[str] = field(default_factory=list)
+    extras: list[Token] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # row key → label as printed
+    short: dict[str, list[Token]] = field(default_factory=dict)  # rows printed with too few values
+
+    def values(self) -> dict[str, Number | None]:
+        return {k: c.value for k, c in self.cells.items()}
+
+    def score(self, relations: tuple[Relation, ...]) -> tuple[int, int, int]:
+        """Lower is better: broken relations, cells not read, labels not used."""
+        vals = self.values()
+        broken = sum(1 for r in relations if r.kind == "eq" and r.holds(vals) is False)
+        unread = sum(1 for c in self.cells.values() if c.value is None and not c.blank)
+        return broken, unread, -self.anchors
+
+
+def table_relations(fmt: Format, table: Table, variant: str) -> tuple[Relation, ...]:
+    keys = set(table.cells(variant))
+    return tuple(r for r in fmt.relations if set(r.cells) <= keys)
+
+
+def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
+    readings: list[Reading] = []
+    for variant in table.variants:
+        rows = table.rows_for(variant)
+        rels = table_relations(fmt, table, variant)
+        by_labels = read_by_labels(fmt, table, variant, rows, tokens)
+        readings.append(by_labels)
+        in_order = read_in_order(fmt, table, variant, rows, tokens)
+        if in_order is not None:
+            readings.append(in_order)
+        for r in list(readings[-2:]):
+            if r.variant == variant and r.score(rels)[0] > 0:
+                moved = reorder_chunks(fmt, r, rows, tokens, rels)
+                if moved is not None:
+                    readings.append(moved)
+    best = min(readings, key=lambda r: r.score(table_relations(fmt, table, r.variant)))
+    if not best.labels:
+        best.labels = next(r.labels for r in readings if r.variant == best.variant)
+    return best
+
+
+# ---------------------------------------------------------------- reading by labels
+def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
+                   tokens: list[Token]) -> Reading:
+    texts = [t for t in tokens if t.kind == "text"]
+    matched = align(texts, rows) if any(r.match for r in rows) else {}
+    row_of_token = {id(texts[i]): j for i, j in matched.items()}
+    anchored = set(matched.values())
+    got: list[list[Token]] = [[] for _ in rows]
+    extras: list[Token] = []
+    cur = -1 if matched else 0
+    for tok in tokens:
+        if tok.kind == "text":
+            j = row_of_token.get(id(tok))
+            if j is not None and j > cur:
+                cur = j
+            continue
+        if tok.kind == "empty":
+            continue
+        if cur < 0:
+            extras.append(tok)
+            continue
+        placed = False
+        while cur < len(rows):
+            row = rows[cur]
+            if len(got[cur]) < len(row.cells):
+                if fits(tok, fmt.cell_type(row.cells[len(got[cur])])):
+                    got[cur].append(tok)
+                    placed = True
+                break
+            if cur + 1 < len(rows) and cur + 1 not in anchored:
+                cur += 1
+                continue
+            break
+        if not placed:
+            extras.append(tok)
+    reading = Reading(table, variant, "labels", {}, anchors=len(anchored), extras=extras)
+    for i, j in sorted(matched.items()):
+        before = reading.labels.get(rows[j].key)
+        reading.labels[rows[j].key] = texts[i].text if before is None else f"{before}|{texts[i].text}"
+    for j, row in enumerate(rows):
+        _fill_row(fmt, reading, row, got[j], tokens)
+    repair.complete_rows(fmt, reading, rows, table_relations(fmt, table, variant))
+    for row in rows:
+        unread = [k for k in row.cells if reading.cells[k].value is None and not reading.cells[k].blank]
+        if not unread:
+            continue
+        printed = reading.short.get(row.key)
+        if printed is None:
+            reading.doubts.append(f"「{row.label}」未读到数值")
+        else:
+            shown = " ".join(t.text for t in printed)
+            why = ("数字可能粘连，但没有一种拆分能使本行合计成立" if any(len(t.text) > 1 for t in printed)
+                   else "无法确定各数所在的列")
+            reading.doubts.append(f"「{row.label}」印有 {len(printed)} 个数（{shown}），应有 {len(row.cells)} 个："
+                                  f"{why}，整行留空")
+    return reading
+
+
+def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens: list[Token]) -> None:
+    """Cells of one row from the values found for it; a row short of values is left to repair."""
+    width = len(row.cells)
+    if 0 < len(got) < width:
+        slotted = repair.blank_slots(got, width, tokens)
+        if slotted is not None:
+            got = slotted
+        else:
+            split = repair.split_glued(fmt, row, got)
+            if split is None:
+                reading.short[row.key] = got
+                got = []
+            else:
+                for key, (value, tok) in zip(row.cells, split, strict=True):
+                    reading.cells[key] = Cell(value, tok, inferred="由粘连的数字按本行总计拆分")
+                return
+    for i, key in enumerate(row.cells):
+        tok = got[i] if i < len(got) else None
+        if tok is None:
+            reading.cells[key] = Cell(None)
+        elif tok.kind == "empty":
+            reading.cells[key] = Cell(None, tok, blank=True)
+        else:
+            value = cell_value(tok, fmt.cell_type(key))
+            reading.cells[key] = Cell(value, tok, blank=value is None)
+
+
+# ---------------------------------------------------------------- reading in order
+def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
+                  tokens: list[Token]) -> Reading | None:
+    """All values of the region in reading order, if there are exactly as many as cells."""
+    keys = [k for r in rows for k in r.cells]
+    types = {fmt.cell_type(k) for k in keys}
+    widths = {len(r.cells) for r in rows}
+    ordered = repair.transpose_column_blocks(tokens, widths.pop()) if len(widths) == 1 else tokens
+    values = [t for t in ordered
+              if t.kind in ("value", "blank") and any(fits(t, ty) for ty in types)]
+    if len(values) != len(keys):
+        return None
+    if not all(fits(t, fmt.cell_type(k)) for t, k in zip(values, keys, strict=True)):
+        return None
+    cells = {}
+    for tok, key in zip(values, keys, strict=True):
+        v = cell_value(tok, fmt.cell_type(key))
+        cells[key] = Cell(v, tok, blank=v is None)
+    return Reading(table, variant, "order", cells)
+
+
+# ---------------------------------------------------------------- reordering runs of values
+def reorder_chunks(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens: list[Token],
+                   rels: tuple[Relation, ...]) -> Reading | None:
+    """Runs of values (split where text intervenes) put in the order that satisfies every relation.
+
+    Only when exactly one order of the runs, the nearest to the printed one, does so.
+    """
+    keys = [k for r in rows for k in r.cells]
+    chunks: list[list[Token]] = [[]]
+    for t in tokens:
+        if t.kind == "text":
+            if chunks[-1]:
+                chunks.append([])
+        elif t.kind in ("value", "blank"):
+            chunks[-1].append(t)
+    chunks = [c for c in chunks if c]
+    if not 1 < len(chunks) <= 7 or sum(map(len, chunks)) != len(keys):
+        return None
+    eqs = [r for r in rels if r.kind == "eq"]
+    totals = [keys.index(r.left[0]) for r in eqs if len(r.left) == 1]
+    index = {id(t): i for i, t in enumerate(t for c in chunks for t in c)}
+    found: list[tuple[tuple[int, int], list[Token]]] = []
+    for order in permutations(range(len(chunks))):
+        if list(order) == sorted(order):
+            continue
+        seq = [t for i in order for t in chunks[i]]
+        if not all(fits(t, fmt.cell_type(k)) for t, k in zip(seq, keys, strict=True)):
+            continue
+        vals = {k: cell_value(t, fmt.cell_type(k)) for t, k in zip(seq, keys, strict=True)}
+        if all(r.holds(vals) is True for r in eqs):
+            # prefer keeping the printed order of the totals (a column of its own), then of the runs
+            printed = [index[id(seq[p])] for p in sorted(totals)]
+            found.append(((_inversions(printed), _inversions(list(order))), seq))
+    if not found:
+        return None
+    found.sort(key=lambda f: f[0])
+    if len(found) > 1 and found[0][0] == found[1][0]:
+        return None
+    seq = found[0][1]
+    cells = {}
+    for tok, key in zip(seq, keys, strict=True):
+        v = cell_value(tok, fmt.cell_type(key))
+        cells[key] = Cell(v, tok, inferred="数值块印刷顺序错乱，按合计关系重排",
+                          blank=v is None)
+    return Reading(reading.table, reading.variant, "reordered", cells, anchors=reading.anchors,
+                   labels=reading.labels)
+
+
+def _inversions(seq: list[int]) -> int:
+    return sum(1 for a in range(len(seq)) for b in range(a + 1, len(seq)) if seq[a] > seq[b])

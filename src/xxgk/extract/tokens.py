@@ -1,0 +1,149 @@
+"""Report text → a layout-independent stream of text and value tokens with their positions.
+
+Every layout (tab-separated rows, one cell per line, markdown, pdftotext's three modes, a page
+crawled into one paragraph) becomes the same stream; table reading never looks at layout again,
+except for two facts kept on each token: its tab field (empty fields are cells left blank) and
+its line (a block of one-value lines may be a column printed top to bottom).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from ..textnorm import normalize
+
+Kind = Literal["text", "value", "blank", "empty"]
+
+
+@dataclass(slots=True)
+class Token:
+    kind: Kind
+    text: str  # normalised text as printed (offsets are the original's)
+    start: int  # offset in the document
+    end: int
+    line: int  # 1-based
+    col: int  # offset in its line
+    field: int = -1  # tab-separated field index, -1 when the line has no tabs
+    number: Decimal | None = None  # for values: the number as printed, without unit
+    sign: str = ""  # "+" or "-" when printed with a sign
+    unit: str = ""  # "万元", "元", "万" when printed
+    note: str = ""  # "（其中修订16件）": kept, not part of the value
+    glued: bool = False  # digits touch other digits or letters with no separator
+
+
+@dataclass
+class Document:
+    text: str  # the original text
+    norm: str  # normalised, same length
+    tokens: list[Token] = field(default_factory=list)
+    line_starts: list[int] = field(default_factory=list)
+
+    def line_of(self, offset: int) -> int:
+        import bisect
+
+        return bisect.bisect_right(self.line_starts, offset)
+
+
+# A number as printed in a cell: sign, digits (thousands separators, a decimal point that
+# pdftotext may follow by a space), unit, a counter word, a note in brackets.
+_NUMBER = re.compile(
+    r"(?P<sign>[+\-])?(?P<num>\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\s?\d+)?)"
+    r"(?P<unit>\s?(?:万元|元|万))?(?P<counter>[件条个项次家宗人]?)"
+    r"(?P<note>\s?\((?:其中|含|包括|注)[^()]{0,40}\))?"
+)
+_BLANKS = {"/", "-", "—", "——", "--", "无", "\\", "－", "/ ", "空", "×", "——-"}
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,/，]?\s*共\s*\d{1,3}\s*页)?"
+                          r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_CELL_SPLIT = re.compile(r"\s{2,}")
+# After these a number is part of the text (dates, ordinals of articles, percentages, phone numbers).
+_TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时|:|-\d)")
+
+
+def tokenize(text: str) -> Document:
+    norm = normalize(text)
+    doc = Document(text, norm)
+    pos = 0
+    for lineno, line in enumerate(norm.split("\n"), start=1):
+        doc.line_starts.append(pos)
+        if not _PAGE_NUMBER.match(line):
+            _tokenize_line(doc, line, pos, lineno)
+        pos += len(line) + 1
+    return doc
+
+
+def _tokenize_line(doc: Document, line: str, base: int, lineno: int) -> None:
+    fields = line.split("\t") if "\t" in line else [line]
+    col = 0
+    for fi, fld in enumerate(fields):
+        fidx = fi if len(fields) > 1 else -1
+        if not fld.strip():
+            if fidx >= 0:
+                doc.tokens.append(Token("empty", "", base + col, base + col, lineno, col, fidx))
+        else:
+            _scan_cell_runs(doc, fld, base + col, col, lineno, fidx)
+        col += len(fld) + 1
+
+
+def _scan_cell_runs(doc: Document, fld: str, base: int, col: int, lineno: int, fidx: int) -> None:
+    pos = 0
+    for chunk in _CELL_SPLIT.split(fld):
+        i = fld.index(chunk, pos) if chunk else pos
+        if chunk.strip():
+            _scan_chunk(doc, chunk, base + i, col + i, lineno, fidx)
+        pos = i + len(chunk)
+
+
+def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx: int) -> None:
+    stripped = chunk.strip()
+    if stripped in _BLANKS:
+        i = chunk.index(stripped)
+        doc.tokens.append(Token("blank", stripped, base + i, base + i + len(stripped), lineno, col + i, fidx))
+        return
+    last = 0
+    for m in _NUMBER.finditer(chunk):
+        s, e = m.start(), m.end()
+        num = m.group("num")
+        before = chunk[s - 1] if s > 0 else " "
+        after = chunk[e:e + 3]
+        # digits that belong to words: "A4", "第3", "2020年", "95%", "0517-8722..."
+        if (before.isascii() and before.isalpha()) or before == "第" or _TEXT_AFTER.match(chunk, e):
+            continue
+        if m.group("sign") and s > 0 and (chunk[s - 1].isdigit()):
+            continue
+        if m.group("sign") == "-" and re.match(r"\s?[-—–]", chunk[e:]):
+            continue  # a page number "- 4 -" inside a line
+        # an ordinal: "1.属于…", "1、申请人…", possibly glued to the previous cell's digits ("01.属于")
+        if not m.group("unit") and not m.group("counter") and re.match(r"[.、]\s?(?![\d\s]|$)", after):
+            if len(num) == 1 or "." in num or "," in num:
+                continue
+            num_end = s + len(m.group("sign") or "") + len(num) - 1
+            _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
+            doc.tokens.append(_value_token(chunk[s:num_end], m.group("sign") or "", num[:-1], "", "",
+                                           base + s, col + s, lineno, fidx, glued=True))
+            last = num_end
+            continue
+        _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
+        glued = len(num) > 1 and num[0] == "0" and num[1] != "."
+        doc.tokens.append(_value_token(chunk[s:e].strip(), m.group("sign") or "", num,
+                                       (m.group("unit") or "").strip(), (m.group("note") or "").strip(),
+                                       base + s, col + s, lineno, fidx, glued=glued))
+        last = e
+    _emit_text(doc, chunk[last:], base + last, col + last, lineno, fidx)
+
+
+def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx: int) -> None:
+    """One token per word: in a page crawled into one paragraph, a label is the last word before its numbers."""
+    for m in re.finditer(r"\S+", text):
+        doc.tokens.append(Token("text", m.group(), base + m.start(), base + m.end(), lineno, col + m.start(), fidx))
+
+
+def _value_token(text: str, sign: str, num: str, unit: str, note: str, start: int, col: int,
+                 lineno: int, fidx: int, glued: bool) -> Token:
+    number = Decimal(re.sub(r"[,\s]", "", num))
+    if sign == "-":
+        number = -number
+    return Token("value", text, start, start + len(text), lineno, col, fidx, number, sign, unit, note,
+                 glued=glued)

@@ -1,0 +1,40 @@
+"""A printed cell → the value the data contract wants, by the cell's type."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .tokens import Token
+
+Number = int | float
+
+
+def cell_value(token: Token, cell_type: str) -> Number | None:
+    """The value of `token` in a cell of `cell_type`; raises ValueError when it cannot be one.
+
+    "/", "—", "无" are blanks (None). Counts and signed values are integers ("+14" is 14);
+    a negative count is kept for the audit to
+    report; amounts are in 万元 ("251000元" is 25.1, a bare number is taken as 万元).
+    """
+    if token.kind == "blank":
+        return None
+    if token.kind != "value" or token.number is None:
+        raise ValueError(f"not a number: {token.text!r}")
+    n: Decimal = token.number
+    if cell_type == "amount":
+        if token.unit == "元":
+            n = n / Decimal(10000)
+        return float(n)
+    if n != n.to_integral_value():
+        raise ValueError(f"{token.text!r} is not a whole number")
+    if token.unit in ("元", "万元"):
+        raise ValueError(f"{token.text!r} is an amount, not a count")
+    return int(n)
+
+
+def fits(token: Token, cell_type: str) -> bool:
+    try:
+        cell_value(token, cell_type)
+    except ValueError:
+        return False
+    return True

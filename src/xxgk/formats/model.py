@@ -1,0 +1,129 @@
+"""The shape of a national report format, as plain data.
+
+Extraction reads rows by their `match` phrases, the audit evaluates `relations`, storage and
+rendering walk `tables`: every consumer uses these declarations, none re-types them.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    key: str
+    template: str  # "2019", "2021" or "both"
+    section: str
+    label: str
+    type: Literal["count", "signed", "amount"]
+
+
+@cache
+def cell_specs() -> dict[str, dict[str, CellSpec]]:
+    """cells.tsv (the data contract) by template: {"2019": {key: spec}, "2021": {...}}."""
+    text = resources.files("xxgk.formats").joinpath("cells.tsv").read_text(encoding="utf-8")
+    out: dict[str, dict[str, CellSpec]] = {"2019": {}, "2021": {}}
+    for rec in csv.DictReader(text.splitlines(), delimiter="\t"):
+        spec = CellSpec(rec["key"], rec["template"], rec["section"], rec["label"], rec["type"])  # type: ignore[arg-type]
+        for template in ("2019", "2021") if spec.template == "both" else (spec.template,):
+            out[template][spec.key] = spec
+    return out
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # suffix of the cell key ("natural") or, for one-row tables, the whole key
+    label: str
+    match: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One printed row: its label, the phrases that recognise it, and the cells it holds in order."""
+
+    key: str
+    label: str
+    match: tuple[str, ...]  # normalised phrases; a phrase starting with "^" is a regex
+    cells: tuple[str, ...]
+    group: str = ""  # the merged label cell above it, e.g. "（三）不予公开"
+    variant: str = ""  # "" = always printed; otherwise printed only in that variant
+    optional: bool = False  # may be missing without the table being broken
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str  # "active", "requests", "review"
+    section: str  # "二", "三", "四"
+    title: str
+    rows: tuple[Row, ...]
+    columns: tuple[Column, ...] = ()
+    variants: tuple[str, ...] = ("",)  # alternative row sets; the first is the default
+
+    def rows_for(self, variant: str = "") -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if not r.variant or r.variant == variant)
+
+    def cells(self, variant: str | None = None) -> tuple[str, ...]:
+        rows = self.rows if variant is None else self.rows_for(variant)
+        return tuple(k for r in rows for k in r.cells)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`sum(left) == sum(right)` (kind "eq") or `sum(left) >= sum(right)` (kind "ge")."""
+
+    id: str  # unique, e.g. "requests.balance.natural"
+    rule: str  # the family it belongs to, e.g. "requests.balance"
+    kind: Literal["eq", "ge"]
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+    text: str  # Chinese description with {left} / {right} placeholders for the sums
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return self.left + self.right
+
+    def holds(self, values: dict[str, float | int | None]) -> bool | None:
+        """True/False, or None when a cell it reads is null (not checkable)."""
+        vals = [values.get(k) for k in self.cells]
+        if any(v is None for v in vals):
+            return None
+        lsum = sum(values[k] for k in self.left)  # type: ignore[misc]
+        rsum = sum(values[k] for k in self.right)  # type: ignore[misc]
+        if self.kind == "eq":
+            return abs(lsum - rsum) < 1e-6
+        return lsum >= rsum - 1e-6
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A cell that is, by the format's definition, the sum of others (2021 （六）其他处理)."""
+
+    key: str
+    parts: tuple[str, ...]
+    when_variant: str
+
+
+@dataclass(frozen=True)
+class Format:
+    id: str  # "2019" or "2021"
+    name: str
+    years: tuple[int, int]  # first and last report year it is meant for (inclusive)
+    tables: tuple[Table, ...]
+    relations: tuple[Relation, ...]
+    derived: tuple[Derived, ...] = ()
+    markers: tuple[str, ...] = ()  # phrases only this format prints (detection)
+    sections: tuple[tuple[str, str, tuple[str, ...]], ...] = field(default=())
+
+    def table(self, table_id: str) -> Table:
+        return next(t for t in self.tables if t.id == table_id)
+
+    @property
+    def cell_keys(self) -> tuple[str, ...]:
+        return tuple(cell_specs()[self.id])
+
+    def cell_type(self, key: str) -> str:
+        return cell_specs()[self.id][key].type

@@ -1,0 +1,30 @@
+"""The library entry points: a file or its bytes → a checked parse result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .audit import audit
+from .errors import ReportError
+from .extract.report import parse_text
+from .ingest import read_text
+from .result import ParseResult
+
+MAX_BYTES = 200 * 1024 * 1024
+
+
+def parse_bytes(data: bytes, source: str) -> ParseResult:
+    """Parse one report; raises ReportError with a one-line reason when it cannot be read."""
+    text = read_text(data, source)
+    result = parse_text(text, source)
+    result.findings = audit(result)
+    return result
+
+
+def parse_file(path: str | Path) -> ParseResult:
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ReportError(f"file too large ({size // (1024 * 1024)} MB; the limit is "
+                          f"{MAX_BYTES // (1024 * 1024)} MB)")
+    return parse_bytes(path.read_bytes(), path.name)

@@ -1,0 +1,55 @@
+"""The parse result: the JSON the data contract (shared/spec/README.md) describes, and more."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from . import PARSER_VERSION
+
+Number = int | float
+
+
+class Provenance(BaseModel):
+    """Where a value was printed: line and character span for text (1-based line, 0-based columns)."""
+
+    line: int | None = None
+    col: tuple[int, int] | None = None
+    offset: tuple[int, int] | None = None  # character offsets in the decoded text
+    text: str = ""  # as printed
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    table: int | None = None
+    row: int | None = None
+    column: int | None = None
+
+
+class Finding(BaseModel):
+    rule: str
+    severity: Literal["error", "warning", "info"]
+    kind: Literal["source", "extraction"] = "source"
+    cells: list[str] = Field(default_factory=list)
+    message: str
+
+
+class ParseResult(BaseModel):
+    source: str
+    agency: str | None = None
+    year: int | None = None
+    template: Literal["2019", "2021"] | None = None
+    published: str | None = None
+    cells: dict[str, Number | None] = Field(default_factory=dict)
+    findings: list[Finding] = Field(default_factory=list)
+    # beyond the contract
+    variants: dict[str, str] = Field(default_factory=dict)  # table id → row variant read
+    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    inferred: dict[str, str] = Field(default_factory=dict)  # cell → why it is not simply as printed
+    blank: list[str] = Field(default_factory=list)  # cells printed blank ("", "/", "—")
+    signs: dict[str, str] = Field(default_factory=dict)  # cells printed with "+" or "-"
+    doubts: list[str] = Field(default_factory=list)  # what could not be read, and why
+    extras: list[str] = Field(default_factory=list)  # values found in a table but in no statutory cell
+    sections: dict[str, str] = Field(default_factory=dict)  # prose of 一, 五, 六
+    found_sections: list[str] = Field(default_factory=list)  # numerals of the sections found, in order
+    labels: dict[str, str] = Field(default_factory=dict)  # row → its label as printed ("|" between pieces)
+    parser_version: str = PARSER_VERSION

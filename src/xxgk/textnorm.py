@@ -1,0 +1,74 @@
+"""Character normalisation that keeps every offset, so provenance stays exact.
+
+Each character is mapped to exactly one character: NFKC where that gives one character (full-width
+digits and brackets), traditional → simplified, and the look-alikes OCR produces in labels.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+
+# Look-alikes seen in OCR output and Japanese-variant fonts; only characters that are never
+# meaningful in a report of this kind are mapped.
+LOOKALIKES = {
+    "増": "增",
+    "減": "减",
+    "﹢": "+",
+    "－": "-",
+    "−": "-",
+    "–": "-",
+    "―": "—",
+    "─": "—",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "\u3000": " ",
+    "\xa0": " ",
+    "\u200b": " ",
+    "\ufeff": " ",
+}
+
+
+@cache
+def norm_char(ch: str) -> str:
+    if ch in LOOKALIKES:
+        return LOOKALIKES[ch]
+    n = unicodedata.normalize("NFKC", ch)
+    if len(n) != 1:
+        return ch
+    if "\u4e00" <= n <= "\u9fff":
+        s = _T2S.convert(n)
+        if len(s) == 1:
+            n = s
+    return n
+
+
+def normalize(text: str) -> str:
+    """Same length as `text`; offsets in the result are offsets in the original."""
+    return "".join(norm_char(c) for c in text)
+
+
+_SPACE = re.compile(r"\s+")
+# Characters dropped when comparing labels: spaces, punctuation, ordinals' brackets.
+_LABEL_NOISE = re.compile(r"[\s\"'()（）【】\[\]、,，.。:：;；·•*#|_/\\-]")
+
+
+def compact(text: str) -> str:
+    """A label reduced to what identifies it: normalised, without spaces or punctuation."""
+    return _LABEL_NOISE.sub("", normalize(text))
+
+
+def squeeze(text: str) -> str:
+    """Normalised text without white space (for matching headings split by spaces)."""
+    return _SPACE.sub("", normalize(text))
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"

@@ -1,0 +1,40 @@
+"""Accuracy on the shared corpus, scored by the shared scorer. It must not drop."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xxgk.extract.report import parse_text
+
+from .conftest import REAL, REPO, SCORE, SEEDS
+
+XXGK = REPO / ".venv" / "bin" / "xxgk"
+
+
+def score(gold: Path, pred: Path) -> tuple[float, float, str]:
+    out = subprocess.run([sys.executable, str(SCORE), str(gold), str(pred), "-v"], capture_output=True,
+                         text=True, check=True).stdout
+    m = re.search(r"cells \d+/\d+ \(([\d.]+)%\)\s+meta \d+/\d+ \(([\d.]+)%\)", out)
+    assert m, out
+    return float(m.group(1)), float(m.group(2)), out
+
+
+def test_seeds_parse_perfectly_through_the_cli(tmp_path: Path) -> None:
+    subprocess.run([str(XXGK), "parse", str(SEEDS), "--out", str(tmp_path)], check=True, capture_output=True)
+    cells, meta, out = score(SEEDS, tmp_path)
+    assert (cells, meta) == (100.0, 100.0), out
+
+
+@pytest.mark.parametrize("mode", ["layout", "raw", "default"])
+def test_real_pdfs_as_pdftotext_text(mode: str, pdf_texts: dict, tmp_path: Path) -> None:
+    for stem, text_file in pdf_texts[mode].items():
+        result = parse_text(text_file.read_text(encoding="utf-8"), f"{stem}.pdf")
+        (tmp_path / f"{stem}.pdf.json").write_text(result.model_dump_json(), encoding="utf-8")
+    cells, meta, out = score(REAL, tmp_path)
+    assert cells >= 99.5, out
+    assert meta == 100.0, out
