@@ -113,8 +113,8 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
             continue
         if m.group("sign") and s > 0 and (chunk[s - 1].isdigit()):
             continue
-        if m.group("sign") == "-" and re.match(r"\s?[-—–]", chunk[e:]):
-            continue  # a page number "- 4 -" inside a line
+        if re.match(r"\s?[-—–]", chunk[e:]) and (m.group("sign") == "-" or re.search(r"[-—–]\s?$", chunk[:s])):
+            continue  # a page number "-4-", "- 4 -" inside a line
         # an ordinal: "1.属于…", "1、申请人…", possibly glued to the previous cell's digits ("01.属于")
         if not m.group("unit") and not m.group("counter") and re.match(r"[.、]\s?(?![\d\s]|$)", after):
             if len(num) == 1 or "." in num or "," in num:

@@ -1,0 +1,184 @@
+"""Each layout behaviour on real fragments of the corpus; expected values come from the gold files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from xxgk.extract.report import parse_text
+from xxgk.extract.tables import Reading, read_table
+from xxgk.extract.tokens import tokenize
+from xxgk.formats import FORMATS
+
+from .conftest import REAL, SEEDS, fragment
+
+SEED = {p.name[:3]: p for p in SEEDS.glob("*.txt")}
+
+
+def gold(path: Path) -> dict:
+    stem = path.name.removesuffix(".txt").removesuffix(".pdf")
+    return json.loads((path.parent / f"{stem}.gold.json").read_text(encoding="utf-8"))["cells"]
+
+
+def read(text: str, table_id: str, template: str = "2019") -> Reading:
+    fmt = FORMATS[template]
+    return read_table(fmt, fmt.table(table_id), tokenize(text).tokens)
+
+
+def agrees(reading: Reading, expected: dict, keys: list[str] | None = None) -> list[str]:
+    """Keys whose value differs from gold (a gold list means any of these)."""
+    bad = []
+    for key in keys or list(reading.cells):
+        want = expected[key]
+        got = reading.cells[key].value
+        if not (got in want if isinstance(want, list) else got == want):
+            bad.append(f"{key}: gold {want!r}, read {got!r}")
+    return bad
+
+
+def test_tab_separated_rows_with_merged_label_cells() -> None:
+    text = fragment(SEED["000"], "三、收到和处理", "四、政府信息公开行政复议")
+    r = read(text, "requests")
+    assert agrees(r, gold(SEED["000"])) == []
+    assert r.cells["requests.new.natural"].value == 3
+
+
+def test_page_break_inside_a_label_and_a_repeated_header() -> None:
+    # "6. 属于四类过" … the header printed again on the next page … "程性信息"
+    text = fragment(SEED["000"], "5. 属于三类内部事务信息", "(四) 无法提供")
+    assert "程性信息" in text and "申请人情况" in text
+    r = read(text, "requests")
+    keys = [k for k in r.cells if ".denied." in k and k.split(".")[2] in
+            ("internal_affairs", "process_info", "enforcement_file", "query_matter")]
+    assert agrees(r, gold(SEED["000"]), keys) == []
+    assert r.labels["requests.denied.process_info"] == "属于四类过|程性信息"
+
+
+def test_one_cell_per_line() -> None:
+    text = fragment(SEED["001"], "三、收到和处理", "五、存在的主要问题")
+    assert agrees(read(text, "requests"), gold(SEED["001"])) == []
+    assert agrees(read(text[text.index("四、政府信息公开"):], "review"), gold(SEED["001"])) == []
+
+
+def test_markdown_tables_split_into_many_small_tables() -> None:
+    text = fragment(SEED["004"], "## 二、主动公开", "### 三、收到和处理")
+    assert text.count("信息内容") == 5
+    assert agrees(read(text, "active"), gold(SEED["004"])) == []
+
+
+def test_ocr_damage_garbled_labels_lookalikes_and_a_stray_number() -> None:
+    expected = gold(SEED["002"])
+    section2 = fragment(SEED["002"], "二、主动公开", "三、收到和处理")
+    assert "本年増/減" in section2 and "服务事项\tU" in section2
+    r2 = read(section2, "active")
+    assert agrees(r2, expected) == []
+    assert r2.cells["active.licensing.change"].value == 14 and r2.cells["active.coercion.change"].value == -2
+    section3 = fragment(SEED["002"], "三、收到和处理", "四、政府信息公开行政复议")
+    assert "7.12" in section3 and "Ξ" in section3 and "收政府信息公开 请数量" in section3
+    r3 = read(section3, "requests")
+    assert agrees(r3, expected) == []
+    # its 上年结转 row lost one value in the OCR: recovered from the totals, and said so
+    assert r3.cells["requests.carried_over.natural"].inferred
+    assert not r3.cells["requests.new.natural"].inferred
+
+
+def test_blank_cells_stay_null_never_zero() -> None:
+    text = fragment(SEED["003"], "四、政府信息公开行政复议", "五、存在的主要问题")
+    r = read(text, "review")
+    assert agrees(r, gold(SEED["003"])) == []
+    assert r.cells["review.total"].value is None and r.cells["review.total"].blank
+    assert r.cells["litigation_direct.upheld"].value == 0
+
+
+@pytest.mark.parametrize("mode", ["layout", "raw", "default"])
+def test_pdftotext_modes_for_the_2021_format_with_three_other_rows(mode: str, pdf_texts: dict) -> None:
+    text = pdf_texts[mode]["huaian-2024"].read_text(encoding="utf-8")
+    result = parse_text(text, "huaian-2024.pdf")
+    assert result.variants["requests"] == "split"
+    expected = gold(REAL / "huaian-2024.pdf")
+    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+
+
+def test_pdftotext_default_mode_prints_columns_top_to_bottom(pdf_texts: dict) -> None:
+    text = pdf_texts["default"]["hongze-2023"].read_text(encoding="utf-8")
+    assert "1\n0\n0\n0\n0\n1\n1\n0\n10\n3" in text  # the 自然人 column of ten rows
+    result = parse_text(text, "hongze-2023.pdf")
+    assert result.variants["requests"] == "one_row"
+    expected = gold(REAL / "hongze-2023.pdf")
+    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+
+
+def test_pdftotext_default_mode_moves_a_block_and_the_totals_put_it_back(pdf_texts: dict) -> None:
+    text = pdf_texts["default"]["huaian-2024"].read_text(encoding="utf-8")
+    section4 = text[text.index("四、政府信息公开行政复议"):text.index("五、存在的主要问题")]
+    printed = re.findall(r"^\d+$", section4, re.M)
+    assert printed[:6] == ["72", "64", "178", "37", "12", "1"]  # 复议后起诉 before 复议's 总计
+    r = read(section4, "review", "2021")
+    assert agrees(r, gold(REAL / "huaian-2024.pdf")) == []
+    assert r.cells["litigation_after_review.upheld"].inferred
+
+
+def crawled(text: str) -> str:
+    """A report as a crawler flattens it: one paragraph, no page numbers."""
+    lines = [x for x in text.split("\n") if not re.fullmatch(r"\s*-\s*\d+\s*-\s*", x)]
+    return re.sub(r"\s+", " ", " ".join(lines))
+
+
+def test_a_crawled_page_in_one_paragraph_with_glued_digits(pdf_texts: dict) -> None:
+    page = crawled(pdf_texts["layout"]["huaian-2024"].read_text(encoding="utf-8"))
+    assert "3001 53 0 0 61 4 3119" in page and "1288 21 0 0 50 3 1362" in page
+    page = page.replace("3001 53 0 0 61 4 3119", "300153 00614 3119")  # "230 000023"-style glue
+    page = page.replace("1288 21 0 0 50 3 1362", "1288210 0503 1362")
+    result = parse_text(page, "huaian-2024.pdf")
+    expected = gold(REAL / "huaian-2024.pdf")
+    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+    for key in ("requests.new.natural", "requests.new.legal", "requests.granted.commercial"):
+        assert "拆分" in result.inferred[key]
+    assert "requests.denied.state_secret.natural" not in result.inferred
+
+
+def test_glued_digits_that_no_split_can_make_add_up_stay_null_and_say_why(pdf_texts: dict) -> None:
+    page = crawled(pdf_texts["layout"]["huaian-2024"].read_text(encoding="utf-8"))
+    assert "3.危及“三安全一稳定” 5 0 0 0 0 0 5" in page
+    page = page.replace("3.危及“三安全一稳定” 5 0 0 0 0 0 5", "3.危及“三安全一稳定” 500000 3")
+    result = parse_text(page, "huaian-2024.pdf")
+    row = [k for k in result.cells if k.startswith("requests.denied.safety_stability.")]
+    assert all(result.cells[k] is None for k in row)
+    assert any("500000 3" in d and "合计" in d for d in result.doubts)
+    from xxgk.audit import audit
+
+    assert any(f.rule == "extraction.unread" and f.kind == "extraction" and set(row) <= set(f.cells)
+               for f in audit(result))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
+def test_encodings(encoding: str, tmp_path: Path) -> None:
+    from xxgk.parse import parse_bytes
+
+    data = SEED["000"].read_text(encoding="utf-8").encode(encoding)
+    result = parse_bytes(data, SEED["000"].name)
+    expected = gold(SEED["000"])
+    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+    assert result.agency == "广州市海珠区新港街道办事处"
+
+
+def test_2021_report_printing_one_other_row(pdf_texts: dict) -> None:
+    result = parse_text(pdf_texts["raw"]["hongze-2024"].read_text(encoding="utf-8"), "hongze-2024.pdf")
+    assert result.variants["requests"] == "one_row"
+    assert result.cells["requests.other.no_correction.natural"] is None
+    assert result.cells["requests.other.total"] == 0
+
+
+def test_provenance_points_at_the_printed_value() -> None:
+    text = SEED["002"].read_text(encoding="utf-8")
+    result = parse_text(text, SEED["002"].name)
+    lines = text.split("\n")
+    for key, where in result.provenance.items():
+        line = lines[where.line - 1]
+        assert line[where.col[0]:where.col[1]] == where.text == text[where.offset[0]:where.offset[1]]
+        v = result.cells[key]
+        if v is not None and key not in result.inferred:
+            assert str(abs(int(v)) if float(v).is_integer() else v) in where.text.replace(" ", "")

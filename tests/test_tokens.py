@@ -1,0 +1,58 @@
+"""Printed cells → values: numbers, signs, amounts, notes, blanks, and what is not a value."""
+
+from __future__ import annotations
+
+import pytest
+
+from xxgk.extract.tokens import tokenize
+from xxgk.extract.values import cell_value
+
+
+def values(line: str) -> list[str]:
+    return [t.text for t in tokenize(line).tokens if t.kind in ("value", "blank")]
+
+
+def value(text: str, cell_type: str) -> object:
+    (tok,) = [t for t in tokenize(text).tokens if t.kind in ("value", "blank")]
+    return cell_value(tok, cell_type)
+
+
+@pytest.mark.parametrize(("printed", "cell_type", "expected"), [
+    ("+14", "signed", 14), ("-2", "signed", -2), ("0", "count", 0), ("3985758", "count", 3985758),
+    ("29.1万元", "amount", 29.1), ("251000元", "amount", 25.1), ("2429. 9828万元", "amount", 2429.9828),
+    ("11750 万元", "amount", 11750.0), ("96171.6", "amount", 96171.6), ("22（其中修订16件）", "count", 22),
+    ("１２", "count", 12), ("3,119", "count", 3119), ("5件", "count", 5),
+    ("/", "count", None), ("—", "count", None), ("-", "count", None), ("无", "count", None),
+])
+def test_cell_values(printed: str, cell_type: str, expected: object) -> None:
+    assert value(f"规章\t{printed}\t", cell_type) == expected
+
+
+def test_a_decimal_is_not_a_count() -> None:
+    with pytest.raises(ValueError):
+        value("7.12", "count")
+
+
+def test_ordinals_dates_and_page_numbers_are_not_values() -> None:
+    assert values("1. 属于国家秘密\t0\t0") == ["0", "0"]
+    assert values("1、申请人无正当理由逾期不补 67 3") == ["67", "3"]
+    assert values("石壁街道办事处 2020年1月20日") == []
+    assert values("联系电话：0517-87222589") == []
+    assert values("                                          -1-") == []
+    assert values("营商环境 - 4 - 法提供 11 0") == ["11", "0"]
+    assert values("第二十条第（一）项") == []
+
+
+def test_an_ordinal_glued_to_the_previous_cell_is_split_off() -> None:
+    # a crawled page: "…0 0 01.属于国家秘密 2 0"
+    toks = [t for t in tokenize("0 0 01.属于国家秘密 2 0").tokens]
+    assert [t.text for t in toks if t.kind == "value"] == ["0", "0", "0", "2", "0"]
+    assert any(t.kind == "text" and "属于国家秘密" in t.text for t in toks)
+
+
+def test_offsets_point_at_the_original_text() -> None:
+    text = "（六）其他处理\t０\t１２\n"
+    doc = tokenize(text)
+    for t in doc.tokens:
+        if t.kind == "value":
+            assert text[t.start:t.end] in ("０", "１２")
