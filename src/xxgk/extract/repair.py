@@ -141,7 +141,7 @@ def complete_rows(fmt: Format, reading: Reading, rows: tuple[Row, ...], rels: tu
             results.append((miss, placed, v))
         if len(outcomes) != 1:
             continue
-        miss, placed, v = results[0]
+        miss, placed, v = results[-1]  # values read left to right: the lost one is the last that fits
         for key, c in placed.items():
             reading.cells[key] = c
         reading.cells[row.cells[miss]] = Cell(v, None, inferred="原文缺此数值，由表内合计关系推出")

@@ -1,0 +1,37 @@
+"""Agency, year and publication date as reports print them."""
+
+from __future__ import annotations
+
+from xxgk.extract import meta
+
+
+def test_title_on_one_line_and_on_two() -> None:
+    assert meta.find_title("广州市海珠区新港街道办事处 2020 年政府信息公开工作年度报告\n") == (
+        "广州市海珠区新港街道办事处", 2020)
+    two_lines = "            淮安市人民政府\n     2024 年政府信息公开工作年度报告\n"
+    assert meta.find_title(two_lines) == ("淮安市人民政府", 2024)
+    assert meta.find_title("XX县人民政府办公室关于印发\n二〇二一年度政府信息公开工作年度报告\n")[1] == 2021
+
+
+def test_title_with_a_short_name_under_the_full_one() -> None:
+    head = "广州市番禺区人民政府石壁街道办事处\n\n石壁街道办事处关于 2020 年政府信息公开 工作年度报告\n"
+    assert meta.find_title(head) == ("广州市番禺区人民政府石壁街道办事处", 2020)
+
+
+def test_agency_from_the_first_sentence_only_when_it_is_named() -> None:
+    assert meta.agency_from_prose("2020年佳木斯市前进区港湾街道严格贯彻落实《条例》") == "佳木斯市前进区港湾街道"
+    assert meta.agency_from_prose("2020年，我街道认真贯彻落实《条例》") is None
+
+
+def test_published_date_signed_at_the_end_not_one_inside_a_sentence() -> None:
+    tail = "六、其他需要报告的事项\n无。\n石壁街道办事处 2020年1月20日\n(联系人: 何翠婷)\n"
+    assert meta.find_published("", tail) == "2020-01-20"
+    tail = "六、其他需要报告的事项\n2024年3月1日起施行的办法要求……。\n"
+    assert meta.find_published("", tail) is None
+    assert meta.find_published("", "统计期限自2024年1月1日至2024年12月31日止") is None
+    assert meta.find_published("", "XX局\n二〇二一年一月十五日") == "2021-01-15"
+
+
+def test_published_month_under_the_title() -> None:
+    assert meta.find_published("海珠区政务服务数据管理局\n\n2020年1月\n", "") == "2020-01"
+    assert meta.find_published("(2020 年 1 月)\n", "") == "2020-01"
