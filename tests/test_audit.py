@@ -255,3 +255,14 @@ def test_check_cli_exits_1_on_an_error_and_pairs_years(tmp_path: Path) -> None:
     assert any(f["rule"] == "legal.published_after_year" for f in report["findings"])
     proc = subprocess.run([xxgk, "check", str(SEED["004"])], capture_output=True, text=True)
     assert proc.returncode == 0 and "1 份报告" in proc.stdout
+
+
+def test_check_pairs_an_agencys_consecutive_years_even_when_it_names_itself_differently(pdf_texts: dict) -> None:
+    xxgk = str(REPO / ".venv" / "bin" / "xxgk")
+    files = [str(pdf_texts["layout"][s]) for s in ("hongze-2023", "hongze-2024", "huaian-2024")]
+    proc = subprocess.run([xxgk, "check", *files, "--format", "json"], capture_output=True, text=True)
+    by_source = {r["source"]: r for r in json.loads(proc.stdout)}
+    assert by_source["hongze-2024.txt"]["previous"] == "hongze-2023.txt"  # 洪泽区人民政府 → 淮安市洪泽区人民政府
+    assert by_source["huaian-2024.txt"]["previous"] is None
+    # carried over 0 = carried forward 0, and 规范性文件 5 + 3 − 0 = 8: nothing across the years
+    assert not [f for f in by_source["hongze-2024.txt"]["findings"] if f["rule"].startswith("years.")]

@@ -109,7 +109,7 @@ def check(
     output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error."""
-    from .audit import audit
+    from .audit import audit_all, previous_reports
     from .show import show_findings, show_summary
 
     paths = list(expand(sources))
@@ -120,15 +120,13 @@ def check(
             failed.append((path, error))
         else:
             results.append(result)
-    by_agency_year = {(r.agency, r.year): r for r in results if r.agency and r.year}
-    for r in results:
-        prev = by_agency_year.get((r.agency, (r.year or 0) - 1))
-        if prev is not None:
-            r.findings = audit(r, prev)
+    audit_all(results)
+    previous = previous_reports(results)
     has_error = any(f.severity == "error" and f.kind == "source" for r in results for f in r.findings)
     if output == "json":
         print(json.dumps([{"source": r.source, "agency": r.agency, "year": r.year,
-                           "findings": [f.model_dump() for f in r.findings]} for r in results]
+                           "previous": previous[i].source if i in previous else None,
+                           "findings": [f.model_dump() for f in r.findings]} for i, r in enumerate(results)]
                          + [{"source": p.name, "error": e} for p, e in failed], ensure_ascii=False, indent=1))
     else:
         for r in results:

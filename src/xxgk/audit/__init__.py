@@ -17,4 +17,30 @@ def audit(result: ParseResult, previous: ParseResult | None = None) -> list[Find
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
 
 
-__all__ = ["RULES", "Rule", "audit"]
+def same_agency(a: str | None, b: str | None) -> bool:
+    """"洪泽区人民政府" and "淮安市洪泽区人民政府" are one agency: one name ends the other."""
+    if not a or not b:
+        return False
+    return a == b or a.endswith(b) or b.endswith(a)
+
+
+def previous_reports(results: list[ParseResult]) -> dict[int, ParseResult]:
+    """{index of a result: the same agency's report for the year before}, among `results`."""
+    out: dict[int, ParseResult] = {}
+    for i, r in enumerate(results):
+        if r.year is None:
+            continue
+        for other in results:
+            if other.year == r.year - 1 and same_agency(r.agency, other.agency):
+                out[i] = other
+                break
+    return out
+
+
+def audit_all(results: list[ParseResult]) -> None:
+    """Audit each result again, now with its agency's previous year where present."""
+    for i, prev in previous_reports(results).items():
+        results[i].findings = audit(results[i], prev)
+
+
+__all__ = ["RULES", "Rule", "audit", "audit_all", "previous_reports"]
