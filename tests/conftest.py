@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("XXGK_SHARED", REPO.parent / "shared"))
 SEEDS = SHARED / "corpus" / "seeds"
 REAL = SHARED / "corpus" / "real"
 SCORE = SHARED / "tools" / "score.py"
