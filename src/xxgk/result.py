@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from . import PARSER_VERSION
 
@@ -23,6 +23,10 @@ class Provenance(BaseModel):
     table: int | None = None
     row: int | None = None
     column: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return {k: v for k, v in handler(self).items() if v not in (None, "")}
 
 
 class Finding(BaseModel):

@@ -96,7 +96,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document) -> None:
     result.labels.update(reading.labels)
     for tok in reading.extras:
         if tok.kind == "value":
-            result.extras.append(f"{reading.table.section}: line {tok.line}: {tok.text}")
+            result.extras.append(f"第{reading.table.section}部分第{tok.line}行「{tok.text}」")
     if reading.strategy != "labels":
         result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
 
