@@ -183,3 +183,19 @@ def test_provenance_points_at_the_printed_value() -> None:
         v = result.cells[key]
         if v is not None and key not in result.inferred:
             assert str(abs(int(v)) if float(v).is_integer() else v) in where.text.replace(" ", "")
+
+
+def test_blank_cells_in_pdftotext_layout_text_fall_under_their_columns(pdf_texts: dict) -> None:
+    text = pdf_texts["layout"]["huaian-2024"].read_text(encoding="utf-8")
+    line = next(x for x in text.split("\n") if "2.其他法律行政法规禁止公开" in x)
+    numbers = list(re.finditer(r"\d+", line))
+    chars = list(line)
+    for m in (numbers[-5], numbers[-1]):  # leave 科研机构 and 总计 blank
+        chars[m.start():m.end()] = " " * (m.end() - m.start())
+    result = parse_text(text.replace(line, "".join(chars)), "huaian-2024.pdf")
+    row = {k.rsplit(".", 1)[1]: v for k, v in result.cells.items() if k.startswith("requests.denied.law_prohibited.")}
+    expected = gold(REAL / "huaian-2024.pdf")
+    assert row["research"] is None and row["total"] is None
+    assert (row["natural"], row["commercial"]) == (expected["requests.denied.law_prohibited.natural"],
+                                                   expected["requests.denied.law_prohibited.commercial"])
+    assert "requests.denied.law_prohibited.total" in result.blank

@@ -6,7 +6,7 @@ than one answer, or none, the cells stay null and the reading says why.
 
 from __future__ import annotations
 
-from itertools import product
+from itertools import pairwise, product
 from typing import TYPE_CHECKING
 
 from ..formats import Format, Relation, Row
@@ -36,6 +36,31 @@ def blank_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token
     if [t for t in seq if t.kind != "empty"] != got:
         return None
     return seq
+
+
+def by_columns(got: list[Token], width: int, full_rows: list[list[Token]]) -> list[Token | None] | None:
+    """Cells of a short row printed in columns (pdftotext -layout), placed under the columns of the
+    nearest complete row; the cells no value stands under were left blank."""
+    if not got or len({t.line for t in got}) != 1 or got[0].field >= 0:
+        return None
+    rows = [r for r in full_rows if len(r) == width and r[0].field < 0]
+    if not rows:
+        return None
+    ref = min(rows, key=lambda r: abs(r[0].line - got[0].line))
+    centers = [t.col + len(t.text) / 2 for t in ref]
+    gaps = [b - a for a, b in pairwise(centers)]
+    if not gaps or min(gaps) <= 0:
+        return None
+    tolerance = min(gaps) / 2
+    slots: list[Token | None] = [None] * width
+    last = -1
+    for t in got:
+        x = t.col + len(t.text) / 2
+        c = min(range(width), key=lambda i: abs(centers[i] - x))
+        if c <= last or abs(centers[c] - x) >= tolerance:
+            return None
+        slots[c], last = t, c
+    return slots
 
 
 def _splits(digits: str) -> list[list[str]]:

@@ -120,8 +120,9 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     for i, j in sorted(matched.items()):
         before = reading.labels.get(rows[j].key)
         reading.labels[rows[j].key] = texts[i].text if before is None else f"{before}|{texts[i].text}"
+    full = [g for j, g in enumerate(got) if len(g) == len(rows[j].cells) and len({t.line for t in g}) == 1]
     for j, row in enumerate(rows):
-        _fill_row(fmt, reading, row, got[j], tokens)
+        _fill_row(fmt, reading, row, got[j], tokens, full)
     repair.complete_rows(fmt, reading, rows, table_relations(fmt, table, variant))
     for row in rows:
         unread = [k for k in row.cells if reading.cells[k].value is None and not reading.cells[k].blank]
@@ -139,10 +140,17 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     return reading
 
 
-def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens: list[Token]) -> None:
+def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens: list[Token],
+              full_rows: list[list[Token]]) -> None:
     """Cells of one row from the values found for it; a row short of values is left to repair."""
     width = len(row.cells)
     if 0 < len(got) < width:
+        columns = repair.by_columns(got, width, full_rows)
+        if columns is not None:
+            for key, tok in zip(row.cells, columns, strict=True):
+                value = None if tok is None else cell_value(tok, fmt.cell_type(key))
+                reading.cells[key] = Cell(value, tok, blank=tok is None or value is None)
+            return
         slotted = repair.blank_slots(got, width, tokens)
         if slotted is not None:
             got = slotted
