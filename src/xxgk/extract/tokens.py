@@ -59,7 +59,7 @@ _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}
                           r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _CELL_SPLIT = re.compile(r"\s{2,}")
 # After these a number is part of the text (dates, ordinals of articles, percentages, phone numbers).
-_TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时|:|-\d)")
+_TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d")
 
 
 def tokenize(text: str) -> Document:
