@@ -6,8 +6,8 @@ from pathlib import Path
 
 from .audit import audit
 from .errors import ReportError
-from .extract.report import parse_text
-from .ingest import read_text
+from .extract.report import parse_source
+from .ingest import read_source
 from .result import ParseResult
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -15,8 +15,7 @@ MAX_BYTES = 200 * 1024 * 1024
 
 def parse_bytes(data: bytes, source: str) -> ParseResult:
     """Parse one report; raises ReportError with a one-line reason when it cannot be read."""
-    text = read_text(data, source)
-    result = parse_text(text, source)
+    result = parse_source(read_source(data, source), source)
     result.findings = audit(result)
     return result
 

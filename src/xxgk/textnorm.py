@@ -55,7 +55,7 @@ def normalize(text: str) -> str:
     return "".join(norm_char(c) for c in text)
 
 
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"[\s\ue000\ue001]+")  # white space and the grid marks of ingest.source
 # Characters dropped when comparing labels: spaces, punctuation, ordinals' brackets.
 _LABEL_NOISE = re.compile(r"[\s\"'()（）【】\[\]、,，.。:：;；·•*#|_/\\-]")
 

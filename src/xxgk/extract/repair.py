@@ -28,7 +28,7 @@ def blank_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token
     seq = line[last_text + 1:]
     while seq and seq[-1].kind == "empty":
         seq.pop()
-    if last_text >= 0:  # empty fields right after a label are spacers of merged label cells
+    if last_text >= 0 and not got[0].grid:  # empty fields right after a label: spacers of merged cells
         while seq and seq[0].kind == "empty":
             seq.pop(0)
     if len(seq) != width or not any(t.kind == "empty" for t in seq):
@@ -42,7 +42,7 @@ def by_columns(got: list[Token], width: int, full_rows: list[list[Token]]) -> li
     """Cells of a short row printed in columns (pdftotext -layout), placed under the columns of the
     nearest complete row; the cells no value stands under were left blank."""
     if not got or len({t.line for t in got}) != 1 or got[0].field >= 0:
-        return None
+        return None  # tab fields and grid cells say where their blanks are: see blank_slots
     rows = [r for r in full_rows if len(r) == width and r[0].field < 0]
     if not rows:
         return None

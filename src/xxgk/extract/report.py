@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import NotAReport
 from ..formats import FORMATS, Format
+from ..ingest.source import Source
 from ..result import ParseResult, Provenance
 from ..textnorm import squeeze
 from . import meta
@@ -16,7 +17,11 @@ _TABLE_SECTION = {"active": "二", "requests": "三", "review": "四"}
 
 
 def parse_text(text: str, source: str) -> ParseResult:
-    doc = tokenize(text)
+    return parse_source(Source(text), source)
+
+
+def parse_source(src: Source, source: str) -> ParseResult:
+    doc = tokenize(src.text)
     squeezed = Squeezed.of(doc.norm)
     sections = find_sections(squeezed)
     if not {"二", "三", "四"} & set(sections):
@@ -43,7 +48,7 @@ def parse_text(text: str, source: str) -> ParseResult:
             continue
         lo, hi = bounds[numeral]
         tokens = [t for t in doc.tokens if lo <= t.start < hi]
-        _apply(result, read_table(fmt, table, tokens), doc)
+        _apply(result, read_table(fmt, table, tokens), doc, src)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
@@ -53,7 +58,7 @@ def parse_text(text: str, source: str) -> ParseResult:
     result.found_sections = list(bounds)
     for numeral in ("一", "五", "六"):
         if numeral in bounds:
-            result.sections[numeral] = doc.text[slice(*bounds[numeral])].strip()
+            result.sections[numeral] = _plain(doc.text[slice(*bounds[numeral])])
     return result
 
 
@@ -73,19 +78,22 @@ def detect_format(norm: str, bounds: dict[str, tuple[int, int]], year: int | Non
     return FORMATS["2021" if (year or 0) >= 2021 else "2019"]
 
 
-def _provenance(tok: Token, doc: Document) -> Provenance:
+def _provenance(tok: Token, doc: Document, src: Source) -> Provenance:
+    where = src.locate(tok.start, tok.end)
+    if where is not None:  # a cell or word of the original file
+        return where.model_copy(update={"text": doc.text[tok.start:tok.end]})
     line_start = doc.line_starts[tok.line - 1]
     return Provenance(line=tok.line, col=(tok.start - line_start, tok.end - line_start),
                       offset=(tok.start, tok.end), text=doc.text[tok.start:tok.end])
 
 
-def _apply(result: ParseResult, reading: Reading, doc: Document) -> None:
+def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) -> None:
     if len(reading.table.variants) > 1:
         result.variants[reading.table.id] = reading.variant
     for key, cell in reading.cells.items():
         result.cells[key] = cell.value
         if cell.token is not None and cell.token.kind != "empty":
-            result.provenance[key] = _provenance(cell.token, doc)
+            result.provenance[key] = _provenance(cell.token, doc, src)
             if cell.token.sign:
                 result.signs[key] = cell.token.sign
         if cell.inferred:
@@ -102,3 +110,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document) -> None:
 
 
 _STRATEGY = {"order": "数值顺序（标签与数值错位）", "reordered": "合计关系重排数值块", "labels": "行标签"}
+
+
+def _plain(text: str) -> str:
+    return text.replace("\ue001", "").replace("\ue000", "").strip()

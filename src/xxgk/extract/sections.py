@@ -17,7 +17,7 @@ class Squeezed:
 
     @classmethod
     def of(cls, norm: str) -> Squeezed:
-        keep = [i for i, c in enumerate(norm) if not c.isspace()]
+        keep = [i for i, c in enumerate(norm) if not c.isspace() and c not in "\ue000\ue001"]
         return cls("".join(norm[i] for i in keep), keep)
 
     def find_all(self, pattern: str) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from ..ingest.source import COVERED, GRID_LINE
 from ..textnorm import normalize
 
 Kind = Literal["text", "value", "blank", "empty"]
@@ -32,6 +33,7 @@ class Token:
     unit: str = ""  # "万元", "元", "万" when printed
     note: str = ""  # "（其中修订16件）": kept, not part of the value
     glued: bool = False  # digits touch other digits or letters with no separator
+    grid: bool = False  # from a table whose cells are known (HTML, Word, PDF): empty fields are blanks
 
 
 @dataclass
@@ -75,16 +77,23 @@ def tokenize(text: str) -> Document:
 
 
 def _tokenize_line(doc: Document, line: str, base: int, lineno: int) -> None:
-    fields = line.split("\t") if "\t" in line else [line]
-    col = 0
+    grid = line.startswith(GRID_LINE)
+    col = 1 if grid else 0
+    first = len(doc.tokens)
+    fields = line[col:].split("\t") if "\t" in line or grid else [line]
     for fi, fld in enumerate(fields):
-        fidx = fi if len(fields) > 1 else -1
-        if not fld.strip():
+        fidx = fi if len(fields) > 1 or grid else -1
+        if fld == COVERED:
+            pass
+        elif not fld.strip():
             if fidx >= 0:
                 doc.tokens.append(Token("empty", "", base + col, base + col, lineno, col, fidx))
         else:
             _scan_cell_runs(doc, fld, base + col, col, lineno, fidx)
         col += len(fld) + 1
+    if grid:
+        for t in doc.tokens[first:]:
+            t.grid = True
 
 
 def _scan_cell_runs(doc: Document, fld: str, base: int, col: int, lineno: int, fidx: int) -> None:

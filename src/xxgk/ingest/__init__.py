@@ -1,17 +1,36 @@
-"""Any file → text the extractor reads. The kind of file is told by its content, not its name."""
+"""Any file → a Source the extractor reads. The kind of file is told by its content, not its name."""
 
 from __future__ import annotations
 
 from ..errors import ReportError
 from .decode import decode
 from .sniff import sniff
+from .source import Source
 
 
-def read_text(data: bytes, source: str = "") -> str:
+def read_source(data: bytes, name: str = "") -> Source:
     kind = sniff(data)
     if kind == "text":
-        return decode(data)
-    raise ReportError(f"{kind} files are not read yet (only text)")
+        return Source(decode(data))
+    if kind == "pdf":
+        from .pdf import read_pdf
+
+        return read_pdf(data)
+    if kind == "html":
+        from .html import read_html
+
+        return read_html(data)
+    if kind == "docx":
+        from .docx import read_docx
+
+        return read_docx(data)
+    if kind == "ole":
+        from .office import read_legacy_word
+
+        return read_legacy_word(data, name)
+    if kind in ("png", "jpeg", "gif", "tiff"):
+        raise ReportError(f"an image ({kind}): scanned; needs OCR")
+    raise ReportError(f"not a report: a {kind} file")
 
 
-__all__ = ["decode", "read_text", "sniff"]
+__all__ = ["Source", "decode", "read_source", "sniff"]
