@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)          # tests compare with pdftotext
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)  # DOC and WPS files
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-zenhei)  # CJK in rendered PDFs
 if ((${#need[@]})); then
   echo "installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -48,6 +48,9 @@ def find_title(head: str) -> tuple[str | None, int | None]:
     lines = _lines(head)[:20]
     for i, line in enumerate(lines):
         m = _TITLE.search(line)
+        if not m and i + 1 < len(lines) and len(line) > 8:  # a long title wrapped onto a second line
+            m = _TITLE.search(line + lines[i + 1])
+            m = m if m and m.start() < len(line) else None
         if not m:
             continue
         year = _year(m.group(1))

@@ -1,0 +1,136 @@
+"""HTML → Source: the page's text in reading order, each data table as a grid of its cells.
+
+Web pages are TRS-style or Word-pasted: labels split over many <span>/<font> runs, merged
+cells, empty spacer cells, tables nested in site chrome. Only innermost tables are read as
+grids; a table holding other tables is layout. Provenance: the table (index among all <table>
+elements in document order), the row (index of its <tr>) and the cell (index in that row).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml import html as lhtml
+
+from ..errors import BinaryInput, EmptyInput
+from ..result import Provenance
+from .source import Source, SourceWriter
+
+_BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
+          "article", "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "center", "hr", "form", "caption"}
+_DROP = {"script", "style", "noscript", "head", "template", "select", "button", "iframe", "object", "svg"}
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
+
+
+def decode_html(data: bytes) -> str:
+    """Bytes → text by BOM, then the page's meta charset, then UTF-8, then GB18030."""
+    if not data.strip():
+        raise EmptyInput("empty file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    m = _CHARSET.search(data[:8192])
+    candidates = []
+    if m:
+        declared = m.group(1).decode("ascii").lower()
+        candidates.append("gb18030" if declared in ("gb2312", "gbk", "gb18030", "x-gbk", "cp936") else declared)
+    candidates += ["utf-8", "gb18030"]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def read_html(data: bytes) -> Source:
+    text = decode_html(data)
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    try:
+        root = lhtml.document_fromstring(text, parser=lhtml.HTMLParser(huge_tree=True, remove_comments=True))
+    except (etree.ParserError, ValueError) as e:
+        raise BinaryInput(f"not readable as HTML ({e})") from e
+    out = SourceWriter("html")
+    tables = {t: i for i, t in enumerate(root.iter("table"))}
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if event == "end":
+            if tag in _BLOCK and tag != "br":
+                out.line()
+            if el.tail and el is not root:
+                out.write(_inline(el.tail))
+        elif tag in _DROP:
+            walker.skip_subtree()
+        elif tag == "table" and next(el.iterdescendants("table"), None) is None:
+            out.line()
+            _grid(out, el, tables[el])
+            walker.skip_subtree()
+        else:
+            if tag in _BLOCK:
+                out.line()
+            if el.text:
+                out.write(_inline(el.text))
+    return out.source()
+
+
+def _inline(text: str) -> str:
+    return re.sub(r"[ \t\r\n]+", " ", text)
+
+
+def _cell_text(td: etree._Element) -> str:
+    """A cell's text with Word's runs joined; <br> and paragraphs become line breaks."""
+    parts: list[str] = []
+    walker = etree.iterwalk(td, events=("start", "end"))
+    for event, node in walker:
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if event == "end":
+            if node is not td and node.tail:
+                parts.append(_inline(node.tail))
+        elif tag in _DROP:
+            walker.skip_subtree()
+        else:
+            if tag in ("br", "p", "div") and node is not td:
+                parts.append("\n")
+            if node.text:
+                parts.append(_inline(node.text))
+    return "\n".join(x.strip() for x in "".join(parts).split("\n") if x.strip())
+
+
+def _grid(out: SourceWriter, table: etree._Element, index: int) -> None:
+    """Rows with rowspan/colspan expanded: a covered position is None, an empty cell ""."""
+    pending: dict[int, int] = {}  # column → rows it stays covered
+    for r, tr in enumerate(table.iter("tr")):
+        cells: list[tuple[str | None, Provenance | None]] = []
+        col = 0
+
+        def cover_until_free() -> None:
+            nonlocal col
+            while pending.get(col, 0) > 0:
+                cells.append((None, None))
+                pending[col] -= 1
+                col += 1
+
+        for c, td in enumerate(el for el in tr if isinstance(el.tag, str) and el.tag.lower() in ("td", "th")):
+            cover_until_free()
+            span = _int(td.get("colspan"))
+            down = _int(td.get("rowspan"))
+            cells.append((_cell_text(td), Provenance(table=index, row=r, column=c)))
+            for k in range(span):
+                if k:
+                    cells.append((None, None))
+                if down > 1:
+                    pending[col + k] = down - 1
+            col += span
+        cover_until_free()
+        for k in [k for k, v in pending.items() if k >= col and v > 0]:
+            pending[k] -= 1
+        if any(t for t, _ in cells):
+            out.grid_row(cells)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(1, min(int(str(value).strip()), 100))
+    except (TypeError, ValueError):
+        return 1
