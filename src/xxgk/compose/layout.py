@@ -19,8 +19,9 @@ class Layout:
     borders: bool = True
 
 
+STANDARD = Layout()
 PERTURBED = {
-    "standard": Layout(),
+    "standard": STANDARD,
     "split": Layout(split_at="requests.unavailable.needs_creation"),
     "flat_labels": Layout(merged_labels=False),
     "blank_cells": Layout(merged_labels=False, blank_rows=4, blank_column=True),

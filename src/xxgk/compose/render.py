@@ -14,7 +14,7 @@ import jinja2
 
 from ..formats.national import OUTCOMES, REVIEW_GROUPS
 from ..result import ParseResult
-from .layout import Layout, active_groups, format_of, label_path, number, request_rows
+from .layout import STANDARD, Layout, active_groups, format_of, label_path, number, request_rows
 
 LABEL_COLUMNS = 3
 _APPLICANT_HEAD = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
@@ -41,7 +41,7 @@ class Block:
     grid: Grid | None = None
 
 
-def document(result: ParseResult, layout: Layout = Layout()) -> list[Block]:
+def document(result: ParseResult, layout: Layout = STANDARD) -> list[Block]:
     blocks = [Block("title", f"{result.agency or ''}{result.year or ''}年政府信息公开工作年度报告")]
     prose = result.sections
     blocks += [Block("heading", "一、总体情况"), *_paragraphs(prose.get("一"))]
@@ -146,7 +146,7 @@ def _review(result: ParseResult) -> Grid:
 
 
 # ---------------------------------------------------------------- writers
-def to_html(result: ParseResult, layout: Layout = Layout()) -> str:
+def to_html(result: ParseResult, layout: Layout = STANDARD) -> str:
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              loader=jinja2.FunctionLoader(_template))
     return env.get_template("report.html.j2").render(blocks=document(result, layout), layout=layout)
@@ -156,7 +156,7 @@ def _template(name: str) -> str:
     return resources.files("xxgk.compose").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def to_pdf(result: ParseResult, layout: Layout = Layout()) -> bytes:
+def to_pdf(result: ParseResult, layout: Layout = STANDARD) -> bytes:
     import logging
 
     import weasyprint
@@ -166,7 +166,7 @@ def to_pdf(result: ParseResult, layout: Layout = Layout()) -> bytes:
     return weasyprint.HTML(string=to_html(result, layout)).write_pdf()
 
 
-def to_docx(result: ParseResult, layout: Layout = Layout()) -> bytes:
+def to_docx(result: ParseResult, layout: Layout = STANDARD) -> bytes:
     import docx
     from docx.enum.text import WD_BREAK
 

@@ -99,34 +99,29 @@ def _cell_text(td: etree._Element) -> str:
 
 def _grid(out: SourceWriter, table: etree._Element, index: int) -> None:
     """Rows with rowspan/colspan expanded: a covered position is None, an empty cell ""."""
-    pending: dict[int, int] = {}  # column → rows it stays covered
+    pending: dict[int, int] = {}  # column → rows it stays covered by a rowspan from above
     for r, tr in enumerate(table.iter("tr")):
         cells: list[tuple[str | None, Provenance | None]] = []
-        col = 0
-
-        def cover_until_free() -> None:
-            nonlocal col
-            while pending.get(col, 0) > 0:
-                cells.append((None, None))
-                pending[col] -= 1
-                col += 1
-
-        for c, td in enumerate(el for el in tr if isinstance(el.tag, str) and el.tag.lower() in ("td", "th")):
-            cover_until_free()
-            span = _int(td.get("colspan"))
-            down = _int(td.get("rowspan"))
+        tds = [el for el in tr if isinstance(el.tag, str) and el.tag.lower() in ("td", "th")]
+        for c, td in enumerate(tds):
+            _cover(cells, pending)
+            col, span, down = len(cells), _int(td.get("colspan")), _int(td.get("rowspan"))
             cells.append((_cell_text(td), Provenance(table=index, row=r, column=c)))
-            for k in range(span):
-                if k:
-                    cells.append((None, None))
-                if down > 1:
+            cells.extend((None, None) for _ in range(span - 1))
+            if down > 1:
+                for k in range(span):
                     pending[col + k] = down - 1
-            col += span
-        cover_until_free()
-        for k in [k for k, v in pending.items() if k >= col and v > 0]:
+        _cover(cells, pending)
+        for k in [k for k, v in pending.items() if k >= len(cells) and v > 0]:
             pending[k] -= 1
         if any(t for t, _ in cells):
             out.grid_row(cells)
+
+
+def _cover(cells: list[tuple[str | None, Provenance | None]], pending: dict[int, int]) -> None:
+    while pending.get(len(cells), 0) > 0:
+        pending[len(cells)] -= 1
+        cells.append((None, None))
 
 
 def _int(value: str | None) -> int:
