@@ -18,7 +18,7 @@ run: setup
 
 test: setup
 	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n 2
 
 bench: setup
 	$(VENV)/bin/python -m xxgk.bench

@@ -138,6 +138,34 @@ def check(
 
 
 @app.command()
+def render(
+    report: Annotated[Path, typer.Argument(help="a parse result (.json) or a report file")],
+    to: Annotated[str, typer.Option("--to", help="html, docx or pdf")] = "html",
+    out_file: Annotated[Path | None, typer.Option("--out", help="where to write (default: beside, new suffix)")] = None,
+    layout: Annotated[str, typer.Option(help="standard, split, flat_labels or blank_cells")] = "standard",
+) -> None:
+    """Write a report in the standard national layout from its cell map."""
+    from .compose.layout import PERTURBED
+    from .compose.render import to_docx, to_html, to_pdf
+
+    if to not in ("html", "docx", "pdf") or layout not in PERTURBED:
+        err.print("--to must be html, docx or pdf; --layout one of " + ", ".join(PERTURBED))
+        raise typer.Exit(2)
+    try:
+        if report.suffix.lower() == ".json":
+            result = ParseResult.model_validate_json(report.read_text(encoding="utf-8"))
+        else:
+            result = parse_file(report)
+    except (ReportError, ValueError, OSError) as e:
+        err.print(f"[red]{report}[/red]: {e}", highlight=False)
+        raise typer.Exit(1) from None
+    writer = {"html": lambda r, lay: to_html(r, lay).encode("utf-8"), "docx": to_docx, "pdf": to_pdf}[to]
+    target = out_file or report.with_name(report.name.removesuffix(".json") + f".standard.{to}")
+    target.write_bytes(writer(result, PERTURBED[layout]))
+    err.print(f"wrote {target}")
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     print(__version__)

@@ -47,6 +47,8 @@ def find_title(head: str) -> tuple[str | None, int | None]:
     """(agency, year) from the title: "XX街道办事处2020年政府信息公开工作年度报告", maybe on two lines."""
     lines = _lines(head)[:20]
     for i, line in enumerate(lines):
+        if len(line) > 80:
+            continue  # a sentence that mentions the report, not its title
         m = _TITLE.search(line)
         if not m and i + 1 < len(lines) and len(line) > 8:  # a long title wrapped onto a second line
             m = _TITLE.search(line + lines[i + 1])

@@ -28,7 +28,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
         raise NotAReport("not a 政府信息公开工作年度报告: none of its three tables was found")
     bounds = _bounds(sections, len(doc.norm))
     head_end = min(sections.values())
-    agency, year = meta.find_title(doc.norm[:head_end] if head_end > 0 else doc.norm[:400])
+    agency, year = meta.find_title(doc.norm[:head_end])
     body_one = doc.norm[slice(*bounds["一"])] if "一" in bounds else ""
     if agency is None:
         agency = meta.agency_from_prose(body_one)

@@ -64,6 +64,8 @@ def find_sections(squeezed: Squeezed) -> dict[str, int]:
         if hit is None:
             hit = anchor_at
         if hit is not None:
+            m = re.search(numeral + r"[、.．,，]?$", text[max(0, hit - 2):hit])
+            hit -= len(m.group()) if m else 0  # the section starts at its numeral
             found[numeral] = squeezed.origin[hit]
             floor = hit + 1
     return found

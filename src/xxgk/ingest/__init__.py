@@ -29,7 +29,7 @@ def read_source(data: bytes, name: str = "") -> Source:
 
         return read_legacy_word(data, name)
     if kind in ("png", "jpeg", "gif", "tiff"):
-        raise ReportError(f"an image ({kind}): scanned; needs OCR")
+        raise ReportError(f"scanned; needs OCR (a {kind} image)")
     raise ReportError(f"not a report: a {kind} file")
 
 

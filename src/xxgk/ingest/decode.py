@@ -10,22 +10,23 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "
 def decode(data: bytes) -> str:
     if not data.strip():
         raise EmptyInput("empty file")
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data[len(bom):].decode(encoding)
-            except UnicodeDecodeError as e:
-                raise BinaryInput(f"not valid {encoding} text after its byte order mark") from e
-    if b"\x00" in data[:8192]:
-        raise BinaryInput("binary data, not text")
-    for encoding in ("utf-8", "gb18030"):
+    bom = next(((b, e) for b, e in _BOMS if data.startswith(b)), None)
+    if bom is not None:
         try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+            text = data[len(bom[0]):].decode(bom[1])
+        except UnicodeDecodeError as e:
+            raise BinaryInput(f"binary data: not valid {bom[1]} text after its byte order mark") from e
+    elif b"\x00" in data[:8192]:
+        raise BinaryInput("binary data, not text")
     else:
-        raise BinaryInput("undecodable: neither UTF-8 nor GB18030 text")
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise BinaryInput("binary data: neither UTF-8 nor GB18030 text")
     controls = sum(1 for c in text[:20000] if ord(c) < 32 and c not in "\t\n\r\f")
     if controls > max(8, len(text[:20000]) // 50):
         raise BinaryInput("binary data, not text")

@@ -32,7 +32,7 @@ def read_pdf(data: bytes) -> Source:
     except (PDFPasswordIncorrect, PDFEncryptionError) as e:
         raise ReportError("encrypted PDF: it cannot be read without its password") from e
     except (PDFSyntaxError, Exception) as e:
-        if "password" in str(e).lower() or "encrypt" in type(e).__name__.lower():
+        if _encrypted(e):
             raise ReportError("encrypted PDF: it cannot be read without its password") from e
         raise ReportError(f"corrupt or truncated PDF ({type(e).__name__})") from e
     out = SourceWriter("pdf")
@@ -46,8 +46,20 @@ def read_pdf(data: bytes) -> Source:
     except Exception as e:
         raise ReportError(f"corrupt or truncated PDF ({type(e).__name__}: {e})") from e
     if words_seen == 0:
-        raise ReportError("scanned PDF: no text layer; needs OCR")
+        raise ReportError("scanned; needs OCR (the PDF has no text layer)")
     return out.source()
+
+
+def _encrypted(e: BaseException) -> bool:
+    """pdfplumber wraps pdfminer's errors: look through the wrapping."""
+    seen: list[BaseException] = [e]
+    while seen:
+        x = seen.pop()
+        if isinstance(x, PDFPasswordIncorrect | PDFEncryptionError) or "password" in str(x).lower():
+            return True
+        seen += [a for a in x.args if isinstance(a, BaseException)]
+        seen += [c for c in (x.__cause__, x.__context__) if c is not None and c is not x]
+    return False
 
 
 def _page(out: SourceWriter, page: pdfplumber.page.Page, number: int) -> int:
