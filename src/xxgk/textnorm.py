@@ -50,9 +50,20 @@ def norm_char(ch: str) -> str:
     return n
 
 
+class _Table(dict):
+    """str.translate table filled on first sight of each character (C-speed lookups after)."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = norm_char(chr(code))
+        return self[code]
+
+
+_TABLE = _Table()
+
+
 def normalize(text: str) -> str:
     """Same length as `text`; offsets in the result are offsets in the original."""
-    return "".join(norm_char(c) for c in text)
+    return text.translate(_TABLE)
 
 
 _SPACE = re.compile(r"[\s\ue000\ue001]+")  # white space and the grid marks of ingest.source

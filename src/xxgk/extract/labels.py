@@ -30,8 +30,21 @@ def _strip_ordinal(text: str) -> str:
     return re.sub(r"^(?:[一二三四五六七八九十]+|\d)(?=\D)", "", text)
 
 
+_SCORES: dict[tuple[str, int], float] = {}
+
+
 def match_score(text: str, row: Row) -> float:
     """0 when `text` is not (part of) the row's label, up to 1 when it is all of it."""
+    key = (text, id(row))  # rows are module constants; labels recur in every report: cache
+    score = _SCORES.get(key)
+    if score is None:
+        if len(_SCORES) > 200_000:
+            _SCORES.clear()
+        score = _SCORES[key] = _match_score(text, row)
+    return score
+
+
+def _match_score(text: str, row: Row) -> float:
     ct = compact(text)
     if not ct:
         return 0.0
