@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import glob
 import json
 import os
 import sys
-from collections.abc import Iterator
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
+from .batch import Outcome, Tally
 from .errors import ReportError
 from .parse import parse_file
 from .result import ParseResult
@@ -24,6 +28,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 out = Console()
 err = Console(stderr=True)
 
+LEDGER = ".xxgk-ledger.sqlite"
 REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps", ""}
 
 
@@ -47,24 +52,68 @@ def expand(sources: list[str]) -> Iterator[Path]:
 def _progress(total: int) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
-                    disable=total < 2 or not err.is_terminal, transient=True)
+                    disable=total < 2, transient=True)
+
+
+def batch(sources: list[str], out_dir: Path, jobs: int | None, scheduler: str | None, retry_failed: bool,
+          on_result: Callable[[ParseResult, Path], None] | None = None) -> tuple[Tally, list[tuple[str, str]]]:
+    """Parse every source into out_dir (resumable), with a progress bar; returns the tally and all failures."""
+    from .batch import Ledger, convert_legacy_word, executor_for, run_batch
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = sum(1 for _ in expand(sources))
+    ledger = Ledger(out_dir / LEDGER)
+    transient: list[tuple[str, str]] = []
+    executor = executor_for(jobs, scheduler)
+    try:
+        with tempfile.TemporaryDirectory(prefix="xxgk-convert-") as tmp, _progress(total) as bar:
+            task = bar.add_task("parsing", total=total, rate="")
+            started = time.perf_counter()
+            converted = convert_legacy_word(expand(sources), Path(tmp))
+
+            def advance() -> None:
+                done = bar.tasks[0].completed + 1
+                bar.update(task, advance=1, rate=f"{done / max(1e-9, time.perf_counter() - started):.1f}/s")
+
+            def store(outcome: Outcome) -> None:
+                if outcome.result is not None:
+                    result = ParseResult.model_validate_json(outcome.result)
+                    write_json(result, out_dir / f"{Path(outcome.path).name}.json")
+                    if on_result:
+                        on_result(result, Path(outcome.path))
+                else:
+                    err.print(f"[red]{outcome.path}[/red]: {outcome.error}", highlight=False)
+                    if "worker process died" in (outcome.error or "") or outcome.digest.startswith("unreadable:"):
+                        transient.append((outcome.path, outcome.error or ""))
+                advance()
+
+            tally = run_batch(expand(sources), ledger, store, executor, retry_failed,
+                              on_skip=lambda _: advance(), converted=converted)
+        failures = ledger.failures() + transient
+        write_errors(failures, out_dir / "errors.csv")
+        return tally, failures
+    finally:
+        executor.close()
+        ledger.close()
+
+
+def write_errors(failures: list[tuple[str, str]], path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "error"])
+        writer.writerows(failures)
 
 
 def _parse_each(paths: list[Path]) -> Iterator[tuple[Path, ParseResult | None, str]]:
-    with _progress(len(paths)) as bar:
-        task = bar.add_task("parsing", total=len(paths), rate="")
-        for path in paths:
-            try:
-                if not path.exists():
-                    raise ReportError("no such file")
-                yield path, parse_file(path), ""
-            except ReportError as e:
-                yield path, None, str(e)
-            except Exception as e:  # a bug must not stop the batch; say which file and what
-                yield path, None, f"internal error: {type(e).__name__}: {e}"
-            done = bar.tasks[0].completed + 1
-            elapsed = bar.tasks[0].elapsed or 0
-            bar.update(task, advance=1, rate=f"{done / elapsed:.1f}/s" if elapsed else "")
+    for path in paths:
+        try:
+            if not path.exists():
+                raise ReportError("no such file")
+            yield path, parse_file(path), ""
+        except ReportError as e:
+            yield path, None, str(e)
+        except Exception as e:  # a bug must not stop the batch; say which file and what
+            yield path, None, f"internal error: {type(e).__name__}: {e}"
 
 
 def write_json(result: ParseResult, path: Path) -> None:
@@ -74,32 +123,37 @@ def write_json(result: ParseResult, path: Path) -> None:
     os.replace(tmp, path)
 
 
+JOBS = typer.Option("--jobs", "-j", help="worker processes (default: all cores)")
+SCHEDULER = typer.Option("--scheduler", help="a Dask scheduler, tcp://HOST:8786, instead of local workers")
+RETRY = typer.Option("--retry-failed", help="try again the files an earlier run could not read")
+
+
 @app.command()
 def parse(
     sources: Annotated[list[str], typer.Argument(help="report files, directories or glob patterns")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="write DIR/<file name>.json for each")] = None,
     show: Annotated[bool, typer.Option("--show", help="print the three tables readably")] = False,
+    jobs: Annotated[int | None, JOBS] = None,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+    retry_failed: Annotated[bool, RETRY] = False,
 ) -> None:
-    """Parse reports into the cell map (JSON); one file without --out prints its JSON."""
-    paths = list(expand(sources))
+    """Parse reports into the cell map (JSON). With --out: a resumable batch; without: print."""
     if out_dir:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        tally, failures = batch(sources, out_dir, jobs, scheduler, retry_failed)
+        err.print(f"{tally.done} parsed, {tally.skipped} already done, {tally.failed} failed → {out_dir}"
+                  + (f" (errors: {out_dir / 'errors.csv'})" if failures else ""))
+        raise typer.Exit(1 if failures else 0)
     failed = 0
-    for path, result, error in _parse_each(paths):
+    for path, result, error in _parse_each(list(expand(sources))):
         if result is None:
             failed += 1
             err.print(f"[red]{path}[/red]: {error}", highlight=False)
-            continue
-        if out_dir:
-            write_json(result, out_dir / f"{path.name}.json")
-        if show:
+        elif show:
             from .show import show_result
 
             show_result(result, out)
-        elif not out_dir:
+        else:
             print(result.model_dump_json(indent=1))
-    if out_dir and len(paths) > 1:
-        err.print(f"{len(paths) - failed} parsed, {failed} failed → {out_dir}")
     raise typer.Exit(1 if failed else 0)
 
 
@@ -107,19 +161,31 @@ def parse(
 def check(
     sources: Annotated[list[str], typer.Argument(help="report files, directories or glob patterns")],
     output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    jobs: Annotated[int | None, JOBS] = None,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
 ) -> None:
     """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error."""
     from .audit import audit_all, previous_reports
+    from .batch import executor_for, process_file
     from .show import show_findings, show_summary
 
     paths = list(expand(sources))
     results: list[ParseResult] = []
     failed: list[tuple[Path, str]] = []
-    for path, result, error in _parse_each(paths):
-        if result is None:
-            failed.append((path, error))
-        else:
-            results.append(result)
+    executor = executor_for(jobs if len(paths) > 1 else 1, scheduler)
+    try:
+        with _progress(len(paths)) as bar:
+            task = bar.add_task("checking", total=len(paths), rate="")
+            for outcome in executor.run(process_file, ((str(p), "") for p in paths)):
+                if outcome.result is None:
+                    failed.append((Path(outcome.path), outcome.error or ""))
+                else:
+                    results.append(ParseResult.model_validate_json(outcome.result))
+                bar.update(task, advance=1)
+    finally:
+        executor.close()
+    order = {p.name: i for i, p in enumerate(paths)}
+    results.sort(key=lambda r: order.get(r.source, 0))
     audit_all(results)
     previous = previous_reports(results)
     has_error = any(f.severity == "error" and f.kind == "source" for r in results for f in r.findings)

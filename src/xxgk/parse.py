@@ -20,10 +20,13 @@ def parse_bytes(data: bytes, source: str) -> ParseResult:
     return result
 
 
-def parse_file(path: str | Path) -> ParseResult:
+def parse_file(path: str | Path, name: str = "") -> ParseResult:
     path = Path(path)
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ReportError(f"cannot read: {e.strerror or e}") from e
     if size > MAX_BYTES:
         raise ReportError(f"file too large ({size // (1024 * 1024)} MB; the limit is "
                           f"{MAX_BYTES // (1024 * 1024)} MB)")
-    return parse_bytes(path.read_bytes(), path.name)
+    return parse_bytes(path.read_bytes(), name or path.name)
