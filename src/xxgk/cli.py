@@ -29,7 +29,8 @@ out = Console()
 err = Console(stderr=True)
 
 LEDGER = ".xxgk-ledger.sqlite"
-REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps", ""}
+REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps", ".png", ".jpg",
+                   ".jpeg", ".tif", ".tiff", ""}
 
 
 def expand(sources: list[str]) -> Iterator[Path]:
@@ -61,6 +62,8 @@ def batch(sources: list[str], out_dir: Path, jobs: int | None, scheduler: str | 
     from .batch import Ledger, convert_legacy_word, executor_for, run_batch
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(".*.json.tmp*"):  # left by a run that was killed mid-write
+        stale.unlink(missing_ok=True)
     total = sum(1 for _ in expand(sources))
     ledger = Ledger(out_dir / LEDGER)
     transient: list[tuple[str, str]] = []

@@ -156,6 +156,20 @@ def _template(name: str) -> str:
     return resources.files("xxgk.compose").joinpath("templates", name).read_text(encoding="utf-8")
 
 
+def to_text(result: ParseResult, layout: Layout = STANDARD) -> str:
+    """Plain text, one tab-separated line per table row (as copied out of a web page or Word)."""
+    lines: list[str] = []
+    for block in document(result, layout):
+        if block.grid is None:
+            lines.append(block.text)
+            continue
+        placed = _place(block.grid)
+        width = max(c + cell.colspan for (_, c), cell in placed.items())
+        for r in range(len(block.grid.rows)):
+            lines.append("\t".join(placed[(r, c)].text if (r, c) in placed else "" for c in range(width)))
+    return "\n".join(lines) + "\n"
+
+
 def to_pdf(result: ParseResult, layout: Layout = STANDARD) -> bytes:
     import logging
 

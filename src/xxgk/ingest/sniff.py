@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 _SIGNATURES = (
     (b"%PDF-", "pdf"),
@@ -26,9 +28,17 @@ def sniff(data: bytes) -> str:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     for sig, kind in _SIGNATURES:
         if head.startswith(sig):
-            if kind == "zip":
-                return "docx" if b"word/" in data[:65536] or b"[Content_Types].xml" in data[:4096] else "zip"
-            return kind
+            return _zip_kind(data) if kind == "zip" else kind
     if _HTML.search(data[:4096]):
         return "html"
     return "text"
+
+
+def _zip_kind(data: bytes) -> str:
+    """A Word file is a zip with word/document.xml; a cut one still shows "word/" in its first entries."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+        return "docx" if "word/document.xml" in names else "xlsx" if "xl/workbook.xml" in names else "zip"
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "docx" if b"word/" in data[:65536] else "zip"

@@ -1,0 +1,141 @@
+"""Batches: bad files listed and skipped, a SIGKILL survived, the same results on a Dask cluster."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xxgk.compose.render import to_docx, to_html, to_text
+from xxgk.compose.synth import vary
+
+from .conftest import REAL, REPO
+from .test_readers import GOLDS, from_gold
+
+XXGK = str(REPO / ".venv" / "bin" / "xxgk")
+LEDGER = ".xxgk-ledger.sqlite"
+
+
+def make_reports(folder: Path, n: int) -> list[Path]:
+    """n distinct valid reports: the corpus's cell maps with other numbers, as text, HTML and DOCX."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bases = [from_gold(g) for g in GOLDS]
+    paths = []
+    for i in range(n):
+        report = vary(bases[i % len(bases)], seed=i)
+        kind = ("txt", "html", "txt", "docx")[i % 4]
+        encoding = "gb18030" if i % 8 == 2 else "utf-8"
+        data = (to_text(report).encode(encoding) if kind == "txt" else to_html(report).encode() if kind == "html"
+                else to_docx(report))
+        path = folder / f"report-{i:03d}.{kind}"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def zip_bomb() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"\0" * (300 * 1024 * 1024))
+    return buf.getvalue()
+
+
+def bad_files(folder: Path) -> dict[str, str]:
+    """Ten bad inputs and a word of the reason each must be given."""
+    pdf = (REAL / "hongze-2024.pdf").read_bytes()
+    files = {
+        "empty.txt": (b"", "empty"),
+        "garbage.bin.txt": (bytes(range(256)) * 64, "binary"),
+        "truncated.pdf": (pdf[: len(pdf) // 4], "PDF"),
+        "bomb.docx": (zip_bomb(), "200 MB"),
+        "scan.jpg.pdf": (b"\x89PNG\r\n\x1a\n" + b"\0" * 2000, "scanned"),
+        "minutes.txt": ("关于召开2024年第一季度安全生产工作会议的通知\n各科室：定于3月5日召开会议。".encode(), "not a"),
+        "deep.html": (("<div>" * 10000 + "x" + "</div>" * 10000).encode(), "not a"),
+        "renamed.doc": (_xlsx(), "not a report"),  # a spreadsheet named .doc: its content says zip
+        "cut.docx": (to_docx(from_gold(GOLDS[0]))[:3000], "corrupt"),
+        "news.html": ("<html><body><p>今日新闻</p></body></html>".encode(), "not a"),
+    }
+    for name, (data, _) in files.items():
+        (folder / name).write_bytes(data)
+    return {name: why for name, (_, why) in files.items()}
+
+
+def _xlsx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return buf.getvalue()
+
+
+def run(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([XXGK, *args], capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+
+
+def test_200_files_with_10_bad_ones(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    good = make_reports(src, 190)
+    reasons = bad_files(src)
+    out = tmp_path / "out"
+    proc = run("parse", str(src), "--out", str(out), "--jobs", "2")
+    assert proc.returncode == 1
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(f"{p.name}.json" for p in good)
+    with open(out / "errors.csv", encoding="utf-8") as f:
+        errors = {Path(row["file"]).name: row["error"] for row in csv.DictReader(f)}
+    assert set(errors) == set(reasons)
+    for name, why in reasons.items():
+        assert why in errors[name], (name, errors[name])
+    assert "190 parsed" in proc.stderr and "10 failed" in proc.stderr
+
+
+def test_a_batch_killed_midway_resumes_and_stores_every_file_once(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    reports = make_reports(src, 120)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([XXGK, "parse", str(src), "--out", str(out), "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while len(list(out.glob("*.json"))) < 30 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = len(list(out.glob("*.json")))
+    assert 30 <= first < 120
+    again = run("parse", str(src), "--out", str(out), "--jobs", "2")
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(f"{p.name}.json" for p in reports)
+    assert not list(out.glob(".*.tmp*"))
+    with sqlite3.connect(out / LEDGER) as db:
+        rows = db.execute("SELECT path FROM done").fetchall()
+    assert len(rows) == len({r[0] for r in rows}) == 120
+    skipped = int(again.stderr.split(" already done")[0].rsplit(" ", 1)[-1])
+    assert skipped >= first - 4  # at most the files in flight at the kill are done again
+    for path in reports[:10]:
+        json.loads((out / f"{path.name}.json").read_text(encoding="utf-8"))  # whole, never half-written
+
+
+def test_dask_local_cluster_gives_the_local_results(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    src = tmp_path / "in"
+    make_reports(src, 24)
+    local, remote = tmp_path / "local", tmp_path / "dask"
+    assert run("parse", str(src), "--out", str(local), "--jobs", "2").returncode == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        proc = run("parse", str(src), "--out", str(remote), "--scheduler", c.scheduler_address)
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in local.glob("*.json"))
+    assert names == sorted(p.name for p in remote.glob("*.json")) and len(names) == 24
+    for name in names:
+        a, b = (json.loads((d / name).read_text(encoding="utf-8")) for d in (local, remote))
+        assert (a["cells"], a["findings"], a["agency"]) == (b["cells"], b["findings"], b["agency"])
