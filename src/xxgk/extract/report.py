@@ -20,7 +20,12 @@ def parse_text(text: str, source: str) -> ParseResult:
     return parse_source(Source(text), source)
 
 
+MAX_CHARS = 5_000_000  # a report is some ten thousand characters; the whole of a year's reports would be this
+
+
 def parse_source(src: Source, source: str) -> ParseResult:
+    if len(src.text) > MAX_CHARS:
+        raise NotAReport(f"not a single report: {len(src.text):,} characters of text")
     doc = tokenize(src.text)
     squeezed = Squeezed.of(doc.norm)
     sections = find_sections(squeezed)

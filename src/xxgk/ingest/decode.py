@@ -19,15 +19,25 @@ def decode(data: bytes) -> str:
     elif b"\x00" in data[:8192]:
         raise BinaryInput("binary data, not text")
     else:
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise BinaryInput("binary data: neither UTF-8 nor GB18030 text")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = _line_by_line(data)
     controls = sum(1 for c in text[:20000] if ord(c) < 32 and c not in "\t\n\r\f")
     if controls > max(8, len(text[:20000]) // 50):
         raise BinaryInput("binary data, not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _line_by_line(data: bytes) -> str:
+    """GBK text, or a file pieced together from UTF-8 and GBK parts: each line in what it decodes as."""
+    lines = []
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                lines.append(raw.decode("gb18030"))
+            except UnicodeDecodeError as e:
+                raise BinaryInput("binary data: neither UTF-8 nor GB18030 text") from e
+    return "\n".join(lines)

@@ -115,7 +115,7 @@ def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) ->
         if i:
             gap = w["x0"] - words[i - 1]["x1"]
             target = int(w["x0"] / char_width)
-            pad = max(2, target - col) if gap > char_width * 1.5 else 1
+            pad = min(200, max(2, target - col)) if gap > char_width * 1.5 else 1  # broken x: no GB of spaces
             out.write(" " * pad)
             col += pad
         else:

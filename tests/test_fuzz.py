@@ -1,0 +1,96 @@
+"""No input crashes or hangs a reader: a result or a clear error, always (bounded here; see xxgk.fuzz)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xxgk.compose.render import to_docx, to_html
+from xxgk.errors import ReportError
+from xxgk.fuzz import MUTATIONS, check, mutate
+from xxgk.parse import parse_bytes, parse_file
+
+from .conftest import REAL, SEEDS
+from .test_readers import GOLDS, from_gold
+
+TEXTS = [p.read_bytes() for p in sorted(SEEDS.glob("*.txt"))]
+STRUCTURED = [to_html(from_gold(GOLDS[1])).encode(), to_docx(from_gold(GOLDS[6]))]
+PDF = (REAL / "hongze-2024.pdf").read_bytes()
+def bounded(n: int) -> settings:
+    return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@bounded(150)
+@given(st.binary(max_size=6000))
+def test_random_bytes(data: bytes) -> None:
+    assert check(data) is None
+
+
+@bounded(150)
+@given(st.sampled_from(range(len(TEXTS))), st.integers(0, 2**32))
+def test_mutated_text_reports(which: int, seed: int) -> None:
+    assert check(mutate(random.Random(seed), TEXTS[which]), "t.txt") is None
+
+
+@bounded(40)
+@given(st.sampled_from(range(len(STRUCTURED))), st.integers(0, 2**32))
+def test_mutated_html_and_word(which: int, seed: int) -> None:
+    assert check(mutate(random.Random(seed), STRUCTURED[which])) is None
+
+
+@bounded(12)
+@given(st.integers(0, 2**32))
+def test_mutated_pdf(seed: int) -> None:
+    assert check(mutate(random.Random(seed), PDF), "m.pdf") is None
+
+
+def test_every_mutation_changes_something() -> None:
+    rng = random.Random(1)
+    for m in MUTATIONS:
+        assert any(m(rng, TEXTS[0]) != TEXTS[0] for _ in range(5)), m.__name__
+
+
+def test_a_200_mb_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(201 * 1024 * 1024)  # sparse: no 200 MB written
+    with pytest.raises(ReportError, match="too large"):
+        parse_file(big)
+
+
+def test_a_zip_bomb_is_refused() -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b" " * (250 * 1024 * 1024))
+    assert len(buf.getvalue()) < 2 * 1024 * 1024
+    with pytest.raises(ReportError, match="200 MB"):
+        parse_bytes(buf.getvalue(), "bomb.docx")
+
+
+def test_mixed_encodings_in_one_file() -> None:
+    text = (SEEDS / "000_d5b9bd303c21ba6d.txt").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    half = len(lines) // 2
+    data = "\n".join(lines[:half]).encode("utf-8") + b"\n" + "\n".join(lines[half:]).encode("gbk")
+    result = parse_bytes(data, "mixed.txt")
+    assert result.agency == "广州市海珠区新港街道办事处"
+    assert result.cells == parse_bytes(text.encode(), "clean.txt").cells
+
+
+def test_a_pdf_word_at_an_absurd_x_does_not_become_gigabytes_of_spaces() -> None:
+    # found by xxgk.fuzz: a flipped byte in a content stream put a word at x = 10^10
+    from xxgk.ingest.pdf import _line
+    from xxgk.ingest.source import SourceWriter
+
+    out = SourceWriter("pdf")
+    words = [{"text": "规章", "x0": 70.0, "x1": 91.0, "top": 100.0, "bottom": 110.0},
+             {"text": "0", "x0": 1e10, "x1": 1e10 + 5, "top": 100.0, "bottom": 110.0}]
+    _line(out, words, 1, 5.0)
+    assert out.size < 400
