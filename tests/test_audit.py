@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from collections.abc import Callable
@@ -34,7 +35,8 @@ def parsed(path: Path) -> ParseResult:
     return result
 
 
-def from_gold(path: Path) -> ParseResult:
+@functools.cache
+def with_gold(path: Path) -> ParseResult:
     """The report as parsed, with its cells and metadata replaced by the hand-checked gold."""
     gold = json.loads(path.with_name(path.name.removesuffix(".txt").removesuffix(".pdf") + ".gold.json")
                       .read_text(encoding="utf-8"))
@@ -97,7 +99,7 @@ def test_hongze_2023_review_totals_not_equal_to_their_parts() -> None:
 def test_no_error_that_the_gold_values_do_not_also_show(path: Path) -> None:
     """Every error on the parsed report is one the hand-checked values make too."""
     ours = parsed(path)
-    truth = from_gold(path)
+    truth = with_gold(path)
     expected = {(f.rule, tuple(f.cells)) for f in truth.findings if f.severity == "error"}
     got = {(f.rule, tuple(f.cells)) for f in ours.findings if f.severity == "error"}
     assert got <= expected
@@ -122,7 +124,7 @@ def _constrained_cells(result: ParseResult) -> list[str]:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_changing_any_constrained_cell_fires_a_finding_naming_it(path: Path, data: st.DataObject) -> None:
-    base = _GOLD.get(path) or _GOLD.setdefault(path, from_gold(path))
+    base = with_gold(path)
     key = data.draw(st.sampled_from(_constrained_cells(base)))
     delta = data.draw(st.integers(min_value=1, max_value=500))
     changed = base.model_copy(deep=True)
@@ -131,17 +133,13 @@ def test_changing_any_constrained_cell_fires_a_finding_naming_it(path: Path, dat
     assert fired, f"{path.name}: {key} +{delta} went unnoticed"
 
 
-_GOLD: dict[Path, ParseResult] = {}
-
-
 # ---------------------------------------------------------------- every rule: a passing and a failing case
 def _base() -> ParseResult:
-    return _GOLD.get(SEED["004"]) or _GOLD.setdefault(SEED["004"], from_gold(SEED["004"]))
+    return with_gold(SEED["004"]).model_copy(deep=True)
 
 
 def _huaian() -> ParseResult:
-    return _GOLD.get(REAL / "huaian-2024.pdf") or _GOLD.setdefault(REAL / "huaian-2024.pdf",
-                                                                  from_gold(REAL / "huaian-2024.pdf"))
+    return with_gold(REAL / "huaian-2024.pdf").model_copy(deep=True)
 
 
 def _with(base: ParseResult, **changes: object) -> ParseResult:

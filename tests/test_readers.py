@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -15,6 +14,7 @@ from lxml import html as lhtml
 
 from xxgk.compose.layout import PERTURBED
 from xxgk.compose.render import to_docx, to_html, to_pdf
+from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
 from xxgk.ingest import sniff
 from xxgk.parse import parse_bytes
@@ -24,17 +24,6 @@ from .conftest import REAL, REPO, SEEDS
 
 GOLDS = sorted(SEEDS.glob("*.gold.json")) + sorted(REAL.glob("*.gold.json"))
 WRITERS = {"html": lambda r, lay: to_html(r, lay).encode("utf-8"), "docx": to_docx, "pdf": to_pdf}
-
-
-def from_gold(path: Path) -> ParseResult:
-    gold = json.loads(path.read_text(encoding="utf-8"))
-    first = (lambda v: v[0] if isinstance(v, list) else v)  # noqa: E731
-    cells = {k: first(v) for k, v in gold["cells"].items()}
-    result = ParseResult(source=gold["source"], cells=cells,
-                         **{k: first(gold["meta"][k]) for k in ("agency", "year", "template", "published")})
-    if result.template == "2021":
-        result.variants["requests"] = "one_row" if cells["requests.other.other.natural"] is None else "split"
-    return result
 
 
 def same(a: ParseResult, b: ParseResult) -> dict:

@@ -28,7 +28,7 @@ from rich.table import Table
 from .batch import LocalExecutor, process_file
 from .compose.layout import PERTURBED
 from .compose.render import to_docx, to_html, to_pdf, to_text
-from .compose.synth import vary
+from .compose.synth import from_gold, vary
 from .result import ParseResult
 
 COUNTS = {"text": 2000, "html": 800, "docx": 300, "pdf": 60}
@@ -36,17 +36,7 @@ TARGETS = {"text": "≤ 10×", "html": "≤ 10×", "docx": "", "pdf": "≤ 1.5×
 
 
 def _bases(corpus: Path) -> list[ParseResult]:
-    out = []
-    for gold in sorted(corpus.rglob("*.gold.json")):
-        g = json.loads(gold.read_text(encoding="utf-8"))
-        first = (lambda v: v[0] if isinstance(v, list) else v)  # noqa: E731
-        cells = {k: first(v) for k, v in g["cells"].items()}
-        r = ParseResult(source=g["source"], cells=cells,
-                        **{k: first(g["meta"][k]) for k in ("agency", "year", "template", "published")})
-        if r.template == "2021":
-            r.variants["requests"] = "one_row" if cells["requests.other.other.natural"] is None else "split"
-        out.append(r)
-    return out
+    return [from_gold(g) for g in sorted(corpus.rglob("*.gold.json"))]
 
 
 def _write(args: tuple[str, int, str, ParseResult]) -> None:
