@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from . import PARSER_VERSION
 from .errors import ReportError
 
 TIMEOUT = 120.0  # seconds one file may take
@@ -92,27 +93,27 @@ def process_file(path: str, digest: str = "", read_from: str = "", timeout: floa
 class Ledger:
     """What a batch has finished, by content hash; lives beside the outputs."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, version: str = PARSER_VERSION) -> None:
         self.path = Path(path)
+        self.version = version  # a newer parser redoes every file
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS done (digest TEXT PRIMARY KEY, path TEXT NOT NULL, "
-                        "error TEXT, seconds REAL, finished REAL)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS done (digest TEXT NOT NULL, version TEXT NOT NULL, "
+                        "path TEXT NOT NULL, error TEXT, seconds REAL, finished REAL, PRIMARY KEY (digest, version))")
 
     def has(self, digest: str, retry_failed: bool = False) -> bool:
-        row = self.db.execute("SELECT error FROM done WHERE digest = ?", (digest,)).fetchone()
+        row = self.db.execute("SELECT error FROM done WHERE digest = ? AND version = ?",
+                              (digest, self.version)).fetchone()
         return row is not None and not (retry_failed and row[0] is not None)
 
     def record(self, outcome: Outcome) -> None:
-        self.db.execute("INSERT OR REPLACE INTO done VALUES (?, ?, ?, ?, ?)",
-                        (outcome.digest, outcome.path, outcome.error, outcome.seconds, time.time()))
+        self.db.execute("INSERT OR REPLACE INTO done VALUES (?, ?, ?, ?, ?, ?)",
+                        (outcome.digest, self.version, outcome.path, outcome.error, outcome.seconds, time.time()))
 
     def failures(self) -> list[tuple[str, str]]:
-        return self.db.execute("SELECT path, error FROM done WHERE error IS NOT NULL ORDER BY path").fetchall()
-
-    def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM done").fetchone()[0]
+        return self.db.execute("SELECT path, error FROM done WHERE error IS NOT NULL AND version = ? ORDER BY path",
+                               (self.version,)).fetchall()
 
     def close(self) -> None:
         self.db.close()

@@ -61,24 +61,19 @@ def table_relations(fmt: Format, table: Table, variant: str) -> tuple[Relation, 
 
 
 def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
-    readings: list[Reading] = []
+    """Every reading of every row variant; the one whose arithmetic holds best (labels win ties)."""
+    scored: list[tuple[tuple[int, int, int], int, Reading]] = []
     for variant in table.variants:
         rows = table.rows_for(variant)
         rels = table_relations(fmt, table, variant)
         by_labels = read_by_labels(fmt, table, variant, rows, tokens)
-        readings.append(by_labels)
-        in_order = read_in_order(fmt, table, variant, rows, tokens)
-        if in_order is not None:
-            readings.append(in_order)
-        for r in list(readings[-2:]):
-            if r.variant == variant and r.score(rels)[0] > 0:
-                moved = reorder_chunks(fmt, r, rows, tokens, rels)
-                if moved is not None:
-                    readings.append(moved)
-    best = min(readings, key=lambda r: r.score(table_relations(fmt, table, r.variant)))
-    if not best.labels:
-        best.labels = next(r.labels for r in readings if r.variant == best.variant)
-    return best
+        found = [by_labels, read_in_order(fmt, table, variant, rows, tokens)]
+        found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found if r and r.score(rels)[0] > 0]
+        for r in found:
+            if r is not None:
+                r.labels = r.labels or by_labels.labels
+                scored.append((r.score(rels), len(scored), r))
+    return min(scored, key=lambda s: s[:2])[2]
 
 
 # ---------------------------------------------------------------- reading by labels
