@@ -199,3 +199,15 @@ def test_blank_cells_in_pdftotext_layout_text_fall_under_their_columns(pdf_texts
     assert (row["natural"], row["commercial"]) == (expected["requests.denied.law_prohibited.natural"],
                                                    expected["requests.denied.law_prohibited.commercial"])
     assert "requests.denied.law_prohibited.total" in result.blank
+
+
+def test_a_review_table_printed_turned_one_row_per_outcome() -> None:
+    expected = gold(REAL / "huaian-2024.pdf")
+    groups = ("review", "litigation_direct", "litigation_after_review")
+    lines = ["四、政府信息公开行政复议、行政诉讼情况", "\t行政复议\t未经复议直接起诉\t复议后起诉"]
+    for outcome, label in (("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"),
+                           ("pending", "尚未审结"), ("total", "总计")):
+        lines.append("\t".join([label, *(str(expected[f"{g}.{outcome}"]) for g in groups)]))
+    r = read("\n".join(lines), "review", "2021")
+    assert r.strategy == "turned"
+    assert agrees(r, expected) == []

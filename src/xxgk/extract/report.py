@@ -114,7 +114,8 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
         result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
 
 
-_STRATEGY = {"order": "数值顺序（标签与数值错位）", "reordered": "合计关系重排数值块", "labels": "行标签"}
+_STRATEGY = {"order": "数值顺序（标签与数值错位）", "reordered": "合计关系重排数值块", "labels": "行标签",
+             "turned": "转置的表格（每行一种结果）"}
 
 
 def _plain(text: str) -> str:

@@ -67,7 +67,7 @@ def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
         rows = table.rows_for(variant)
         rels = table_relations(fmt, table, variant)
         by_labels = read_by_labels(fmt, table, variant, rows, tokens)
-        found = [by_labels, read_in_order(fmt, table, variant, rows, tokens)]
+        found = [by_labels, *read_in_order(fmt, table, variant, rows, tokens)]
         found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found if r and r.score(rels)[0] > 0]
         for r in found:
             if r is not None:
@@ -171,23 +171,25 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
 
 # ---------------------------------------------------------------- reading in order
 def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
-                  tokens: list[Token]) -> Reading | None:
-    """All values of the region in reading order, if there are exactly as many as cells."""
+                  tokens: list[Token]) -> list[Reading]:
+    """All values of the region in reading order, if there are exactly as many as cells: one reading
+    in row order and one in each other order the table may be printed in."""
     keys = [k for r in rows for k in r.cells]
     types = {fmt.cell_type(k) for k in keys}
     widths = {len(r.cells) for r in rows}
     ordered = repair.transpose_column_blocks(tokens, widths.pop()) if len(widths) == 1 else tokens
-    values = [t for t in ordered
-              if t.kind in ("value", "blank") and any(fits(t, ty) for ty in types)]
+    values = [t for t in ordered if t.kind in ("value", "blank") and any(fits(t, ty) for ty in types)]
     if len(values) != len(keys):
-        return None
-    if not all(fits(t, fmt.cell_type(k)) for t, k in zip(values, keys, strict=True)):
-        return None
-    cells = {}
-    for tok, key in zip(values, keys, strict=True):
-        v = cell_value(tok, fmt.cell_type(key))
-        cells[key] = Cell(v, tok, blank=v is None)
-    return Reading(table, variant, "order", cells)
+        return []
+    readings = []
+    for name, order in (("order", tuple(keys)), *(("turned", o) for o in table.orders if len(o) == len(keys))):
+        if all(fits(t, fmt.cell_type(k)) for t, k in zip(values, order, strict=True)):
+            cells = {}
+            for tok, key in zip(values, order, strict=True):
+                v = cell_value(tok, fmt.cell_type(key))
+                cells[key] = Cell(v, tok, blank=v is None)
+            readings.append(Reading(table, variant, name, cells))
+    return readings
 
 
 # ---------------------------------------------------------------- reordering runs of values

@@ -62,6 +62,7 @@ class Table:
     rows: tuple[Row, ...]
     columns: tuple[Column, ...] = ()
     variants: tuple[str, ...] = ("",)  # alternative row sets; the first is the default
+    orders: tuple[tuple[str, ...], ...] = ()  # other orders its cells are printed in (a transposed table)
 
     def rows_for(self, variant: str = "") -> tuple[Row, ...]:
         return tuple(r for r in self.rows if not r.variant or r.variant == variant)

@@ -99,6 +99,8 @@ REVIEW = Table(
     "review", "四", "政府信息公开行政复议、行政诉讼情况",
     (Row("review", "行政复议、行政诉讼", (), tuple(f"{g}.{o}" for g, _ in REVIEW_GROUPS for o, _ in OUTCOMES)),),
     tuple(Column(f"{g}.{o}", f"{gl}/{ol}") for g, gl in REVIEW_GROUPS for o, ol in OUTCOMES),
+    # some reports print it turned: one row per outcome, one column per group
+    orders=(tuple(f"{g}.{o}" for o, _ in OUTCOMES for g, _ in REVIEW_GROUPS),),
 )
 
 
