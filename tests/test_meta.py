@@ -35,3 +35,9 @@ def test_published_date_signed_at_the_end_not_one_inside_a_sentence() -> None:
 def test_published_month_under_the_title() -> None:
     assert meta.find_published("海珠区政务服务数据管理局\n\n2020年1月\n", "") == "2020-01"
     assert meta.find_published("(2020 年 1 月)\n", "") == "2020-01"
+
+
+def test_published_in_numeric_forms() -> None:
+    assert meta.find_published("", "XX局\n2021-01-20\n") == "2021-01-20"
+    assert meta.find_published("", "XX局 2021.1.8") == "2021-01-08"
+    assert meta.find_published("", "联系电话：0517-87222589") is None

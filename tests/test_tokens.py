@@ -56,3 +56,16 @@ def test_offsets_point_at_the_original_text() -> None:
     for t in doc.tokens:
         if t.kind == "value":
             assert text[t.start:t.end] in ("０", "１２")
+
+
+def test_ocr_zero_read_as_the_letter_o_is_a_zero_and_says_so() -> None:
+    from xxgk.extract.report import parse_text
+
+    from .conftest import SEEDS
+
+    text = (SEEDS / "000_d5b9bd303c21ba6d.txt").read_text(encoding="utf-8")
+    damaged = text.replace("二、上年结转政府信息公开申请数量\t\t0\t", "二、上年结转政府信息公开申请数量\t\tO\t", 1)
+    assert damaged != text
+    result = parse_text(damaged, "ocr.txt")
+    assert result.cells["requests.carried_over.natural"] == 0
+    assert "OCR" in result.inferred["requests.carried_over.natural"]

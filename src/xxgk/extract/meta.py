@@ -14,7 +14,8 @@ _AGENCY_SUFFIX = (r"(?:街道办事处|办事处|街道|人民政府|政府|管�
                   r"镇|乡|署|所|队|馆|会|公司|集团|社)")
 _AGENCY = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?" + _AGENCY_SUFFIX + r")")
 _NOT_NAME = re.compile(r"^(?:我|本|全|各|该|市|区|县|街|镇|乡|局)")
-_DATE = re.compile(_YEAR + r"年([0-9一二三四五六七八九十]{1,3})月(?:([0-9一二三四五六七八九十]{1,3})日)?")
+_DATE = re.compile(_YEAR + r"(?:年([0-9一二三四五六七八九十]{1,3})月(?:([0-9一二三四五六七八九十]{1,3})日)?"
+                   r"|[-./](\d{1,2})[-./](\d{1,2})(?!\d))")  # 2021年1月20日, 2021-01-20, 2021.1.20
 
 
 def _cn_number(s: str) -> int:
@@ -82,10 +83,11 @@ def year_from_prose(body: str) -> int | None:
 
 
 def _date(m: re.Match[str]) -> str:
-    y, mo = _year(m.group(1)), _cn_number(m.group(2))
-    if m.group(3):
-        return f"{y:04d}-{mo:02d}-{_cn_number(m.group(3)):02d}"
-    return f"{y:04d}-{mo:02d}"
+    y = _year(m.group(1))
+    month, day = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+    if day:
+        return f"{y:04d}-{_cn_number(month):02d}-{_cn_number(day):02d}"
+    return f"{y:04d}-{_cn_number(month):02d}"
 
 
 def find_published(head: str, tail: str) -> str | None:

@@ -101,8 +101,8 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
             result.provenance[key] = _provenance(cell.token, doc, src)
             if cell.token.sign:
                 result.signs[key] = cell.token.sign
-        if cell.inferred:
-            result.inferred[key] = cell.inferred
+        if cell.inferred or (cell.token is not None and cell.token.misread):
+            result.inferred[key] = cell.inferred or cell.token.misread  # type: ignore[union-attr]
         if cell.blank:
             result.blank.append(key)
     result.doubts.extend(reading.doubts)

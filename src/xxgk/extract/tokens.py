@@ -34,6 +34,7 @@ class Token:
     note: str = ""  # "（其中修订16件）": kept, not part of the value
     glued: bool = False  # digits touch other digits or letters with no separator
     grid: bool = False  # from a table whose cells are known (HTML, Word, PDF): empty fields are blanks
+    misread: str = ""  # why a cell OCR damaged is read as a number anyway
 
 
 @dataclass
@@ -57,6 +58,7 @@ _NUMBER = re.compile(
     r"(?P<note>\s?\((?:其中|含|包括|注)[^()]{0,40}\))?"
 )
 _BLANKS = {"/", "-", "—", "——", "--", "无", "\\", "－", "/ ", "空", "×", "——-"}
+_OCR_ZERO = {"O", "o", "〇", "○", "Ｏ", "ｏ"}
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,/，]?\s*共\s*\d{1,3}\s*页)?"
                           r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _CELL_SPLIT = re.compile(r"\s{2,}")
@@ -107,6 +109,11 @@ def _scan_cell_runs(doc: Document, fld: str, base: int, col: int, lineno: int, f
 
 def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx: int) -> None:
     stripped = chunk.strip()
+    if stripped in _OCR_ZERO:  # a cell holding only "O" or "〇": OCR's zero
+        i = chunk.index(stripped)
+        doc.tokens.append(Token("value", stripped, base + i, base + i + len(stripped), lineno, col + i, fidx,
+                                Decimal(0), misread=f"「{stripped}」按 0 读取（OCR 常把 0 认成字母 O）"))
+        return
     if stripped in _BLANKS:
         i = chunk.index(stripped)
         doc.tokens.append(Token("blank", stripped, base + i, base + i + len(stripped), lineno, col + i, fidx))
