@@ -22,11 +22,12 @@ from .batch import Outcome, Tally
 from .errors import ReportError
 from .parse import parse_file
 from .result import ParseResult
+from .store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read, check and compare 政府信息公开工作年度报告.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
 
 LEDGER = ".xxgk-ledger.sqlite"
 REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps", ".png", ".jpg",
@@ -232,6 +233,83 @@ def render(
     target = out_file or report.with_name(report.name.removesuffix(".json") + f".standard.{to}")
     target.write_bytes(writer(result, PERTURBED[layout]))
     err.print(f"wrote {target}")
+
+
+DB = typer.Option("--db", help="database URL (default: sqlite:///xxgk.db, or $XXGK_DB)")
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[str], typer.Argument(help="report files, directories or glob patterns")],
+    db: Annotated[str | None, DB] = None,
+    jobs: Annotated[int | None, JOBS] = None,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+    retry_failed: Annotated[bool, RETRY] = False,
+) -> None:
+    """Parse reports into the database; files already stored by this parser version are skipped."""
+    from .batch import executor_for, run_batch
+    from .store import Store
+
+    store = Store(db)
+    ledger = StoreLedger(store)
+    total = sum(1 for _ in expand(sources))
+    executor = executor_for(jobs, scheduler)
+    try:
+        with _progress(total) as bar:
+            task = bar.add_task("ingesting", total=total, rate="")
+
+            def keep(outcome: Outcome) -> None:
+                if outcome.result is not None:
+                    result = ParseResult.model_validate_json(outcome.result)
+                    store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
+                else:
+                    err.print(f"[red]{outcome.path}[/red]: {outcome.error}", highlight=False)
+                bar.update(task, advance=1)
+
+            tally = run_batch(expand(sources), ledger, keep, executor, retry_failed,
+                              on_skip=lambda _: bar.update(task, advance=1))
+    finally:
+        executor.close()
+    err.print(f"{tally.done} stored, {tally.skipped} already stored, {tally.failed} failed → {store.url}")
+    raise typer.Exit(1 if tally.failed else 0)
+
+
+class StoreLedger:
+    """The batch ledger of an ingest is the database itself."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def has(self, digest: str, retry_failed: bool = False) -> bool:
+        return self.store.has(digest) or (not retry_failed and self.store.failed(digest))
+
+    def record(self, outcome: Outcome) -> None:
+        if outcome.error:
+            self.store.add_failure(outcome.digest, Path(outcome.path).name, outcome.error)
+
+    def failures(self) -> list[tuple[str, str]]:
+        return self.store.failures()
+
+
+@app.command()
+def export(
+    output: Annotated[str, typer.Option("--format", help="csv, xlsx, parquet or json")] = "csv",
+    out_file: Annotated[Path | None, typer.Option("--out", help="file to write (default: reports.<format>)")] = None,
+    year: Annotated[int | None, typer.Option(help="only this year")] = None,
+    agency: Annotated[str | None, typer.Option(help="only agencies whose name contains this")] = None,
+    chinese: Annotated[bool, typer.Option("--chinese", help="Chinese column headers")] = False,
+    db: Annotated[str | None, DB] = None,
+) -> None:
+    """One row per report, one column per cell; findings in a second sheet or file."""
+    from .store import Store
+    from .store.export import FORMATS_OUT
+    from .store.export import export as write
+
+    if output not in FORMATS_OUT:
+        err.print(f"--format is one of {', '.join(FORMATS_OUT)}")
+        raise typer.Exit(2)
+    paths = write(Store(db), output, out_file or Path(f"reports.{output}"), year, agency, chinese)
+    err.print("wrote " + ", ".join(map(str, paths)))
 
 
 @app.command()

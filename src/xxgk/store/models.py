@@ -1,0 +1,94 @@
+"""The database: agencies, source files by content hash, reports per parser version, cells, findings,
+and reviewers' decisions on findings (kept apart, so they survive re-parsing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+
+
+class Source(Base):
+    __tablename__ = "sources"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    added: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("digest", "parser_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(ForeignKey("sources.digest"), index=True)
+    parser_version: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    source_name: Mapped[str] = mapped_column(String(500))
+    agency_name: Mapped[str | None] = mapped_column(String(200))
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    template: Mapped[str | None] = mapped_column(String(4))
+    published: Mapped[str | None] = mapped_column(String(10))
+    result: Mapped[dict] = mapped_column(JSON)  # the whole parse result, for what has no column
+    parsed: Mapped[datetime] = mapped_column(DateTime)
+    cells: Mapped[list[Cell]] = relationship(back_populates="report", cascade="all, delete-orphan")
+    findings: Mapped[list[Finding]] = relationship(back_populates="report", cascade="all, delete-orphan")
+    agency: Mapped[Agency | None] = relationship()
+
+
+class Cell(Base):
+    __tablename__ = "cells"
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    blank: Mapped[bool] = mapped_column(Boolean, default=False)
+    inferred: Mapped[str | None] = mapped_column(Text)
+    provenance: Mapped[dict | None] = mapped_column(JSON)
+    report: Mapped[Report] = relationship(back_populates="cells")
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(60), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(12))
+    cells: Mapped[list] = mapped_column(JSON)
+    message: Mapped[str] = mapped_column(Text)
+    report: Mapped[Report] = relationship(back_populates="findings")
+
+
+class Review(Base):
+    """A reviewer's decision on a finding, by source file, rule and cells: re-parsing keeps it."""
+
+    __tablename__ = "reviews"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(60), primary_key=True)
+    cells: Mapped[str] = mapped_column(String(2000), primary_key=True)  # the finding's cells joined by ","
+    status: Mapped[str] = mapped_column(String(12))  # confirmed | dismissed
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Failure(Base):
+    """A file an ingest could not read, so a rerun does not try it again (unless asked)."""
+
+    __tablename__ = "failures"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    parser_version: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    error: Mapped[str] = mapped_column(Text)
