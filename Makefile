@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml scripts/setup.sh
 setup: $(STAMP)
 
 run: setup
-	$(VENV)/bin/xxgk parse examples --out out/examples
-	$(VENV)/bin/xxgk check examples || true
+	$(VENV)/bin/xxgk ingest examples || true
+	XXGK_TOKEN=$${XXGK_TOKEN:-$$($(VENV)/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')} \
+	  $(VENV)/bin/xxgk serve
 
 test: setup
 	$(VENV)/bin/ruff check src tests

@@ -7,6 +7,7 @@ need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)          # tests compare with pdftotext
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)  # DOC and WPS files
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)  # store tests start their own server
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # browser tests drive Debian's chromium
 dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || need+=(libharfbuzz-subset0)  # WeasyPrint font subsetting
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-zenhei)  # CJK in rendered PDFs
 if ((${#need[@]})); then

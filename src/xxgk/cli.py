@@ -313,6 +313,24 @@ def export(
 
 
 @app.command()
+def serve(
+    db: Annotated[str | None, DB] = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+) -> None:
+    """The web app and REST API. Writes need the token in $XXGK_TOKEN (unset: read only)."""
+    import uvicorn
+
+    from .serve.app import create_app
+
+    token = os.environ.get("XXGK_TOKEN") or None
+    store = Store(db)
+    err.print(f"xxgk serving {store.url} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    err.print(f"write token: {token}" if token else "read only: set XXGK_TOKEN to allow uploads and reviews")
+    uvicorn.run(create_app(store, token), host=host, port=port, log_level="warning")
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     print(__version__)

@@ -106,6 +106,20 @@ class Store:
                 return
             s.merge(Review(digest=key[0], rule=key[1], cells=key[2], status=status, note=note, at=_now()))
 
+    def delete(self, report_id: int) -> None:
+        """A report goes with its cells and findings; its source file stays while another report uses it."""
+        with self.session.begin() as s:
+            report = s.get(Report, report_id)
+            if report is None:
+                raise KeyError(report_id)
+            digest = report.digest
+            s.delete(report)
+            s.flush()
+            if s.scalar(select(Report.id).where(Report.digest == digest)) is None:
+                source = s.get(Source, digest)
+                if source is not None:
+                    s.delete(source)
+
     # ------------------------------------------------------------ reading
     def reports(self, year: int | None = None, agency: str | None = None, latest: bool = True) -> list[Report]:
         """Reports (newest parser version of each file unless `latest` is False), with cells and findings."""

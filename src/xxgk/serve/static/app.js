@@ -1,0 +1,47 @@
+// Cells show where they came from; files can be dropped; agency pages draw their charts.
+document.addEventListener("DOMContentLoaded", () => {
+  const where = document.getElementById("where");
+  document.querySelectorAll("td.cell").forEach((td) => td.addEventListener("click", () => {
+    document.querySelectorAll("td.selected, .line.hit").forEach((el) => el.classList.remove("selected", "hit"));
+    document.querySelectorAll(".page .mark").forEach((m) => { m.hidden = true; });
+    td.classList.add("selected");
+    const p = JSON.parse(td.dataset.prov || "{}");
+    if (!p.text && p.text !== "0") { where.textContent = `${td.dataset.key}：无原文位置（空白或推断）`; return; }
+    if (p.page) {
+      where.textContent = `${td.dataset.key}：第 ${p.page} 页，「${p.text}」`;
+      const page = document.querySelector(`.page[data-page="${p.page}"]`);
+      const img = page.querySelector("img"), mark = page.querySelector(".mark");
+      const scale = img.clientWidth / (img.naturalWidth / 1.5);
+      Object.assign(mark.style, { left: `${p.bbox[0] * scale}px`, top: `${p.bbox[1] * scale}px`,
+        width: `${(p.bbox[2] - p.bbox[0]) * scale}px`, height: `${(p.bbox[3] - p.bbox[1]) * scale}px` });
+      mark.hidden = false; mark.scrollIntoView({ block: "center" });
+    } else if (p.line) {
+      where.textContent = `${td.dataset.key}：第 ${p.line} 行，「${p.text}」`;
+      const line = document.querySelector(`.line[data-line="${p.line}"]`);
+      if (line) { line.classList.add("hit"); line.scrollIntoView({ block: "center" }); }
+    } else {
+      where.textContent = `${td.dataset.key}：表 ${p.table + 1}，第 ${p.row + 1} 行第 ${p.column + 1} 格，「${p.text}」`;
+    }
+  }));
+
+  const drop = document.querySelector(".upload .drop");
+  if (drop) {
+    const input = drop.querySelector("input[type=file]");
+    ["dragenter", "dragover"].forEach((e) => drop.addEventListener(e, (ev) => { ev.preventDefault(); drop.classList.add("over"); }));
+    ["dragleave", "drop"].forEach((e) => drop.addEventListener(e, () => drop.classList.remove("over")));
+    drop.addEventListener("drop", (ev) => { ev.preventDefault(); input.files = ev.dataTransfer.files; drop.closest("form").submit(); });
+  }
+
+  const data = document.getElementById("chart-data");
+  if (data && window.echarts) {
+    const d = JSON.parse(data.textContent);
+    const draw = (id, title, series, stack) => echarts.init(document.getElementById(id)).setOption({
+      title: { text: title, textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" }, legend: { bottom: 0 },
+      xAxis: { type: "category", data: d.years }, yAxis: { type: "value" },
+      series: series.map((s) => ({ type: "bar", stack, ...s })),
+    });
+    draw("chart-received", "收到的申请", [{ name: "本年新收", data: d.received }, { name: "上年结转", data: d.carried }], "a");
+    draw("chart-outcomes", "办理结果", d.outcomes, "o");
+    draw("chart-review", "行政复议、行政诉讼", d.review);
+  }
+});
