@@ -1,0 +1,115 @@
+"""A reviewer in a real browser (Playwright driving Debian's chromium) against a real server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from xxgk.serve.app import create_app
+from xxgk.store import Store
+
+from .conftest import REAL, SEEDS
+
+TOKEN = "browser-token"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'xxgk.db'}")
+    for path in (REAL / "hongze-2023.pdf", REAL / "hongze-2024.pdf"):
+        from xxgk.parse import parse_file
+
+        store.add(parse_file(path), path.read_bytes(), path.name)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(store, TOKEN), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_upload_see_tables_and_findings_open_the_agency_chart_and_export(server: str, browser, tmp_path: Path) -> None:
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{server}/login")
+    page.fill("input[name=token]", TOKEN)
+    page.click("form.login button")
+    page.wait_for_url(f"{server}/")
+
+    # upload: the seed whose 规范性文件 was printed "+2" (a warning on that cell)
+    page.set_input_files("#upload input[type=file]", str(SEEDS / "002_64090608850f335c.txt"))
+    page.click("#upload button[type=submit]")
+    page.wait_for_url(f"{server}/reports/*")
+    assert page.is_visible("text=三、收到和处理政府信息公开申请情况")
+    flagged = page.locator('td.cell.warning[data-key="active.normative.published"]')
+    assert flagged.count() == 1 and flagged.inner_text() == "2"
+    assert page.locator(".findings li.error").count() == 1  # published before the year ended
+
+    # a cell shows where it was printed
+    page.click('td.cell[data-key="active.licensing.change"]')
+    lines = (SEEDS / "002_64090608850f335c.txt").read_text(encoding="utf-8").split("\n")
+    printed_at = next(i for i, line in enumerate(lines, 1) if line.startswith("行政许可") and "+14" in line)
+    assert f"第 {printed_at} 行" in page.inner_text("#where") and "+14" in page.inner_text("#where")
+    assert page.locator(".line.hit").inner_text().startswith("行政许可")
+
+    # the agency page draws its charts
+    page.goto(f"{server}/agencies/淮安市洪泽区人民政府")
+    page.wait_for_function("() => window.echarts && echarts.getInstanceByDom(document.getElementById('chart-received'))")
+    series = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-received'))"
+                           ".getOption().series.map(s => s.data)")
+    assert series[0] == [95]  # hongze-2024: 95 new applications
+    assert page.locator("#chart-received canvas").count() == 1
+
+    # export what the list shows and read it back
+    page.goto(f"{server}/reports?year=2024")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    saved = tmp_path / "export.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert [r["source"] for r in rows] == ["hongze-2024.pdf"]
+    assert rows[0]["requests.new.total"] == "95"
+    page.close()
+
+
+def test_a_pdf_report_page_marks_the_value_on_the_page_image(server: str, browser) -> None:
+    page = browser.new_page()
+    page.goto(f"{server}/reports?q=洪泽")
+    page.click("text=hongze-2023.pdf")
+    assert page.locator('td.cell.error[data-key="review.total"]').count() == 1  # 总计 0 with parts 11
+    page.locator(".page img").first.wait_for()
+    page.click('td.cell[data-key="review.upheld"]')
+    mark = page.locator('.page[data-page="4"] .mark')
+    mark.wait_for(state="visible")
+    box = mark.bounding_box()
+    assert box and box["width"] > 5 and box["height"] > 5
+    assert "第 4 页" in page.inner_text("#where")
+    page.close()

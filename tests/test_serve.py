@@ -1,0 +1,115 @@
+"""The web app and API, over a real SQLite store: reads open, writes guarded, text never executed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from xxgk.serve.app import MAX_UPLOAD, create_app
+from xxgk.store import Store
+
+from .conftest import REAL, SEEDS
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SEED = SEEDS / "002_64090608850f335c.txt"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(Store(f"sqlite:///{tmp_path / 'web.db'}"), TOKEN))
+
+
+def upload(client: TestClient, path: Path, data: bytes | None = None, headers: dict | None = None) -> object:
+    return client.post("/api/reports", files={"file": (path.name, data or path.read_bytes())},
+                       headers=AUTH if headers is None else headers)
+
+
+def test_upload_list_and_read_a_report_through_the_api(client: TestClient) -> None:
+    created = upload(client, SEED)
+    assert created.status_code == 201
+    report = created.json()
+    assert report["agency"] == "广州市番禺区人民政府石壁街道办事处" and report["findings"]["error"] == 1
+    listed = client.get("/api/reports").json()
+    assert [r["id"] for r in (listed["items"] if isinstance(listed, dict) else listed)] == [report["id"]]
+    cells = client.get(f"/api/reports/{report['id']}/cells").json()
+    assert cells["active.licensing.change"] == 14
+    findings = client.get(f"/api/reports/{report['id']}/findings").json()
+    error = next(f for f in findings if f["severity"] == "error")
+    reviewed = client.post(f"/api/findings/{error['id']}/review", data={"status": "dismissed"}, headers=AUTH)
+    assert reviewed.status_code == 200
+    assert {f["id"]: f["review"] for f in client.get(f"/api/reports/{report['id']}/findings").json()}[
+        error["id"]] == "dismissed"
+    assert upload(client, SEED).json()["id"] == report["id"]  # the same file again changes nothing
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/reports", "/api/reports/{report_id}/cells", "/api/export", "/api/agencies"} <= set(paths)
+
+
+def test_writes_need_the_token(client: TestClient) -> None:
+    assert upload(client, SEED, headers={}).status_code == 401
+    assert upload(client, SEED, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    rid = upload(client, SEED).json()["id"]
+    assert client.delete(f"/api/reports/{rid}").status_code == 401
+    assert client.delete(f"/api/reports/{rid}", headers=AUTH).status_code == 204
+    assert client.get(f"/api/reports/{rid}").status_code == 404
+
+
+def test_read_only_without_a_configured_token(tmp_path: Path) -> None:
+    client = TestClient(create_app(Store(f"sqlite:///{tmp_path / 'ro.db'}"), None))
+    refused = upload(client, SEED)
+    assert refused.status_code == 403 and "XXGK_TOKEN" in refused.json()["detail"]
+
+
+def test_an_oversized_upload_is_refused_with_a_clear_message(client: TestClient) -> None:
+    response = upload(client, SEED, data=b"0" * (MAX_UPLOAD + 1))
+    assert response.status_code == 413 and "larger than" in response.json()["detail"]
+
+
+def test_a_file_that_is_not_a_report_is_refused_by_its_content(client: TestClient) -> None:
+    response = client.post("/api/reports", files={"file": ("report.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)},
+                           headers=AUTH)
+    assert response.status_code == 422 and "scanned" in response.json()["detail"]
+
+
+def test_report_text_and_file_names_render_inert(client: TestClient) -> None:
+    text = SEED.read_text(encoding="utf-8").replace("无。", "<script>alert('x')</script><img src=x onerror=alert(1)>", 1)
+    name = "<i onmouseover=alert(1)>x.txt"
+    rid = client.post("/api/reports", files={"file": (name, text.encode())}, headers=AUTH).json()["id"]
+    page = client.get(f"/reports/{rid}").text
+    assert "<script>alert" not in page and "<img src=x" not in page and "<i onmouseover" not in page
+    assert "&lt;script&gt;alert" in page and "&lt;i onmouseover=alert(1)&gt;x.txt" in page
+    listing = client.get("/reports").text
+    assert "<i onmouseover" not in listing and "&lt;i onmouseover" in listing
+
+
+def test_forms_need_the_csrf_token_and_the_login_cookie(client: TestClient) -> None:
+    client.get("/login")
+    csrf = client.cookies.get("xxgk_csrf")
+    assert client.post("/login", data={"token": TOKEN}).status_code == 403  # no csrf field
+    assert client.post("/login", data={"token": TOKEN, "csrf": csrf}, follow_redirects=False).status_code == 303
+    files = {"files": (SEED.name, SEED.read_bytes())}
+    assert client.post("/upload", files=files, data={"csrf": "forged"}).status_code == 403
+    done = client.post("/upload", files=files, data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/reports/")
+
+
+def test_pages_of_a_pdf_report(client: TestClient) -> None:
+    rid = upload(client, REAL / "hongze-2023.pdf").json()["id"]
+    page = client.get(f"/reports/{rid}").text
+    assert page.count('class="page"') == 5 and "td class=\"cell error" in page
+    image = client.get(f"/reports/{rid}/page/4.png")
+    assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
+    agency = client.get("/agencies/洪泽区人民政府")
+    assert agency.status_code == 200 and "chart-data" in agency.text
+
+
+def test_exports_download(client: TestClient) -> None:
+    upload(client, SEED)
+    upload(client, REAL / "huaian-2024.pdf")
+    csv = client.get("/api/export", params={"format": "csv", "year": 2024})
+    assert csv.status_code == 200 and "huaian-2024.pdf" in csv.text and SEED.name not in csv.text
+    findings = client.get("/api/export", params={"format": "csv", "findings": True})
+    assert findings.text.splitlines()[0].startswith("\ufeffsource,agency,year,rule")
+    assert client.get("/api/export", params={"format": "xml"}).status_code == 422
