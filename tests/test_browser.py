@@ -82,9 +82,9 @@ def test_upload_see_tables_and_findings_open_the_agency_chart_and_export(server:
 
     # the agency page draws its charts
     page.goto(f"{server}/agencies/淮安市洪泽区人民政府")
-    page.wait_for_function("() => window.echarts && echarts.getInstanceByDom(document.getElementById('chart-received'))")
-    series = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-received'))"
-                           ".getOption().series.map(s => s.data)")
+    chart = "echarts.getInstanceByDom(document.getElementById('chart-received'))"
+    page.wait_for_function(f"() => window.echarts && {chart}")
+    series = page.evaluate(f"() => {chart}.getOption().series.map(s => s.data)")
     assert series[0] == [95]  # hongze-2024: 95 new applications
     assert page.locator("#chart-received canvas").count() == 1
 

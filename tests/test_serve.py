@@ -74,7 +74,8 @@ def test_a_file_that_is_not_a_report_is_refused_by_its_content(client: TestClien
 
 
 def test_report_text_and_file_names_render_inert(client: TestClient) -> None:
-    text = SEED.read_text(encoding="utf-8").replace("无。", "<script>alert('x')</script><img src=x onerror=alert(1)>", 1)
+    attack = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    text = SEED.read_text(encoding="utf-8").replace("无。", attack, 1)
     name = "<i onmouseover=alert(1)>x.txt"
     rid = client.post("/api/reports", files={"file": (name, text.encode())}, headers=AUTH).json()["id"]
     page = client.get(f"/reports/{rid}").text
