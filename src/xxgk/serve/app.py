@@ -119,12 +119,12 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         source = store.source(report.digest)
         kind = format_of(result)
         text = None
-        pages_n = 0
+        widths: list[float] = []  # of each PDF page in points: the unit of the bounding boxes
         if source and source[1][:5] == b"%PDF-":
             import pypdfium2
 
             pdf = pypdfium2.PdfDocument(source[1])
-            pages_n = len(pdf)
+            widths = [pdf[i].get_size()[0] for i in range(len(pdf))]
             pdf.close()
         elif source:
             from ..ingest import read_source
@@ -139,7 +139,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
             if status != "dismissed" and f.severity != "info":
                 for k in f.cells:
                     flagged.setdefault(k, f.severity)
-        return page(request, "report.html", report=report, result=result, fmt=kind, text=text, pages=pages_n,
+        return page(request, "report.html", report=report, result=result, fmt=kind, text=text, widths=widths,
                     tables=_tables(result), flagged=flagged, findings=statuses,
                     provenance={k: v.model_dump(mode="json") for k, v in result.provenance.items()})
 

@@ -11,7 +11,7 @@ document.addEventListener("DOMContentLoaded", () => {
       where.textContent = `${td.dataset.key}：第 ${p.page} 页，「${p.text}」`;
       const page = document.querySelector(`.page[data-page="${p.page}"]`);
       const img = page.querySelector("img"), mark = page.querySelector(".mark");
-      const scale = img.clientWidth / (img.naturalWidth / 1.5);
+      const scale = img.clientWidth / parseFloat(page.dataset.width);  // bbox is in PDF points
       Object.assign(mark.style, { left: `${p.bbox[0] * scale}px`, top: `${p.bbox[1] * scale}px`,
         width: `${(p.bbox[2] - p.bbox[0]) * scale}px`, height: `${(p.bbox[3] - p.bbox[1]) * scale}px` });
       mark.hidden = false; mark.scrollIntoView({ block: "center" });
