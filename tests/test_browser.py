@@ -85,7 +85,7 @@ def test_upload_see_tables_and_findings_open_the_agency_chart_and_export(server:
     chart = "echarts.getInstanceByDom(document.getElementById('chart-received'))"
     page.wait_for_function(f"() => window.echarts && {chart}")
     series = page.evaluate(f"() => {chart}.getOption().series.map(s => s.data)")
-    assert series[0] == [95]  # hongze-2024: 95 new applications
+    assert series[0] == [21, 95]  # 2023 (printed as 洪泽区人民政府) and 2024: new applications
     assert page.locator("#chart-received canvas").count() == 1
 
     # export what the list shows and read it back

@@ -173,3 +173,13 @@ def test_ingest_and_export_from_the_command_line(url: str, tmp_path: Path) -> No
                    check=True, capture_output=True)
     header = csv_out.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("文件,机关,年度") and "三/（七）总计 × 总计" in header
+
+
+def test_one_agency_under_its_short_and_full_names(url: str, parsed: dict) -> None:
+    store = Store(url)
+    for path in (REAL / "hongze-2023.pdf", REAL / "hongze-2024.pdf", REAL / "huaian-2024.pdf"):
+        store.add(parsed[path], path.read_bytes(), path.name)
+    names = {r.source_name: r.agency.name for r in store.reports()}
+    # 2023 prints its name as 洪泽区人民政府, 2024 as 淮安市洪泽区人民政府
+    assert names["hongze-2023.pdf"] == names["hongze-2024.pdf"] == "淮安市洪泽区人民政府"
+    assert names["huaian-2024.pdf"] == "淮安市人民政府"

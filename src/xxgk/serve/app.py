@@ -96,8 +96,8 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         years = sorted({r.year for r in reports if r.year})
         by_agency: dict[str, set[int]] = {}
         for r in reports:
-            if r.agency_name and r.year:
-                by_agency.setdefault(r.agency_name, set()).add(r.year)
+            if r.agency and r.year:
+                by_agency.setdefault(r.agency.name, set()).add(r.year)
         missing = [(a, [y for y in years if y not in ys]) for a, ys in sorted(by_agency.items())
                    if any(y not in ys for y in years)]
         return page(request, "overview.html", reports=reports, years=years, agencies=len(by_agency),
@@ -163,7 +163,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     @app.get("/agencies/{name}", response_class=HTMLResponse)
     def agency_page(request: Request, name: str) -> HTMLResponse:
         reports = sorted(store.reports(agency=name), key=lambda r: r.year or 0)
-        reports = [r for r in reports if r.agency_name == name]
+        reports = [r for r in reports if r.agency and r.agency.name == name]
         if not reports:
             raise HTTPException(404, "no such agency")
         return page(request, "agency.html", name=name, reports=reports, charts=_charts(reports))
@@ -243,8 +243,8 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     def api_agencies() -> list[dict]:
         agencies: dict[str, list[int]] = {}
         for r in store.reports():
-            if r.agency_name:
-                agencies.setdefault(r.agency_name, []).append(r.year or 0)
+            if r.agency:
+                agencies.setdefault(r.agency.name, []).append(r.year or 0)
         return [{"name": a, "years": sorted(ys)} for a, ys in sorted(agencies.items())]
 
     @app.get("/api/export")

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from .. import PARSER_VERSION
+from ..audit import same_agency
 from ..audit.agency import agency_kind
 from ..ingest import sniff
 from ..result import ParseResult
@@ -56,13 +57,7 @@ class Store:
             if s.get(Source, digest) is None:
                 s.add(Source(digest=digest, name=name or result.source, kind=sniff(data), size=len(data),
                              content=data, added=_now()))
-            agency = None
-            if result.agency:
-                agency = s.scalar(select(Agency).where(Agency.name == result.agency))
-                if agency is None:
-                    agency = Agency(name=result.agency,
-                                    kind=agency_kind(result.agency, result.sections.get("一", "")))
-                    s.add(agency)
+            agency = self._agency(s, result) if result.agency else None
             report = Report(digest=digest, parser_version=result.parser_version, agency=agency,
                             source_name=name or result.source, agency_name=result.agency, year=result.year,
                             template=result.template, published=result.published,
@@ -76,6 +71,20 @@ class Store:
             s.add(report)
             s.flush()
             return report.id
+
+    @staticmethod
+    def _agency(s: Session, result: ParseResult) -> Agency:
+        """The agency, also when a report names it shorter or longer ("洪泽区人民政府", "淮安市洪泽区人民政府")."""
+        name = result.agency or ""
+        agency = s.scalar(select(Agency).where(Agency.name == name))
+        if agency is None and len(name) >= 6:
+            agency = next((a for a in s.scalars(select(Agency)) if same_agency(a.name, name)), None)
+            if agency is not None and len(name) > len(agency.name):
+                agency.name = name  # keep the fullest form of the name
+        if agency is None:
+            agency = Agency(name=name, kind=agency_kind(name, result.sections.get("一", "")))
+            s.add(agency)
+        return agency
 
     def add_failure(self, digest: str, name: str, error: str) -> None:
         with self.session.begin() as s:
@@ -124,11 +133,12 @@ class Store:
     def reports(self, year: int | None = None, agency: str | None = None, latest: bool = True) -> list[Report]:
         """Reports (newest parser version of each file unless `latest` is False), with cells and findings."""
         with self.session() as s:
-            q = select(Report).options(selectinload(Report.cells), selectinload(Report.findings))
+            q = select(Report).options(selectinload(Report.cells), selectinload(Report.findings),
+                                       selectinload(Report.agency))
             if year is not None:
                 q = q.where(Report.year == year)
             if agency:
-                q = q.where(Report.agency_name.contains(agency))
+                q = q.where(Report.agency.has(Agency.name.contains(agency)) | Report.agency_name.contains(agency))
             rows = list(s.scalars(q.order_by(Report.agency_name, Report.year, Report.id)))
         if latest:
             newest: dict[str, Report] = {}
