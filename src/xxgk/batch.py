@@ -1,7 +1,7 @@
 """Batches of any size: streamed, parallel, resumable after a crash, unbreakable by bad files.
 
-    outcomes = run_batch(paths, Ledger(out_dir), jobs=2)            # worker processes
-    outcomes = run_batch(paths, ledger, scheduler="tcp://host:8786")  # a Dask cluster
+    run_batch(paths, Ledger(out_dir / "ledger.sqlite"), store, executor_for(jobs=2))
+    run_batch(paths, ledger, store, executor_for(scheduler="tcp://host:8786"))  # a Dask cluster
 
 The per-file function is the same everywhere (`process_file`); an executor only decides where
 it runs. The ledger (SQLite, beside the outputs) records each finished file by content hash,
@@ -90,8 +90,18 @@ def process_file(path: str, digest: str = "", read_from: str = "", timeout: floa
     return Outcome(path, digest, error=error, seconds=time.perf_counter() - start)
 
 
+class Finished(Protocol):
+    """What a batch needs of a ledger; `Ledger` here, `xxgk.store.StoreLedger` for a database."""
+
+    def has(self, digest: str, retry_failed: bool = False) -> bool: ...
+
+    def record(self, outcome: Outcome) -> None: ...
+
+    def failures(self) -> list[tuple[str, str]]: ...
+
+
 class Ledger:
-    """What a batch has finished, by content hash; lives beside the outputs."""
+    """What a batch has finished, by content hash and parser version; lives beside the outputs."""
 
     def __init__(self, path: str | Path, version: str = PARSER_VERSION) -> None:
         self.path = Path(path)
@@ -247,7 +257,7 @@ class Tally:
     skipped: int = 0
 
 
-def run_batch(paths: Iterable[Path], ledger: Ledger, on_outcome: Callable[[Outcome], None],
+def run_batch(paths: Iterable[Path], ledger: Finished, on_outcome: Callable[[Outcome], None],
               executor: Executor, retry_failed: bool = False,
               on_skip: Callable[[Path], None] | None = None, converted: dict[Path, Path] | None = None) -> Tally:
     """Run every file not yet in the ledger; `on_outcome` stores a result before the ledger records it.

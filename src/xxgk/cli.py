@@ -18,11 +18,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
-from .batch import Outcome, Tally
+from .batch import Finished, Outcome, Tally
 from .errors import ReportError
 from .parse import parse_file
 from .result import ParseResult
-from .store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read, check and compare 政府信息公开工作年度报告.")
@@ -57,21 +56,16 @@ def _progress(total: int) -> Progress:
                     disable=total < 2, transient=True)
 
 
-def batch(sources: list[str], out_dir: Path, jobs: int | None, scheduler: str | None, retry_failed: bool,
-          on_result: Callable[[ParseResult, Path], None] | None = None) -> tuple[Tally, list[tuple[str, str]]]:
-    """Parse every source into out_dir (resumable), with a progress bar; returns the tally and all failures."""
-    from .batch import Ledger, convert_legacy_word, executor_for, run_batch
+def run(sources: list[str], ledger: Finished, keep: Callable[[Outcome], None], jobs: int | None,
+        scheduler: str | None, retry_failed: bool, label: str) -> Tally:
+    """A batch over the sources with a progress bar: DOC/WPS converted up front, `keep` stores each outcome."""
+    from .batch import convert_legacy_word, executor_for, run_batch
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(".*.json.tmp*"):  # left by a run that was killed mid-write
-        stale.unlink(missing_ok=True)
     total = sum(1 for _ in expand(sources))
-    ledger = Ledger(out_dir / LEDGER)
-    transient: list[tuple[str, str]] = []
     executor = executor_for(jobs, scheduler)
     try:
         with tempfile.TemporaryDirectory(prefix="xxgk-convert-") as tmp, _progress(total) as bar:
-            task = bar.add_task("parsing", total=total, rate="")
+            task = bar.add_task(label, total=total, rate="")
             started = time.perf_counter()
             converted = convert_legacy_word(expand(sources), Path(tmp))
 
@@ -79,26 +73,42 @@ def batch(sources: list[str], out_dir: Path, jobs: int | None, scheduler: str | 
                 done = bar.tasks[0].completed + 1
                 bar.update(task, advance=1, rate=f"{done / max(1e-9, time.perf_counter() - started):.1f}/s")
 
-            def store(outcome: Outcome) -> None:
-                if outcome.result is not None:
-                    result = ParseResult.model_validate_json(outcome.result)
-                    write_json(result, out_dir / f"{Path(outcome.path).name}.json")
-                    if on_result:
-                        on_result(result, Path(outcome.path))
-                else:
+            def each(outcome: Outcome) -> None:
+                if outcome.error:
                     err.print(f"[red]{outcome.path}[/red]: {outcome.error}", highlight=False)
-                    if "worker process died" in (outcome.error or "") or outcome.digest.startswith("unreadable:"):
-                        transient.append((outcome.path, outcome.error or ""))
+                keep(outcome)
                 advance()
 
-            tally = run_batch(expand(sources), ledger, store, executor, retry_failed,
-                              on_skip=lambda _: advance(), converted=converted)
-        failures = ledger.failures() + transient
-        write_errors(failures, out_dir / "errors.csv")
-        return tally, failures
+            return run_batch(expand(sources), ledger, each, executor, retry_failed, on_skip=lambda _: advance(),
+                             converted=converted)
     finally:
         executor.close()
+
+
+def batch(sources: list[str], out_dir: Path, jobs: int | None, scheduler: str | None,
+          retry_failed: bool) -> tuple[Tally, list[tuple[str, str]]]:
+    """Parse every source into out_dir/<name>.json, resumably; the tally and every failure so far."""
+    from .batch import Ledger
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(".*.json.tmp*"):  # left by a run that was killed mid-write
+        stale.unlink(missing_ok=True)
+    ledger = Ledger(out_dir / LEDGER)
+    transient: list[tuple[str, str]] = []  # failures a rerun tries again: not in the ledger
+
+    def keep(outcome: Outcome) -> None:
+        if outcome.result is not None:
+            write_json(outcome.result, out_dir / f"{Path(outcome.path).name}.json")
+        elif "worker process died" in (outcome.error or "") or outcome.digest.startswith("unreadable:"):
+            transient.append((outcome.path, outcome.error or ""))
+
+    try:
+        tally = run(sources, ledger, keep, jobs, scheduler, retry_failed, "parsing")
+        failures = ledger.failures() + transient
+    finally:
         ledger.close()
+    write_errors(failures, out_dir / "errors.csv")
+    return tally, failures
 
 
 def write_errors(failures: list[tuple[str, str]], path: Path) -> None:
@@ -120,10 +130,10 @@ def _parse_each(paths: list[Path]) -> Iterator[tuple[Path, ParseResult | None, s
             yield path, None, f"internal error: {type(e).__name__}: {e}"
 
 
-def write_json(result: ParseResult, path: Path) -> None:
+def write_json(text: str, path: Path) -> None:
     """Atomically: a reader never sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(result.model_dump_json(indent=1), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -247,48 +257,18 @@ def ingest(
     retry_failed: Annotated[bool, RETRY] = False,
 ) -> None:
     """Parse reports into the database; files already stored by this parser version are skipped."""
-    from .batch import executor_for, run_batch
-    from .store import Store
+    from .store import Store, StoreLedger
 
     store = Store(db)
-    ledger = StoreLedger(store)
-    total = sum(1 for _ in expand(sources))
-    executor = executor_for(jobs, scheduler)
-    try:
-        with _progress(total) as bar:
-            task = bar.add_task("ingesting", total=total, rate="")
 
-            def keep(outcome: Outcome) -> None:
-                if outcome.result is not None:
-                    result = ParseResult.model_validate_json(outcome.result)
-                    store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
-                else:
-                    err.print(f"[red]{outcome.path}[/red]: {outcome.error}", highlight=False)
-                bar.update(task, advance=1)
+    def keep(outcome: Outcome) -> None:
+        if outcome.result is not None:
+            result = ParseResult.model_validate_json(outcome.result)
+            store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
 
-            tally = run_batch(expand(sources), ledger, keep, executor, retry_failed,
-                              on_skip=lambda _: bar.update(task, advance=1))
-    finally:
-        executor.close()
+    tally = run(sources, StoreLedger(store), keep, jobs, scheduler, retry_failed, "ingesting")
     err.print(f"{tally.done} stored, {tally.skipped} already stored, {tally.failed} failed → {store.url}")
     raise typer.Exit(1 if tally.failed else 0)
-
-
-class StoreLedger:
-    """The batch ledger of an ingest is the database itself."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def has(self, digest: str, retry_failed: bool = False) -> bool:
-        return self.store.has(digest) or (not retry_failed and self.store.failed(digest))
-
-    def record(self, outcome: Outcome) -> None:
-        if outcome.error:
-            self.store.add_failure(outcome.digest, Path(outcome.path).name, outcome.error)
-
-    def failures(self) -> list[tuple[str, str]]:
-        return self.store.failures()
 
 
 @app.command()
@@ -322,6 +302,7 @@ def serve(
     import uvicorn
 
     from .serve.app import create_app
+    from .store import Store
 
     token = os.environ.get("XXGK_TOKEN") or None
     store = Store(db)

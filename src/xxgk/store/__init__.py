@@ -1,5 +1,5 @@
 """Parse results kept in SQLite (default) or PostgreSQL; schema by Alembic migrations."""
 
-from .store import DEFAULT_URL, Store
+from .store import DEFAULT_URL, Store, StoreLedger
 
-__all__ = ["DEFAULT_URL", "Store"]
+__all__ = ["DEFAULT_URL", "Store", "StoreLedger"]

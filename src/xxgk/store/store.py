@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from .. import PARSER_VERSION
 from ..audit import same_agency
 from ..audit.agency import agency_kind
+from ..batch import Outcome
 from ..ingest import sniff
 from ..result import ParseResult
 from .migrate import upgrade
@@ -171,3 +173,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
+
+
+class StoreLedger:
+    """The batch ledger of an ingest is the database itself (see xxgk.batch.Ledger)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def has(self, digest: str, retry_failed: bool = False) -> bool:
+        return self.store.has(digest) or (not retry_failed and self.store.failed(digest))
+
+    def record(self, outcome: Outcome) -> None:
+        if outcome.error:
+            self.store.add_failure(outcome.digest, Path(outcome.path).name, outcome.error)
+
+    def failures(self) -> list[tuple[str, str]]:
+        return self.store.failures()
