@@ -83,3 +83,11 @@ def squeeze(text: str) -> str:
 
 def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+_ORDINAL = re.compile(r"^(?:[一二三四五六七八九十]+|\d)(?=\D)")
+
+
+def label_core(text: str) -> str:
+    """A label without its ordinal, compacted: "（三）不予公开" and "三、不予公开" are both "不予公开"."""
+    return _ORDINAL.sub("", compact(text))

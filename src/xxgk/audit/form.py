@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
 from ..formats import SECTIONS
-from ..textnorm import compact
+from ..textnorm import label_core
 from .rules import Context, Hit, rule
 
 
@@ -83,15 +82,11 @@ def label_typo(ctx: Context) -> Iterable[Hit]:
             printed = ctx.result.labels.get(row.key)
             if not printed or not row.match or "|" in printed:
                 continue  # a label printed in pieces is not compared
-            got, want = _core(printed), _core(row.label)
+            got, want = label_core(printed), label_core(row.label)
             if got == want or want.startswith(got) or want.endswith(got):
                 continue  # the same, or one piece of a label split over lines
             if Levenshtein.distance(got, want) <= max(2, len(want) // 4):
                 yield Hit(list(row.cells[:1]), f"行标签「{printed}」与规范表述「{row.label}」不一致")
-
-
-def _core(label: str) -> str:
-    return re.sub(r"^(?:[一二三四五六七八九十]+|\d)(?=\D)", "", compact(label))
 
 
 def _label(ctx: Context, key: str) -> str:

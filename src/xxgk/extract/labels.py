@@ -14,7 +14,7 @@ from functools import cache
 from rapidfuzz import fuzz
 
 from ..formats import Row
-from ..textnorm import compact
+from ..textnorm import compact, label_core
 from .tokens import Token
 
 MIN_RATIO = 0.8
@@ -24,10 +24,6 @@ MIN_SCORE = 0.34
 @cache
 def _phrases(row: Row) -> tuple[tuple[str, bool], ...]:
     return tuple((p, True) if p.startswith("^") else (compact(p), False) for p in row.match)
-
-
-def _strip_ordinal(text: str) -> str:
-    return re.sub(r"^(?:[一二三四五六七八九十]+|\d)(?=\D)", "", text)
 
 
 _SCORES: dict[tuple[str, int], float] = {}
@@ -54,7 +50,7 @@ def _match_score(text: str, row: Row) -> float:
             if re.search(phrase, ct):
                 return 1.0
             continue
-        core = _strip_ordinal(ct)
+        core = label_core(ct)
         if core == phrase:
             return 1.0
         overlap = min(len(core), len(phrase))
