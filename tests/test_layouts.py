@@ -211,3 +211,14 @@ def test_a_review_table_printed_turned_one_row_per_outcome() -> None:
     r = read("\n".join(lines), "review", "2021")
     assert r.strategy == "turned"
     assert agrees(r, expected) == []
+
+
+def test_a_provincial_extra_row_keeps_its_numbers_out_of_statutory_cells() -> None:
+    text = fragment(SEED["000"], "二、主动公开政府信息情况", "三、收到和处理")
+    assert "规范性文件\t0\t0\t0\n" in text
+    # Hubei adds 其他主动公开文件 under 第二十条第（一）项; here the row above it lost its last cell
+    text = text.replace("规范性文件\t0\t0\t0\n", "规范性文件\t0\t0\n其他主动公开文件\t12\t10\t30\n")
+    r = read(text, "active")
+    assert [r.cells[f"active.normative.{c}"].value for c in ("made", "published", "total")] == [None] * 3
+    assert [t.text for t in r.extras] == ["12", "10", "30"]
+    assert agrees(r, gold(SEED["000"]), [k for k in r.cells if not k.startswith("active.normative.")]) == []

@@ -35,7 +35,7 @@ def show_result(result: ParseResult, console: Console) -> None:
             if f.severity != "info" and flagged.get(k) != "error":
                 flagged[k] = f.severity
     for table in fmt.tables:
-        rows = table.rows_for(result.variants.get(table.id, table.variants[0]))
+        rows = [r for r in table.rows_for(result.variants.get(table.id, table.variants[0])) if not r.extra]
         if table.columns and len(rows) > 1:
             t = RichTable(title=f"{table.section}、{table.title}", title_justify="left")
             t.add_column("")

@@ -48,6 +48,8 @@ def active_groups(fmt: Format) -> list[tuple[str, list[str], list[Row]]]:
     """[(第二十条第（…）项, column labels, rows)] of section 二."""
     groups: list[tuple[str, list[str], list[Row]]] = []
     for row in fmt.table("active").rows:
+        if row.extra:
+            continue
         if not groups or groups[-1][0] != row.group:
             groups.append((row.group, [column_label(fmt, k) for k in row.cells], []))
         groups[-1][2].append(row)

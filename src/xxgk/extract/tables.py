@@ -100,13 +100,20 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
         placed = False
         while cur < len(rows):
             row = rows[cur]
+            if row.extra:  # a local row found by its label keeps every value up to the next label
+                got[cur].append(tok)
+                placed = True
+                break
             if len(got[cur]) < len(row.cells):
                 if fits(tok, fmt.cell_type(row.cells[len(got[cur])])):
                     got[cur].append(tok)
                     placed = True
                 break
-            if cur + 1 < len(rows) and cur + 1 not in anchored:
-                cur += 1
+            nxt = cur + 1
+            while nxt < len(rows) and rows[nxt].extra and nxt not in anchored:
+                nxt += 1  # a local row not printed here takes nothing
+            if nxt < len(rows) and nxt not in anchored:
+                cur = nxt
                 continue
             break
         if not placed:
@@ -115,9 +122,13 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     for i, j in sorted(matched.items()):
         before = reading.labels.get(rows[j].key)
         reading.labels[rows[j].key] = texts[i].text if before is None else f"{before}|{texts[i].text}"
-    full = [g for j, g in enumerate(got) if len(g) == len(rows[j].cells) and len({t.line for t in g}) == 1]
+    full = [g for j, g in enumerate(got) if g and len(g) == len(rows[j].cells) and len({t.line for t in g}) == 1]
     for j, row in enumerate(rows):
-        _fill_row(fmt, reading, row, got[j], tokens, full)
+        if row.extra:
+            reading.extras += got[j]
+            reading.labels[row.key] = reading.labels.get(row.key, row.label)
+        else:
+            _fill_row(fmt, reading, row, got[j], tokens, full)
     repair.complete_rows(fmt, reading, rows, table_relations(fmt, table, variant))
     for row in rows:
         unread = [k for k in row.cells if reading.cells[k].value is None and not reading.cells[k].blank]

@@ -52,6 +52,7 @@ class Row:
     group: str = ""  # the merged label cell above it, e.g. "（三）不予公开"
     variant: str = ""  # "" = always printed; otherwise printed only in that variant
     optional: bool = False  # may be missing without the table being broken
+    extra: bool = False  # a local row with no statutory cells: its values are kept aside, never misplaced
 
 
 @dataclass(frozen=True)

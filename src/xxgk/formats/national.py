@@ -110,9 +110,14 @@ def _act(key: str, label: str, cols: tuple[str, ...], *match: str, group: str) -
 
 
 A1, A5, A6, A8, A9 = (f"第二十条第（{n}）项" for n in ("一", "五", "六", "八", "九"))
+# Rows some provinces add to section 二 (Hubei: 其他主动公开文件). To add one: a label and its phrases.
+LOCAL_ACTIVE_ROWS = (
+    Row("extra.other_files", "其他主动公开文件", ("其他主动公开文件",), (), A1, extra=True),
+)
 ACTIVE_2019 = Table("active", "二", "主动公开政府信息情况", (
     _act("regulations", "规章", ("made", "published", "total"), "^规章$", group=A1),
     _act("normative", "规范性文件", ("made", "published", "total"), "规范性文件", group=A1),
+    *LOCAL_ACTIVE_ROWS,
     _act("licensing", "行政许可", ("previous", "change", "decisions"), "行政许可", group=A5),
     _act("other_services", "其他对外管理服务事项", ("previous", "change", "decisions"),
          "其他对外管理服务事项", "对外管理服务", group=A5),
@@ -125,6 +130,7 @@ ACTIVE_2021 = Table("active", "二", "主动公开政府信息情况", (
     _act("regulations", "规章", ("issued", "repealed", "in_force"), "^规章$", group=A1),
     _act("normative", "行政规范性文件", ("issued", "repealed", "in_force"), "行政规范性文件", "规范性文件",
          group=A1),
+    *LOCAL_ACTIVE_ROWS,
     _act("licensing", "行政许可", ("decisions",), "行政许可", group=A5),
     _act("penalty", "行政处罚", ("decisions",), "行政处罚", group=A6),
     _act("coercion", "行政强制", ("decisions",), "行政强制", group=A6),
