@@ -66,10 +66,10 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         return response
 
     def report_or_404(report_id: int) -> Report:
-        found = [r for r in store.reports(latest=False) if r.id == report_id]
-        if not found:
+        report = store.report(report_id)
+        if report is None:
             raise HTTPException(404, "no such report")
-        return found[0]
+        return report
 
     async def read_upload(file: UploadFile) -> tuple[str, bytes]:
         data = await file.read(MAX_UPLOAD + 1)

@@ -150,6 +150,11 @@ class Store:
             rows = [r for r in rows if newest[r.digest] is r]
         return rows
 
+    def report(self, report_id: int) -> Report | None:
+        with self.session() as s:
+            return s.scalar(select(Report).where(Report.id == report_id).options(
+                selectinload(Report.cells), selectinload(Report.findings), selectinload(Report.agency)))
+
     def status_of(self, report: Report) -> Iterator[tuple[Finding, str]]:
         """Each finding of a report with the reviewer's status ("open" when none)."""
         with self.session() as s:
