@@ -69,3 +69,18 @@ def test_ocr_zero_read_as_the_letter_o_is_a_zero_and_says_so() -> None:
     result = parse_text(damaged, "ocr.txt")
     assert result.cells["requests.carried_over.natural"] == 0
     assert "OCR" in result.inferred["requests.carried_over.natural"]
+
+
+def test_an_amount_under_a_header_in_yuan_is_converted_to_wan_yuan() -> None:
+    from xxgk.extract.report import parse_text
+
+    from .conftest import SEEDS
+
+    text = (SEEDS / "001_5f1380157b69d8b6.txt").read_text(encoding="utf-8")
+    assert "\t采购总金额\n" in text and "\t29.1万元\n" in text
+    in_yuan = text.replace("\t采购总金额\n", "\t采购总金额（单位：元）\n").replace("\t29.1万元\n", "\t291000\n")
+    result = parse_text(in_yuan, "yuan.txt")
+    assert result.cells["active.procurement.amount"] == 29.1
+    assert "万元" in result.inferred["active.procurement.amount"]
+    assert parse_text(text, "wan.txt").cells["active.procurement.amount"] == 29.1
+    assert "active.procurement.amount" not in parse_text(text, "wan.txt").inferred

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..errors import NotAReport
 from ..formats import FORMATS, Format
 from ..ingest.source import Source
@@ -67,6 +69,10 @@ def parse_source(src: Source, source: str) -> ParseResult:
     return result
 
 
+def result_type(key: str, result: ParseResult) -> str:
+    return FORMATS[result.template or "2021"].cell_type(key)
+
+
 def _bounds(sections: dict[str, int], end: int) -> dict[str, tuple[int, int]]:
     found = [(n, sections[n]) for n in _ORDER if n in sections]
     return {n: (start, found[i + 1][1] if i + 1 < len(found) else end) for i, (n, start) in enumerate(found)}
@@ -92,10 +98,25 @@ def _provenance(tok: Token, doc: Document, src: Source) -> Provenance:
                       offset=(tok.start, tok.end), text=doc.text[tok.start:tok.end])
 
 
+_YUAN_HEADER = re.compile(r"[(（]\s*(?:单位\s*[:：]?\s*)?元\s*[)）]")
+
+
+def _in_yuan(tok: Token, doc: Document) -> bool:
+    """A bare amount under a header that says its unit is 元 (the format asks for 万元)."""
+    window = doc.norm[max(0, tok.start - 300):tok.start]
+    start = window.rfind("第二十条")
+    return start >= 0 and _YUAN_HEADER.search(window[start:]) is not None
+
+
 def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) -> None:
     if len(reading.table.variants) > 1:
         result.variants[reading.table.id] = reading.variant
     for key, cell in reading.cells.items():
+        tok = cell.token
+        if (cell.value is not None and tok is not None and tok.kind == "value" and not tok.unit
+                and result_type(key, result) == "amount" and _in_yuan(tok, doc)):
+            cell.value = round(float(cell.value) / 10000, 6)
+            cell.inferred = cell.inferred or "表头单位为元，已折算为万元"
         result.cells[key] = cell.value
         if cell.token is not None and cell.token.kind != "empty":
             result.provenance[key] = _provenance(cell.token, doc, src)

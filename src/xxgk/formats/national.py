@@ -115,7 +115,7 @@ LOCAL_ACTIVE_ROWS = (
     Row("extra.other_files", "其他主动公开文件", ("其他主动公开文件",), (), A1, extra=True),
 )
 ACTIVE_2019 = Table("active", "二", "主动公开政府信息情况", (
-    _act("regulations", "规章", ("made", "published", "total"), "^规章$", group=A1),
+    _act("regulations", "规章", ("made", "published", "total"), "^规章(件|数量)?$", group=A1),
     _act("normative", "规范性文件", ("made", "published", "total"), "规范性文件", group=A1),
     *LOCAL_ACTIVE_ROWS,
     _act("licensing", "行政许可", ("previous", "change", "decisions"), "行政许可", group=A5),
@@ -127,7 +127,7 @@ ACTIVE_2019 = Table("active", "二", "主动公开政府信息情况", (
     _act("procurement", "政府集中采购", ("projects", "amount"), "政府集中采购", "集中采购", group=A9),
 ))
 ACTIVE_2021 = Table("active", "二", "主动公开政府信息情况", (
-    _act("regulations", "规章", ("issued", "repealed", "in_force"), "^规章$", group=A1),
+    _act("regulations", "规章", ("issued", "repealed", "in_force"), "^规章(件|数量)?$", group=A1),
     _act("normative", "行政规范性文件", ("issued", "repealed", "in_force"), "行政规范性文件", "规范性文件",
          group=A1),
     *LOCAL_ACTIVE_ROWS,
