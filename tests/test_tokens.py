@@ -23,6 +23,7 @@ def value(text: str, cell_type: str) -> object:
     ("11750 万元", "amount", 11750.0), ("96171.6", "amount", 96171.6), ("22（其中修订16件）", "count", 22),
     ("１２", "count", 12), ("3,119", "count", 3119), ("5件", "count", 5),
     ("/", "count", None), ("—", "count", None), ("-", "count", None), ("无", "count", None),
+    ("减少3", "signed", -3), ("增加 2", "signed", 2),
 ])
 def test_cell_values(printed: str, cell_type: str, expected: object) -> None:
     assert value(f"规章\t{printed}\t", cell_type) == expected

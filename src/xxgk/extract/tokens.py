@@ -143,7 +143,10 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
             continue
         _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
         glued = len(num) > 1 and num[0] == "0" and num[1] != "."
-        doc.tokens.append(_value_token(chunk[s:e].strip(), m.group("sign") or "", num,
+        sign = m.group("sign") or ""
+        if not sign and last == 0 and re.fullmatch(r"\s*(减少|减|增加|增)\s*", chunk[:s]):
+            sign = "-" if "减" in chunk[:s] else "+"  # 本年增/减 written out: "减少3", "增加2"
+        doc.tokens.append(_value_token(chunk[s:e].strip(), sign, num,
                                        (m.group("unit") or "").strip(), (m.group("note") or "").strip(),
                                        base + s, col + s, lineno, fidx, glued=glued))
         last = e
