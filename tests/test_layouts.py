@@ -23,6 +23,12 @@ def gold(path: Path) -> dict:
     return json.loads((path.parent / f"{stem}.gold.json").read_text(encoding="utf-8"))["cells"]
 
 
+def differs(result: object, path: Path) -> dict:
+    """Cells of a whole parse result that differ from the gold of `path`."""
+    expected = gold(path)
+    return {k: v for k, v in result.cells.items() if v != expected[k]}  # type: ignore[attr-defined]
+
+
 def read(text: str, table_id: str, template: str = "2019") -> Reading:
     fmt = FORMATS[template]
     return read_table(fmt, fmt.table(table_id), tokenize(text).tokens)
@@ -99,8 +105,7 @@ def test_pdftotext_modes_for_the_2021_format_with_three_other_rows(mode: str, pd
     text = pdf_texts[mode]["huaian-2024"].read_text(encoding="utf-8")
     result = parse_text(text, "huaian-2024.pdf")
     assert result.variants["requests"] == "split"
-    expected = gold(REAL / "huaian-2024.pdf")
-    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+    assert differs(result, REAL / "huaian-2024.pdf") == {}
 
 
 def test_pdftotext_default_mode_prints_columns_top_to_bottom(pdf_texts: dict) -> None:
@@ -108,8 +113,7 @@ def test_pdftotext_default_mode_prints_columns_top_to_bottom(pdf_texts: dict) ->
     assert "1\n0\n0\n0\n0\n1\n1\n0\n10\n3" in text  # the 自然人 column of ten rows
     result = parse_text(text, "hongze-2023.pdf")
     assert result.variants["requests"] == "one_row"
-    expected = gold(REAL / "hongze-2023.pdf")
-    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+    assert differs(result, REAL / "hongze-2023.pdf") == {}
 
 
 def test_pdftotext_default_mode_moves_a_block_and_the_totals_put_it_back(pdf_texts: dict) -> None:
@@ -134,8 +138,7 @@ def test_a_crawled_page_in_one_paragraph_with_glued_digits(pdf_texts: dict) -> N
     page = page.replace("3001 53 0 0 61 4 3119", "300153 00614 3119")  # "230 000023"-style glue
     page = page.replace("1288 21 0 0 50 3 1362", "1288210 0503 1362")
     result = parse_text(page, "huaian-2024.pdf")
-    expected = gold(REAL / "huaian-2024.pdf")
-    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+    assert differs(result, REAL / "huaian-2024.pdf") == {}
     for key in ("requests.new.natural", "requests.new.legal", "requests.granted.commercial"):
         assert "拆分" in result.inferred[key]
     assert "requests.denied.state_secret.natural" not in result.inferred
@@ -161,8 +164,7 @@ def test_encodings(encoding: str, tmp_path: Path) -> None:
 
     data = SEED["000"].read_text(encoding="utf-8").encode(encoding)
     result = parse_bytes(data, SEED["000"].name)
-    expected = gold(SEED["000"])
-    assert {k: v for k, v in result.cells.items() if v != expected[k]} == {}
+    assert differs(result, SEED["000"]) == {}
     assert result.agency == "广州市海珠区新港街道办事处"
 
 

@@ -32,7 +32,6 @@ class Token:
     sign: str = ""  # "+" or "-" when printed with a sign
     unit: str = ""  # "万元", "元", "万" when printed
     note: str = ""  # "（其中修订16件）": kept, not part of the value
-    glued: bool = False  # digits touch other digits or letters with no separator
     grid: bool = False  # from a table whose cells are known (HTML, Word, PDF): empty fields are blanks
     misread: str = ""  # why a cell OCR damaged is read as a number anyway
 
@@ -43,11 +42,6 @@ class Document:
     norm: str  # normalised, same length
     tokens: list[Token] = field(default_factory=list)
     line_starts: list[int] = field(default_factory=list)
-
-    def line_of(self, offset: int) -> int:
-        import bisect
-
-        return bisect.bisect_right(self.line_starts, offset)
 
 
 # A number as printed in a cell: sign, digits (thousands separators, a decimal point that
@@ -138,17 +132,16 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
             num_end = s + len(m.group("sign") or "") + len(num) - 1
             _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
             doc.tokens.append(_value_token(chunk[s:num_end], m.group("sign") or "", num[:-1], "", "",
-                                           base + s, col + s, lineno, fidx, glued=True))
+                                           base + s, col + s, lineno, fidx))
             last = num_end
             continue
         _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
-        glued = len(num) > 1 and num[0] == "0" and num[1] != "."
         sign = m.group("sign") or ""
         if not sign and last == 0 and re.fullmatch(r"\s*(减少|减|增加|增)\s*", chunk[:s]):
             sign = "-" if "减" in chunk[:s] else "+"  # 本年增/减 written out: "减少3", "增加2"
         doc.tokens.append(_value_token(chunk[s:e].strip(), sign, num,
                                        (m.group("unit") or "").strip(), (m.group("note") or "").strip(),
-                                       base + s, col + s, lineno, fidx, glued=glued))
+                                       base + s, col + s, lineno, fidx))
         last = e
     _emit_text(doc, chunk[last:], base + last, col + last, lineno, fidx)
 
@@ -160,9 +153,8 @@ def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx:
 
 
 def _value_token(text: str, sign: str, num: str, unit: str, note: str, start: int, col: int,
-                 lineno: int, fidx: int, glued: bool) -> Token:
+                 lineno: int, fidx: int) -> Token:
     number = Decimal(re.sub(r"[,\s]", "", num))
     if sign == "-":
         number = -number
-    return Token("value", text, start, start + len(text), lineno, col, fidx, number, sign, unit, note,
-                 glued=glued)
+    return Token("value", text, start, start + len(text), lineno, col, fidx, number, sign, unit, note)

@@ -7,7 +7,7 @@ rendering walk `tables`: every consumer uses these declarations, none re-types t
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -38,7 +38,6 @@ def cell_specs() -> dict[str, dict[str, CellSpec]]:
 class Column:
     key: str  # suffix of the cell key ("natural") or, for one-row tables, the whole key
     label: str
-    match: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,6 @@ class Row:
     cells: tuple[str, ...]
     group: str = ""  # the merged label cell above it, e.g. "（三）不予公开"
     variant: str = ""  # "" = always printed; otherwise printed only in that variant
-    optional: bool = False  # may be missing without the table being broken
     extra: bool = False  # a local row with no statutory cells: its values are kept aside, never misplaced
 
 
@@ -118,7 +116,6 @@ class Format:
     relations: tuple[Relation, ...]
     derived: tuple[Derived, ...] = ()
     markers: tuple[str, ...] = ()  # phrases only this format prints (detection)
-    sections: tuple[tuple[str, str, tuple[str, ...]], ...] = field(default=())
 
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.id == table_id)

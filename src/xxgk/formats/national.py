@@ -6,6 +6,8 @@ table's `variants`. To add a known label variant: add a phrase to the row's `mat
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .model import Column, Derived, Format, Relation, Row, Table
 
 # ---------------------------------------------------------------- section headings
@@ -22,13 +24,13 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 # ---------------------------------------------------------------- section 三: requests
 APPLICANTS = (
-    Column("natural", "自然人", ("自然人",)),
-    Column("commercial", "商业企业", ("商业企业",)),
-    Column("research", "科研机构", ("科研机构",)),
-    Column("social", "社会公益组织", ("社会公益组织",)),
-    Column("legal", "法律服务机构", ("法律服务机构",)),
-    Column("other_org", "其他", ("其他",)),
-    Column("total", "总计", ("总计",)),
+    Column("natural", "自然人"),
+    Column("commercial", "商业企业"),
+    Column("research", "科研机构"),
+    Column("social", "社会公益组织"),
+    Column("legal", "法律服务机构"),
+    Column("other_org", "其他"),
+    Column("total", "总计"),
 )
 APPLICANT_KEYS = tuple(c.key for c in APPLICANTS)
 
@@ -85,8 +87,7 @@ REQUESTS_2019 = Table("requests", "三", "收到和处理政府信息公开申�
                       _REQUEST_HEAD + (_OTHER_ONE_ROW,) + _REQUEST_TAIL, APPLICANTS)
 REQUESTS_2021 = Table(
     "requests", "三", "收到和处理政府信息公开申请情况",
-    _REQUEST_HEAD + (Row(_OTHER_ONE_ROW.key, _OTHER_ONE_ROW.label, _OTHER_ONE_ROW.match,
-                         _OTHER_ONE_ROW.cells, G3, "one_row"),) + _OTHER_SPLIT + _REQUEST_TAIL,
+    _REQUEST_HEAD + (replace(_OTHER_ONE_ROW, variant="one_row"),) + _OTHER_SPLIT + _REQUEST_TAIL,
     APPLICANTS, variants=("split", "one_row"),
 )
 
@@ -193,13 +194,11 @@ FORMAT_2019 = Format(
     (ACTIVE_2019, REQUESTS_2019, REVIEW), RELATIONS_2019,
     markers=("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增减",
              "采购项目数量", "采购总金额", "政府集中采购"),
-    sections=SECTIONS,
 )
 FORMAT_2021 = Format(
     "2021", "国办公开办函〔2021〕30号", (2021, 9999),
     (ACTIVE_2021, REQUESTS_2021, REVIEW), RELATIONS_2021, DERIVED_2021,
     markers=("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额",
              "行政规范性文件", "逾期不补正", "缴纳费用"),
-    sections=SECTIONS,
 )
 FORMATS = {"2019": FORMAT_2019, "2021": FORMAT_2021}
