@@ -114,3 +114,15 @@ def test_exports_download(client: TestClient) -> None:
     findings = client.get("/api/export", params={"format": "csv", "findings": True})
     assert findings.text.splitlines()[0].startswith("\ufeffsource,agency,year,rule")
     assert client.get("/api/export", params={"format": "xml"}).status_code == 422
+
+
+def test_page_images_requested_all_at_once(client: TestClient) -> None:
+    # A browser asks for every page image at once; PDFium must not be entered from two threads.
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [upload(client, REAL / name).json()["id"] for name in ("hongze-2023.pdf", "huaian-2024.pdf")]
+    urls = [f"/reports/{rid}/page/{n}.png" for _ in range(4) for rid in ids for n in range(1, 5)]
+    with ThreadPoolExecutor(8) as pool:
+        images = list(pool.map(client.get, urls))
+    assert all(r.status_code == 200 and r.content[:4] == b"\x89PNG" for r in images)
+    assert images[0].headers["cache-control"].startswith("private")

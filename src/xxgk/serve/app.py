@@ -9,7 +9,6 @@ rendered escaped; uploads are size-limited and told apart by content.
 from __future__ import annotations
 
 import hmac
-import io
 import json
 import secrets
 from pathlib import Path
@@ -30,6 +29,7 @@ from ..result import ParseResult
 from ..store import Store
 from ..store.export import FORMATS_OUT, export
 from ..store.models import Report
+from .pages import page_png, page_widths
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 30 * 1024 * 1024
@@ -121,11 +121,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         text = None
         widths: list[float] = []  # of each PDF page in points: the unit of the bounding boxes
         if source and source[1][:5] == b"%PDF-":
-            import pypdfium2
-
-            pdf = pypdfium2.PdfDocument(source[1])
-            widths = [pdf[i].get_size()[0] for i in range(len(pdf))]
-            pdf.close()
+            widths = page_widths(source[1])
         elif source:
             from ..ingest import read_source
 
@@ -149,16 +145,10 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         source = store.source(report.digest)
         if not source or source[1][:5] != b"%PDF-":
             raise HTTPException(404, "not a PDF")
-        import pypdfium2
-
-        pdf = pypdfium2.PdfDocument(source[1])
-        if not 1 <= number <= len(pdf):
+        png = page_png(source[1], number)
+        if png is None:
             raise HTTPException(404, "no such page")
-        image = pdf[number - 1].render(scale=1.5).to_pil()
-        pdf.close()
-        buf = io.BytesIO()
-        image.save(buf, format="PNG")
-        return Response(buf.getvalue(), media_type="image/png")
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.get("/agencies/{name}", response_class=HTMLResponse)
     def agency_page(request: Request, name: str) -> HTMLResponse:
