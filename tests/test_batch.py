@@ -139,3 +139,29 @@ def test_dask_local_cluster_gives_the_local_results(tmp_path: Path) -> None:
     for name in names:
         a, b = (json.loads((d / name).read_text(encoding="utf-8")) for d in (local, remote))
         assert (a["cells"], a["findings"], a["agency"]) == (b["cells"], b["findings"], b["agency"])
+
+
+def _troublesome(path: str, digest: str) -> object:
+    """A per-file function whose worker dies on one file and is stuck past SIGALRM's reach on another."""
+    from xxgk.batch import Outcome
+
+    if path == "dies":
+        os.kill(os.getpid(), signal.SIGKILL)  # as a segfault in a C library would
+    if path == "stuck":
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)  # as a loop inside C code, where no alarm lands
+        time.sleep(3600)
+    return Outcome(path, digest, result="{}")
+
+
+def test_a_dead_or_stuck_worker_costs_only_its_file() -> None:
+    from xxgk.batch import LocalExecutor
+
+    executor = LocalExecutor(2, stall=3)
+    names = [f"ok{i}" for i in range(6)] + ["dies"] + [f"ok{i}" for i in range(6, 9)] + ["stuck", "ok9"]
+    start = time.monotonic()
+    outcomes = {o.path: o for o in executor.run(_troublesome, ((n, "") for n in names))}
+    executor.close()
+    assert time.monotonic() - start < 60
+    assert set(outcomes) == set(names)
+    assert "died" in outcomes["dies"].error and "stuck" in outcomes["stuck"].error
+    assert all(outcomes[n].error is None for n in names if n.startswith("ok"))

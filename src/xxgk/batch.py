@@ -30,6 +30,7 @@ from . import PARSER_VERSION
 from .errors import ReportError
 
 TIMEOUT = 120.0  # seconds one file may take
+STALL = 2 * TIMEOUT + 30  # no file in a batch finished for this long: a worker is stuck in C code
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,19 @@ class InlineExecutor:
 class LocalExecutor:
     """Worker processes with a bounded number of files in flight (memory stays flat)."""
 
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
+    def __init__(self, jobs: int, stall: float = STALL) -> None:
+        self.jobs, self.stall = jobs, stall
         self.pool = self._pool()
 
     def _pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.jobs, max_tasks_per_child=200)
+
+    def _restart(self) -> None:
+        """Kill the workers (one may be stuck in C code) and start new ones."""
+        for process in list(getattr(self.pool, "_processes", {}).values()):
+            process.kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._pool()
 
     def run(self, fn: Callable[..., Outcome], items: Iterable[tuple[str, ...]]) -> Iterator[Outcome]:
         window = self.jobs * 4
@@ -169,26 +177,32 @@ class LocalExecutor:
                 flying[self.pool.submit(fn, *item)] = item
             if not flying:
                 break
-            ready, _ = wait(flying, return_when=FIRST_COMPLETED)
-            broken = False
+            ready, _ = wait(flying, timeout=self.stall, return_when=FIRST_COMPLETED)
+            broken = not ready  # nothing finished for so long: a worker is stuck where SIGALRM cannot reach
+            lost = []
             for future in ready:
                 item = flying.pop(future)
                 try:
                     yield future.result()
-                except BrokenProcessPool:
+                except BrokenProcessPool:  # a worker died: every file in flight fails with it
                     broken = True
-                    yield Outcome(item[0], item[1], error="the worker process died reading this file or one beside it")
-            if broken:  # a worker crashed (a C library): the files in flight with it are retried one by one
-                lost = list(flying.values())
+                    lost.append(item)
+            if broken:  # which file did it is found by retrying each one alone
+                lost += flying.values()
                 flying.clear()
-                self.pool.shutdown(cancel_futures=True)
-                self.pool = self._pool()
+                self._restart()
                 for item in lost:
-                    try:
-                        yield self.pool.submit(fn, *item).result()
-                    except BrokenProcessPool:
-                        self.pool = self._pool()
-                        yield Outcome(item[0], item[1], error="the worker process died reading this file")
+                    yield self._alone(fn, item)
+
+    def _alone(self, fn: Callable[..., Outcome], item: tuple[str, ...]) -> Outcome:
+        try:
+            return self.pool.submit(fn, *item).result(timeout=self.stall)
+        except BrokenProcessPool:
+            error = "the worker process died reading this file"
+        except TimeoutError:
+            error = f"timed out: stuck for more than {self.stall:g} s (the worker was killed)"
+        self._restart()
+        return Outcome(item[0], item[1], error=error)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)

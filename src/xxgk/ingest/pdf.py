@@ -1,103 +1,314 @@
 """PDF with a text layer → Source: ruled tables as grids, the rest as lines laid out by x.
 
-pdfplumber finds ruled tables with their merged cells; words outside them become lines whose
-spacing follows their x position (as pdftotext -layout), so tables without rules still read.
-Provenance is the page and the bounding box of the cell or word.
+PDFium (C, via pypdfium2) reads the characters and the drawn lines of each page; pdfplumber's
+pure functions turn them into words and ruled tables with their merged cells. (pdfplumber's own
+parser, pdfminer, is pure Python and was 15× slower than pdftotext.) Words outside tables become
+lines whose spacing follows their x position (as pdftotext -layout), so tables without rules still
+read. Provenance is the page and the bounding box of the cell or word, in points from the top left.
+
+    page → page_chars + page_edges → edges_to_tables → table_texts + words outside → Source
 """
 
 from __future__ import annotations
 
-import io
-import logging
+import ctypes
+import math
+import threading
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
-import pdfplumber
-from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
+import pypdfium2
+import pypdfium2.raw as pdfium
+from pdfplumber.table import Table, TableSettings, cells_to_tables, edges_to_intersections, merge_edges
+from pdfplumber.utils import extract_words
 
 from ..errors import ReportError
 from ..result import Provenance
 from .source import Source, SourceWriter
 
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
-
-LINE_TOLERANCE = 3.0  # points: words whose tops differ less are on one line
+PDFIUM = threading.RLock()  # PDFium is not thread-safe: every use in the process holds this
 MAX_PAGES = 200
+Box = tuple[float, float, float, float]
 
 
-def read_pdf(data: bytes) -> Source:
-    try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-        pages = pdf.pages
-    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
-        raise ReportError("encrypted PDF: it cannot be read without its password") from e
-    except (PDFSyntaxError, Exception) as e:
-        if _encrypted(e):
-            raise ReportError("encrypted PDF: it cannot be read without its password") from e
-        raise ReportError(f"corrupt or truncated PDF ({type(e).__name__})") from e
+@dataclass(frozen=True)
+class PdfSettings:
+    line_tolerance: float = 3.0  # points: words whose tops differ less are on one line
+    word_x_tolerance: float = 1.5  # a larger gap between characters starts a new word
+    word_y_tolerance: float = 2.0
+    rule_thickness: float = 3.0  # a drawn shape thinner than this is a ruling line
+    table: dict = field(default_factory=dict)  # pdfplumber TableSettings; its defaults otherwise
+
+
+SETTINGS = PdfSettings()
+
+
+def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     out = SourceWriter("pdf")
-    words_seen = 0
-    try:
-        with pdf:
-            for number, page in enumerate(pages[:MAX_PAGES], start=1):
-                words_seen += _page(out, page, number)
-    except ReportError:
-        raise
-    except Exception as e:
-        raise ReportError(f"corrupt or truncated PDF ({type(e).__name__}: {e})") from e
-    if words_seen == 0:
+    chars_seen = 0
+    with PDFIUM:
+        document = _open(data)
+        try:
+            for number in range(1, min(len(document), MAX_PAGES) + 1):
+                page = document[number - 1]
+                try:
+                    chars = page_chars(page)
+                    chars_seen += len(chars)
+                    _page(out, chars, page_edges(page, settings), number, settings)
+                finally:
+                    page.close()
+        except ReportError:
+            raise
+        except Exception as e:
+            raise ReportError(f"corrupt or truncated PDF ({type(e).__name__}: {e})") from e
+        finally:
+            document.close()
+    if chars_seen == 0:
         raise ReportError("scanned; needs OCR (the PDF has no text layer)")
     return out.source()
 
 
-def _encrypted(e: BaseException) -> bool:
-    """pdfplumber wraps pdfminer's errors: look through the wrapping."""
-    seen: list[BaseException] = [e]
-    while seen:
-        x = seen.pop()
-        if isinstance(x, PDFPasswordIncorrect | PDFEncryptionError) or "password" in str(x).lower():
-            return True
-        seen += [a for a in x.args if isinstance(a, BaseException)]
-        seen += [c for c in (x.__cause__, x.__context__) if c is not None and c is not x]
-    return False
+def _open(data: bytes) -> pypdfium2.PdfDocument:
+    if b"%%EOF" not in data[-64 * 1024:]:
+        raise ReportError("truncated PDF: the file ends before its end marker (%%EOF)")
+    try:
+        return pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as e:
+        if getattr(e, "err_code", None) in (pdfium.FPDF_ERR_PASSWORD, pdfium.FPDF_ERR_SECURITY):
+            raise ReportError("encrypted PDF: it cannot be read without its password") from e
+        raise ReportError(f"corrupt or truncated PDF ({e})") from e
 
 
-def _page(out: SourceWriter, page: pdfplumber.page.Page, number: int) -> int:
-    tables = page.find_tables()
+# ---------------------------------------------------------------- PDFium → plain dicts
+class _Frame:
+    """Page space (x right, y up, rotated) → display space (x right, top down), as pdfplumber."""
+
+    def __init__(self, page: pypdfium2.PdfPage) -> None:
+        self.x0, self.y0, x1, y1 = page.get_mediabox()
+        self.w, self.h = x1 - self.x0, y1 - self.y0
+        self.rotation = page.get_rotation() % 360
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> Box:
+        left, right, bottom, top = left - self.x0, right - self.x0, bottom - self.y0, top - self.y0
+        if self.rotation == 90:
+            return bottom, left, top, right
+        if self.rotation == 180:
+            return self.w - right, bottom, self.w - left, top
+        if self.rotation == 270:
+            return self.h - top, self.w - right, self.h - bottom, self.w - left
+        return left, self.h - top, right, self.h - bottom
+
+
+def page_chars(page: pypdfium2.PdfPage) -> list[dict]:
+    """Every printed character with its loose box (font ascent to descent: lines align)."""
+    frame = _Frame(page)
+    textpage = page.get_textpage()
+    try:
+        n = pdfium.FPDFText_CountChars(textpage)
+        text = textpage.get_text_range(0, n) if n > 0 else ""
+        raw, rect = textpage.raw, pdfium.FS_RECTF()
+        box, angle, turned = pdfium.FPDFText_GetLooseCharBox, pdfium.FPDFText_GetCharAngle, frame.rotation != 0
+        chars = []
+        # get_text_range returns one str char per PDFium char index (UTF-16 surrogates aside)
+        if len(text) != n:
+            text = "".join(chr(pdfium.FPDFText_GetUnicode(raw, i)) for i in range(n))
+        for i, ch in enumerate(text):
+            if ch <= " " or ch.isspace() or ch == "\ufffe":
+                continue
+            box(raw, i, rect)
+            x0, top, x1, bottom = frame.box(rect.left, rect.bottom, rect.right, rect.top)
+            if not (x1 >= x0 and bottom >= top and math.isfinite(x0 + x1 + top + bottom)):
+                continue
+            upright = turned or abs(angle(raw, i)) < 0.01
+            chars.append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+                          "upright": upright, "size": bottom - top})
+        return chars
+    finally:
+        textpage.close()
+
+
+def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> list[dict]:
+    """Horizontal and vertical rules: thin shapes, and the sides of drawn rectangles."""
+    frame = _Frame(page)
+    edges: list[dict] = []
+    for obj, matrix in _paths(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None):
+        left, bottom, right, top = _bounds(obj, matrix)
+        if right - left <= settings.rule_thickness or top - bottom <= settings.rule_thickness:
+            edges += _edges(frame.box(left, bottom, right, top))
+        else:
+            for a, b in _segments(obj, matrix):
+                if abs(a[0] - b[0]) <= settings.rule_thickness or abs(a[1] - b[1]) <= settings.rule_thickness:
+                    edges += _edges(frame.box(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
+    return edges
+
+
+def _paths(parent: object, count: object, get: object, matrix: tuple | None) -> list[tuple[object, tuple | None]]:
+    """Path objects, also those inside form XObjects, with the matrix of the form they are in."""
+    found = []
+    for i in range(count(parent)):  # type: ignore[operator]
+        obj = get(parent, i)  # type: ignore[operator]
+        kind = pdfium.FPDFPageObj_GetType(obj)
+        if kind == pdfium.FPDF_PAGEOBJ_PATH:
+            found.append((obj, matrix))
+        elif kind == pdfium.FPDF_PAGEOBJ_FORM:
+            m = pdfium.FS_MATRIX()
+            pdfium.FPDFPageObj_GetMatrix(obj, m)
+            inner = (m.a, m.b, m.c, m.d, m.e, m.f)
+            found += _paths(obj, pdfium.FPDFFormObj_CountObjects, pdfium.FPDFFormObj_GetObject,
+                            inner if matrix is None else _compose(inner, matrix))
+    return found
+
+
+def _compose(m: tuple, n: tuple) -> tuple:
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = n
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _apply(m: tuple | None, x: float, y: float) -> tuple[float, float]:
+    if m is None:
+        return x, y
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+_FLOATS = tuple(ctypes.c_float() for _ in range(4))  # out parameters, used under PDFIUM
+
+
+def _bounds(obj: object, matrix: tuple | None) -> Box:
+    pdfium.FPDFPageObj_GetBounds(obj, *_FLOATS)
+    left, bottom, right, top = (x.value for x in _FLOATS)
+    if matrix is None:
+        return left, bottom, right, top
+    xs, ys = zip(*(_apply(matrix, x, y) for x in (left, right) for y in (bottom, top)), strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _segments(obj: object, matrix: tuple | None) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Straight segments of a path in page space (curves are not rules)."""
+    m = pdfium.FS_MATRIX()
+    pdfium.FPDFPageObj_GetMatrix(obj, m)
+    own = (m.a, m.b, m.c, m.d, m.e, m.f)
+    full = own if matrix is None else _compose(own, matrix)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    out, start, last = [], None, None
+    for i in range(pdfium.FPDFPath_CountSegments(obj)):
+        seg = pdfium.FPDFPath_GetPathSegment(obj, i)
+        pdfium.FPDFPathSegment_GetPoint(seg, x, y)
+        point = _apply(full, x.value, y.value)
+        kind = pdfium.FPDFPathSegment_GetType(seg)
+        if kind == pdfium.FPDF_SEGMENT_MOVETO:
+            start = point
+        elif kind == pdfium.FPDF_SEGMENT_LINETO and last is not None:
+            out.append((last, point))
+        if pdfium.FPDFPathSegment_GetClose(seg) and start is not None:
+            out.append((point, start))
+        last = point
+    return out
+
+
+def _edges(box: Box) -> list[dict]:
+    """A thin box → the rule along its long side (a dot → nothing); as pdfplumber's edge dicts."""
+    x0, top, x1, bottom = box
+    if x1 - x0 >= bottom - top:
+        y = (top + bottom) / 2
+        return [{"object_type": "line", "orientation": "h", "x0": x0, "x1": x1, "top": y, "bottom": y,
+                 "width": x1 - x0, "height": 0.0}] if x1 - x0 > 1 else []
+    x = (x0 + x1) / 2
+    return [{"object_type": "line", "orientation": "v", "x0": x, "x1": x, "top": top, "bottom": bottom,
+             "width": 0.0, "height": bottom - top}] if bottom - top > 1 else []
+
+
+# ---------------------------------------------------------------- chars and edges → Source
+@dataclass
+class _Plane:
+    """What pdfplumber's TableFinder and Table.extract read from a page."""
+
+    chars: list[dict]
+    edges: list[dict]
+    bbox: Box
+
+
+def _page(out: SourceWriter, chars: list[dict], edges: list[dict], number: int, settings: PdfSettings) -> None:
+    tables = edges_to_tables(chars, edges, settings)
     boxes = [t.bbox for t in tables]
-    words = page.extract_words(x_tolerance=1.5, y_tolerance=2)
-    loose = [w for w in words if not any(_inside(w, b) for b in boxes)]
+    loose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
+    words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
     items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
-    for line in _lines(loose):
+    for line in _lines(words, settings.line_tolerance):
         items.append((line[0]["top"], 0, line))
     items.sort(key=lambda item: (item[0], item[1]))
-    char_width = _char_width(words)
+    char_width = _char_width(chars)
     for _, kind, item in items:
         if kind == 1:
-            _table(out, item, number)  # type: ignore[arg-type]
+            _table(out, item, chars, number, settings)  # type: ignore[arg-type]
         else:
             _line(out, item, number, char_width)  # type: ignore[arg-type]
     out.line()  # a page ends a line of text: "\f" would be white space anyway
-    return len(words)
 
 
-def _inside(word: dict, box: tuple[float, float, float, float]) -> bool:
+def edges_to_tables(chars: list[dict], edges: list[dict], settings: PdfSettings = SETTINGS) -> list[Table]:
+    """Ruled tables, as pdfplumber's TableFinder finds them (its cells know their merges)."""
+    if not edges:
+        return []
+    ts = TableSettings.resolve(settings.table)
+    edges = [e for e in edges if _length(e) >= ts.edge_min_length_prefilter]
+    edges = merge_edges(edges, ts.snap_x_tolerance, ts.snap_y_tolerance, ts.join_x_tolerance, ts.join_y_tolerance)
+    edges = [e for e in edges if _length(e) >= ts.edge_min_length]
+    points = edges_to_intersections(edges, ts.intersection_x_tolerance, ts.intersection_y_tolerance)
+    plane = _Plane(chars, edges, (0.0, 0.0, 0.0, 0.0))
+    return [Table(plane, cells) for cells in cells_to_tables(intersections_to_cells(points))]  # type: ignore[arg-type]
+
+
+def _length(edge: dict) -> float:
+    return edge["width"] if edge["orientation"] == "h" else edge["height"]
+
+
+def intersections_to_cells(points: dict[tuple[float, float], dict[str, list[dict]]]) -> list[Box]:
+    """pdfplumber's function of that name, the same cells, made linear enough for big tables.
+
+    pdfplumber rescans every point for each point and re-hashes the edges on every test (a third of
+    the time of a whole parse); here each point's edges are hashed once and its neighbours are
+    looked up by column and row.
+    """
+    v = {p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in d["v"]} for p, d in points.items()}
+    h = {p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in d["h"]} for p, d in points.items()}
+    by_x: dict[float, list[tuple[float, float]]] = {}
+    by_y: dict[float, list[tuple[float, float]]] = {}
+    for p in sorted(points):
+        by_x.setdefault(p[0], []).append(p)
+        by_y.setdefault(p[1], []).append(p)
+    cells = []
+    for p in sorted(points):
+        below = [q for q in by_x[p[0]] if q[1] > p[1] and not v[p].isdisjoint(v[q])]
+        right = [q for q in by_y[p[1]] if q[0] > p[0] and not h[p].isdisjoint(h[q])]
+        cell = next(((p[0], p[1], r[0], b[1]) for b in below for r in right
+                     if (r[0], b[1]) in points and not v[r[0], b[1]].isdisjoint(v[r])
+                     and not h[r[0], b[1]].isdisjoint(h[b])), None)
+        if cell:
+            cells.append(cell)
+    return cells
+
+
+def _inside(word: dict, box: Box) -> bool:
     cx, cy = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
     return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 
-def _lines(words: list[dict]) -> list[list[dict]]:
+def _lines(words: list[dict], tolerance: float) -> list[list[dict]]:
     lines: list[list[dict]] = []
     for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        if lines and abs(lines[-1][0]["top"] - w["top"]) < LINE_TOLERANCE:
+        if lines and abs(lines[-1][0]["top"] - w["top"]) < tolerance:
             lines[-1].append(w)
         else:
             lines.append([w])
     return [sorted(line, key=lambda w: w["x0"]) for line in lines]
 
 
-def _char_width(words: list[dict]) -> float:
-    widths = [(w["x1"] - w["x0"]) / len(w["text"]) for w in words if w["text"]]
+def _char_width(chars: list[dict]) -> float:
+    """Half the common character width: one column of pdftotext's layout."""
+    widths = [c["x1"] - c["x0"] for c in chars]
     return max(2.0, median(widths) / 2) if widths else 5.0
 
 
@@ -127,11 +338,45 @@ def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) ->
     out.line()
 
 
-def _table(out: SourceWriter, table: pdfplumber.table.Table, page: int) -> None:
-    texts = table.extract()
-    for r, row in enumerate(table.rows):
-        cells = []
-        for c, bbox in enumerate(row.cells):
-            text = texts[r][c] if r < len(texts) and c < len(texts[r]) else None
-            cells.append((None if bbox is None else (text or ""), None if bbox is None else _box(bbox, page)))
-        out.grid_row(cells)
+def _table(out: SourceWriter, table: Table, chars: list[dict], page: int, settings: PdfSettings) -> None:
+    rows = table.rows
+    texts = table_texts(table, chars, settings)
+    for row in rows:
+        out.grid_row([(None, None) if bbox is None else (texts.get(bbox, ""), _box(bbox, page))
+                      for bbox in row.cells])
+
+
+def table_texts(table: Table, chars: list[dict], settings: PdfSettings = SETTINGS) -> dict[Box, str]:
+    """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell)."""
+    xs = sorted({x for c in table.cells for x in (c[0], c[2])})
+    ys = sorted({y for c in table.cells for y in (c[1], c[3])})
+    slot: dict[tuple[int, int], Box] = {}
+    for c in table.cells:
+        for i in range(bisect_left(xs, c[0]), bisect_left(xs, c[2])):
+            for j in range(bisect_left(ys, c[1]), bisect_left(ys, c[3])):
+                slot[i, j] = c
+    placed: dict[Box, list[dict]] = {}
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        cell = slot.get((bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1))
+        if cell is not None:
+            placed.setdefault(cell, []).append(ch)
+    return {cell: _text(cs, settings) for cell, cs in placed.items()}
+
+
+def _text(chars: list[dict], settings: PdfSettings) -> str:
+    """Characters → lines (by top) → text; a space where a gap separates words."""
+    lines: list[list[dict]] = []
+    for ch in sorted(chars, key=lambda c: c["top"]):
+        if lines and ch["top"] - lines[-1][0]["top"] < settings.line_tolerance:
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+    out = []
+    for line in lines:
+        line.sort(key=lambda c: c["x0"])
+        text = line[0]["text"]
+        for a, b in pairwise(line):
+            text += (" " if b["x0"] - a["x1"] > settings.word_x_tolerance * 2 else "") + b["text"]
+        out.append(text)
+    return "\n".join(out)

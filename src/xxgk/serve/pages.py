@@ -8,9 +8,8 @@ images (see the route).
 from __future__ import annotations
 
 import io
-import threading
 
-_PDFIUM = threading.Lock()
+from ..ingest.pdf import PDFIUM as _PDFIUM
 
 
 def page_widths(data: bytes) -> list[float]:
