@@ -165,6 +165,21 @@ def test_truncated_pdf_gets_a_message() -> None:
         parse_bytes(data[: len(data) // 3], "cut.pdf")
 
 
+def test_pdfs_libreoffice_prints_from_word_files_read_back(tmp_path: Path) -> None:
+    """Another producer than WeasyPrint: rules drawn as lines, numbers wrapped in narrow cells (351 as 35⏎1)."""
+    from xxgk.ingest.office import soffice
+
+    originals = {f"{i}-{name}": (from_gold(g), PERTURBED[name]) for i, g in enumerate(GOLDS)
+                 for name in ("standard", "split")}
+    for stem, (result, layout) in originals.items():
+        (tmp_path / f"{stem}.docx").write_bytes(to_docx(result, layout))
+    subprocess.run([soffice(), f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), *sorted(map(str, tmp_path.glob("*.docx")))],
+                   capture_output=True, timeout=300, check=True)
+    for stem, (result, _) in originals.items():
+        assert same(result, parse_bytes((tmp_path / f"{stem}.pdf").read_bytes(), "lo.pdf")) == {}, stem
+
+
 def test_unruled_pdf_tables_read_by_position(huaian: ParseResult) -> None:
     from dataclasses import replace
 

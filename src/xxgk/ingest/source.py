@@ -73,11 +73,12 @@ class SourceWriter:
 
 
 def _one_line(text: str) -> str:
-    """A cell's lines joined: nothing between two CJK characters (a wrapped word), else a space."""
+    """A cell's lines joined: nothing inside a wrapped word or number ("17⏎8" in a narrow cell is
+    178), else a space."""
     out = ""
     for piece in text.replace("\t", " ").split("\n"):
         piece = piece.strip()
-        if out and piece and not (_cjk(out[-1]) and _cjk(piece[0])):
+        if out and piece and not (_cjk(out[-1]) and _cjk(piece[0])) and not (out[-1].isdigit() and piece[0].isdigit()):
             out += " "
         out += piece
     return out
