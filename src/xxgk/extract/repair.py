@@ -6,7 +6,9 @@ than one answer, or none, the cells stay null and the reading says why.
 
 from __future__ import annotations
 
-from itertools import pairwise, product
+from dataclasses import replace
+from decimal import Decimal
+from itertools import combinations, pairwise, product
 from typing import TYPE_CHECKING
 
 from ..formats import Format, Relation, Row
@@ -73,6 +75,45 @@ def _splits(digits: str) -> list[list[str]]:
     for i in range(1, len(digits) + 1):
         out.extend([[digits[:i], *rest] for rest in _splits(digits[i:])])
     return out
+
+
+def join_wrapped(values: list[Token], keys: list[str], fmt: Format,
+                 rels: tuple[Relation, ...]) -> list[Token] | None:
+    """A number wrapped in a narrow cell ("17⏎8" is 178) joined back: only the one way the totals allow.
+
+    A part is a value on the next line, right after the other (pdftotext -raw) or under it
+    (-layout). With k values too many, every k disjoint joins are tried; exactly one must make
+    every relation hold.
+    """
+    k = len(values) - len(keys)
+    eqs = [r for r in rels if r.kind == "eq"]
+    if not 0 < k <= 3 or not eqs:
+        return None
+    pairs = [(i, j) for i, a in enumerate(values) for j, b in enumerate(values)
+             if b.line == a.line + 1 and a.kind == b.kind == "value" and not (a.sign or b.sign or a.unit or b.unit)
+             and "." not in a.text + b.text
+             and (j == i + 1 or a.col - 1 <= b.col <= a.col + len(a.text))]
+    if len(pairs) > 12:  # a number wraps in few cells; many candidates is something else
+        return None
+    found = []
+    for chosen in combinations(pairs, k):
+        used = [x for p in chosen for x in p]
+        if len(set(used)) != len(used):
+            continue
+        joined = {i: j for i, j in chosen}
+        seq = [_joined(t, values[joined[i]]) if i in joined else t
+               for i, t in enumerate(values) if i not in joined.values()]
+        vals = {key: cell_value(t, fmt.cell_type(key)) for t, key in zip(seq, keys, strict=True)}
+        if all(r.holds(vals) is True for r in eqs):
+            found.append(seq)
+            if len(found) > 1:
+                return None
+    return found[0] if found else None
+
+
+def _joined(a: Token, b: Token) -> Token:
+    text = a.text + b.text
+    return replace(a, text=text, end=a.start + len(a.text), number=Decimal(text))
 
 
 def split_glued(fmt: Format, row: Row, got: list[Token]) -> list[tuple[Number, Token]] | None:

@@ -136,7 +136,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
 
 
 _STRATEGY = {"order": "数值顺序（标签与数值错位）", "reordered": "合计关系重排数值块", "labels": "行标签",
-             "turned": "转置的表格（每行一种结果）"}
+             "turned": "转置的表格（每行一种结果）", "columns": "列标题（逐列印出的数值）"}
 
 
 def _plain(text: str) -> str:

@@ -6,7 +6,9 @@ with best is kept:
 - `read_by_labels`: values follow the label of their row (most layouts);
 - `read_in_order`: values in reading order, labels ignored (pdftotext's default mode prints
   labels after their numbers, and some columns top to bottom);
-- `reorder_chunks`: runs of values in another order (a block pdftotext moved).
+- `reorder_chunks`: runs of values in another order (a block pdftotext moved);
+- `read_by_columns`: each column heading followed by its values (pdftotext's default mode
+  prints some ruled tables column by column).
 
 Rows short of values are then repaired (blank cells from empty tab fields, digits glued
 together split by the totals, one lost value derived) in `repair`.
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from itertools import permutations
 
 from ..formats import Format, Relation, Row, Table
+from ..formats.model import cell_specs
+from ..textnorm import compact
 from . import repair
 from .labels import align
 from .tokens import Token
@@ -67,7 +71,8 @@ def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
         rows = table.rows_for(variant)
         rels = table_relations(fmt, table, variant)
         by_labels = read_by_labels(fmt, table, variant, rows, tokens)
-        found = [by_labels, *read_in_order(fmt, table, variant, rows, tokens)]
+        found = [by_labels, *read_in_order(fmt, table, variant, rows, tokens),
+                 read_by_columns(fmt, table, variant, rows, tokens)]
         found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found if r and r.score(rels)[0] > 0]
         for r in found:
             if r is not None:
@@ -190,17 +195,66 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
     widths = {len(r.cells) for r in rows}
     ordered = repair.transpose_column_blocks(tokens, widths.pop()) if len(widths) == 1 else tokens
     values = [t for t in ordered if t.kind in ("value", "blank") and any(fits(t, ty) for ty in types)]
-    if len(values) != len(keys):
-        return []
     readings = []
     for name, order in (("order", tuple(keys)), *(("turned", o) for o in table.orders if len(o) == len(keys))):
-        if all(fits(t, fmt.cell_type(k)) for t, k in zip(values, order, strict=True)):
+        seq, why = values, ""
+        if len(values) > len(keys):
+            seq = repair.join_wrapped(values, list(order), fmt, table_relations(fmt, table, variant))
+            why = "跨行折断的数字按合计关系接回"
+        if seq is None or len(seq) != len(keys):
+            continue
+        if all(fits(t, fmt.cell_type(k)) for t, k in zip(seq, order, strict=True)):
             cells = {}
-            for tok, key in zip(values, order, strict=True):
+            for tok, key in zip(seq, order, strict=True):
                 v = cell_value(tok, fmt.cell_type(key))
-                cells[key] = Cell(v, tok, blank=v is None)
+                cells[key] = Cell(v, tok, blank=v is None, inferred=why if all(tok is not v for v in values) else "")
             readings.append(Reading(table, variant, name, cells))
     return readings
+
+
+# ---------------------------------------------------------------- reading column by column
+def read_by_columns(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
+                    tokens: list[Token]) -> Reading | None:
+    """Each column heading followed by the values of that column, down the rows that have it.
+
+    Only when the region is nothing else: every value follows a heading, and every cell is filled.
+    A heading printed several times (本年处理决定数量 in each group) takes the next rows each time.
+    """
+    queues: dict[str, list[str]] = {}
+    headings: dict[str, str] = {}
+    for row in rows:
+        for key in row.cells:
+            heading = column_heading(fmt, row, key)
+            if heading is None:
+                return None
+            headings[compact(heading)] = heading
+            queues.setdefault(heading, []).append(key)
+    if len(queues) < 2:
+        return None
+    cells: dict[str, Cell] = {}
+    current: list[str] | None = None
+    runs = 0
+    for tok in tokens:
+        if tok.kind == "text":
+            heading = headings.get(compact(tok.text))
+            current = queues[heading] if heading else None
+            runs += heading is not None
+        elif tok.kind in ("value", "blank"):
+            if not current or not fits(tok, fmt.cell_type(current[0])):
+                return None
+            key = current.pop(0)
+            value = cell_value(tok, fmt.cell_type(key))
+            cells[key] = Cell(value, tok, blank=value is None)
+    if any(queues.values()) or runs < 2:
+        return None
+    return Reading(table, variant, "columns", cells, anchors=len(rows) + runs)
+
+
+def column_heading(fmt: Format, row: Row, key: str) -> str | None:
+    """The heading of a cell's column: what cells.tsv names after the row ("…/规章/本年增/减" → 本年增/减)."""
+    label = cell_specs()[fmt.id][key].label
+    i = label.find(f"/{row.label}/")
+    return label[i + len(row.label) + 2:] if i >= 0 else None
 
 
 # ---------------------------------------------------------------- reordering runs of values
