@@ -207,6 +207,30 @@ def test_pdftotext_of_libreoffice_pdfs(libreoffice_pdfs: dict[Path, ParseResult]
     assert read >= (0.97 if mode else 0.9) * sum(len(o.cells) for o in libreoffice_pdfs.values())
 
 
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_pages_stored_turned_read_upright(huaian: ParseResult, rotate: int) -> None:
+    """A page kept turned (/Rotate) with its content drawn the other way shows upright: it reads as
+    shown, and provenance is in the coordinates of the page as shown."""
+    import pikepdf
+
+    pdf = pikepdf.open(REAL / "huaian-2024.pdf")
+    for page in pdf.pages:
+        w, h = float(page.mediabox[2]) - float(page.mediabox[0]), float(page.mediabox[3]) - float(page.mediabox[1])
+        matrix, box = {90: ((0, 1, -1, 0, h, 0), [0, 0, h, w]), 180: ((-1, 0, 0, -1, w, h), [0, 0, w, h]),
+                       270: ((0, -1, 1, 0, 0, w), [0, 0, h, w])}[rotate]
+        page.contents_add(pdf.make_stream(b"q %g %g %g %g %g %g cm" % matrix), prepend=True)
+        page.contents_add(pdf.make_stream(b"Q"))
+        page.mediabox = box
+        page.obj.Rotate = rotate
+    buf = io.BytesIO()
+    pdf.save(buf)
+    result = parse_bytes(buf.getvalue(), "turned.pdf")
+    assert same(huaian, result) == {}
+    with pdfplumber.open(io.BytesIO(buf.getvalue())) as shown:
+        for key, where in result.provenance.items():
+            assert where.text in shown.pages[where.page - 1].crop(where.bbox).extract_text().replace(" ", ""), key
+
+
 def test_unruled_pdf_tables_read_by_position(huaian: ParseResult) -> None:
     from dataclasses import replace
 
