@@ -75,6 +75,8 @@ def align(tokens: list[Token], rows: tuple[Row, ...]) -> dict[int, int]:
     last: list[tuple[int, int] | None] = [None] * m  # (token, row) ending that chain
     links: dict[tuple[int, int], tuple[int, int] | None] = {}
     for i, row_scores in enumerate(scores):
+        if not any(row_scores):
+            continue
         # prefix maxima over rows ≤ j of the chains built from tokens before i
         pref_val, pref_at = 0.0, None
         prefix: list[tuple[float, tuple[int, int] | None]] = []

@@ -57,6 +57,12 @@ _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}
                           r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _CELL_SPLIT = re.compile(r"\s{2,}")
 # After these a number is part of the text (dates, ordinals of articles, percentages, phone numbers).
+_DASH_AFTER = re.compile(r"\s?[-—–]")
+_DASH_BEFORE = re.compile(r"[-—–]\s?$")
+_ORDINAL_MARK = re.compile(r"[.、]\s?(?![\d\s]|$)")
+_CHANGE_WORD = re.compile(r"\s*(减少|减|增加|增)\s*")
+_WORD = re.compile(r"\S+")
+_NUM_NOISE = re.compile(r"[,\s]")
 _TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d")
 
 
@@ -123,10 +129,10 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
             continue
         if m.group("sign") and s > 0 and (chunk[s - 1].isdigit()):
             continue
-        if re.match(r"\s?[-—–]", chunk[e:]) and (m.group("sign") == "-" or re.search(r"[-—–]\s?$", chunk[:s])):
+        if _DASH_AFTER.match(chunk, e) and (m.group("sign") == "-" or _DASH_BEFORE.search(chunk, 0, s)):
             continue  # a page number "-4-", "- 4 -" inside a line
         # an ordinal: "1.属于…", "1、申请人…", possibly glued to the previous cell's digits ("01.属于")
-        if not m.group("unit") and not m.group("counter") and re.match(r"[.、]\s?(?![\d\s]|$)", after):
+        if not m.group("unit") and not m.group("counter") and _ORDINAL_MARK.match(after):
             if len(num) == 1 or "." in num or "," in num:
                 continue
             num_end = s + len(m.group("sign") or "") + len(num) - 1
@@ -137,7 +143,7 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
             continue
         _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
         sign = m.group("sign") or ""
-        if not sign and last == 0 and re.fullmatch(r"\s*(减少|减|增加|增)\s*", chunk[:s]):
+        if not sign and last == 0 and _CHANGE_WORD.fullmatch(chunk, 0, s):
             sign = "-" if "减" in chunk[:s] else "+"  # 本年增/减 written out: "减少3", "增加2"
         doc.tokens.append(_value_token(chunk[s:e].strip(), sign, num,
                                        (m.group("unit") or "").strip(), (m.group("note") or "").strip(),
@@ -148,13 +154,13 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
 
 def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx: int) -> None:
     """One token per word: in a page crawled into one paragraph, a label is the last word before its numbers."""
-    for m in re.finditer(r"\S+", text):
+    for m in _WORD.finditer(text):
         doc.tokens.append(Token("text", m.group(), base + m.start(), base + m.end(), lineno, col + m.start(), fidx))
 
 
 def _value_token(text: str, sign: str, num: str, unit: str, note: str, start: int, col: int,
                  lineno: int, fidx: int) -> Token:
-    number = Decimal(re.sub(r"[,\s]", "", num))
+    number = Decimal(_NUM_NOISE.sub("", num))
     if sign == "-":
         number = -number
     return Token("value", text, start, start + len(text), lineno, col, fidx, number, sign, unit, note)

@@ -88,11 +88,16 @@ class Relation:
 
     def holds(self, values: dict[str, float | int | None]) -> bool | None:
         """True/False, or None when a cell it reads is null (not checkable)."""
-        vals = [values.get(k) for k in self.cells]
-        if any(v is None for v in vals):
-            return None
-        lsum = sum(values[k] for k in self.left)  # type: ignore[misc]
-        rsum = sum(values[k] for k in self.right)  # type: ignore[misc]
+        sums = []
+        for side in (self.left, self.right):
+            total: float = 0
+            for k in side:
+                v = values.get(k)
+                if v is None:
+                    return None
+                total += v
+            sums.append(total)
+        lsum, rsum = sums
         if self.kind == "eq":
             return abs(lsum - rsum) < 1e-6
         return lsum >= rsum - 1e-6
