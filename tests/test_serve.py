@@ -126,3 +126,15 @@ def test_page_images_requested_all_at_once(client: TestClient) -> None:
         images = list(pool.map(client.get, urls))
     assert all(r.status_code == 200 and r.content[:4] == b"\x89PNG" for r in images)
     assert images[0].headers["cache-control"].startswith("private")
+
+
+def test_the_report_list_comes_in_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xxgk.serve.app
+
+    monkeypatch.setattr(xxgk.serve.app, "PAGE", 2)
+    for path in sorted(SEEDS.glob("*.txt"))[:3]:
+        upload(client, path)
+    first = client.get("/reports").text
+    second = client.get("/reports?page=2").text
+    assert first.count('href="/reports/') == 2 and "下一页" in first and "共 3 份" in first
+    assert second.count('href="/reports/') == 1 and "上一页" in second

@@ -183,3 +183,31 @@ def test_one_agency_under_its_short_and_full_names(url: str, parsed: dict) -> No
     # 2023 prints its name as 洪泽区人民政府, 2024 as 淮安市洪泽区人民政府
     assert names["hongze-2023.pdf"] == names["hongze-2024.pdf"] == "淮安市洪泽区人民政府"
     assert names["huaian-2024.pdf"] == "淮安市人民政府"
+
+
+def test_a_short_name_two_agencies_end_with_stays_apart(url: str, parsed: dict) -> None:
+    store = Store(url)
+    path = REAL / "hongze-2023.pdf"  # names itself 洪泽区人民政府
+    base = parsed[path]
+    for i, name in enumerate(("甲市洪泽区人民政府", "乙市洪泽区人民政府")):
+        store.add(base.model_copy(update={"agency": name}), path.read_bytes() + b"%" * (i + 1), f"{i}.pdf")
+    store.add(base, path.read_bytes(), path.name)
+    names = {r.source_name: r.agency.name for r in store.reports()}
+    assert names == {"0.pdf": "甲市洪泽区人民政府", "1.pdf": "乙市洪泽区人民政府", "hongze-2023.pdf": "洪泽区人民政府"}
+
+
+def test_lists_page_and_the_overview_counts_in_the_database(url: str, parsed: dict) -> None:
+    store = Store(url)
+    for p, r in parsed.items():
+        store.add(r, p.read_bytes(), p.name)
+    everything = store.reports()
+    first, rest = store.reports(limit=3), store.reports(offset=3)
+    assert [r.id for r in first + rest] == [r.id for r in everything] and len(first) == 3
+    with_errors = [r for r in everything if any(f.severity == "error" for f in r.findings)]
+    assert [r.id for r in store.reports(errors=True)] == [r.id for r in with_errors]
+    assert store.count(errors=True) == len(with_errors) and store.count() == len(CORPUS)
+    overview = store.overview()
+    assert overview["reports"] == len(CORPUS) and overview["errors"] == len(with_errors)
+    top_rule, n = overview["rules"][0]
+    assert n == sum(1 for r in everything if any(f.rule == top_rule for f in r.findings))
+    assert overview["years"] == sorted({r.year for r in everything if r.year})

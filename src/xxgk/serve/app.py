@@ -33,6 +33,7 @@ from .pages import page_png, page_widths
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 30 * 1024 * 1024
+PAGE = 100  # reports per page of the list
 CSRF_COOKIE, TOKEN_COOKIE = "xxgk_csrf", "xxgk_token"
 
 
@@ -87,30 +88,15 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     # ------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request) -> HTMLResponse:
-        reports = store.reports()
-        rules: dict[str, int] = {}
-        for r in reports:
-            for f in r.findings:
-                if f.severity != "info":
-                    rules[f.rule] = rules.get(f.rule, 0) + 1
-        years = sorted({r.year for r in reports if r.year})
-        by_agency: dict[str, set[int]] = {}
-        for r in reports:
-            if r.agency and r.year:
-                by_agency.setdefault(r.agency.name, set()).add(r.year)
-        missing = [(a, [y for y in years if y not in ys]) for a, ys in sorted(by_agency.items())
-                   if any(y not in ys for y in years)]
-        return page(request, "overview.html", reports=reports, years=years, agencies=len(by_agency),
-                    rules=sorted(rules.items(), key=lambda x: -x[1])[:10], missing=missing,
-                    errors=sum(1 for r in reports if any(f.severity == "error" for f in r.findings)))
+        return page(request, "overview.html", **store.overview())
 
     @app.get("/reports", response_class=HTMLResponse)
-    def report_list(request: Request, q: str = "", year: int | None = None, errors: bool = False) -> HTMLResponse:
-        reports = [r for r in store.reports(year=year)
-                   if (not q or q in (r.agency_name or "") or q in r.source_name)
-                   and (not errors or any(f.severity == "error" for f in r.findings))]
-        return page(request, "reports.html", reports=reports, q=q, year=year, errors=errors,
-                    years=sorted({r.year for r in store.reports() if r.year}))
+    def report_list(request: Request, q: str = "", year: int | None = None, errors: bool = False,
+                    page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> HTMLResponse:
+        total = store.count(year=year, agency=q or None, errors=errors)
+        reports = store.reports(year=year, agency=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE)
+        return page(request, "reports.html", reports=reports, q=q, year=year, errors=errors, years=store.years(),
+                    total=total, page_no=page_no, pages=max(1, -(-total // PAGE)))
 
     @app.get("/reports/{report_id}", response_class=HTMLResponse)
     def report_page(request: Request, report_id: int) -> HTMLResponse:
@@ -152,7 +138,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
 
     @app.get("/agencies/{name}", response_class=HTMLResponse)
     def agency_page(request: Request, name: str) -> HTMLResponse:
-        reports = sorted(store.reports(agency=name), key=lambda r: r.year or 0)
+        reports = sorted(store.reports(agency=name, cells=True), key=lambda r: r.year or 0)
         reports = [r for r in reports if r.agency and r.agency.name == name]
         if not reports:
             raise HTTPException(404, "no such agency")
@@ -231,11 +217,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
 
     @app.get("/api/agencies")
     def api_agencies() -> list[dict]:
-        agencies: dict[str, list[int]] = {}
-        for r in store.reports():
-            if r.agency:
-                agencies.setdefault(r.agency.name, []).append(r.year or 0)
-        return [{"name": a, "years": sorted(ys)} for a, ys in sorted(agencies.items())]
+        return [{"name": a, "years": ys} for a, ys in store.agencies()]
 
     @app.get("/api/export")
     def api_export(format: Annotated[str, Query()] = "csv", year: int | None = None, agency: str | None = None,
@@ -280,7 +262,7 @@ def _tables(result: ParseResult) -> list[dict]:
     review = [{"label": label, "cells": [f"{g}.{o}" for o, _ in OUTCOMES]} for g, label in REVIEW_GROUPS]
     return [{"title": "二、主动公开政府信息情况", "rows": active, "heads": None},
             {"title": "三、收到和处理政府信息公开申请情况", "rows": requests,
-             "heads": ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]},
+             "heads": [c.label for c in fmt.table("requests").columns]},
             {"title": "四、政府信息公开行政复议、行政诉讼情况", "rows": review, "heads": [o for _, o in OUTCOMES]}]
 
 

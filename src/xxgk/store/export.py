@@ -23,6 +23,9 @@ def all_keys() -> list[str]:
     return keys
 
 
+EXPORT_PAGE = 1000  # reports read per query
+
+
 def chinese_header(key: str) -> str:
     if key in META_ZH:
         return META_ZH[key]
@@ -31,16 +34,21 @@ def chinese_header(key: str) -> str:
 
 
 def frames(store: Store, year: int | None = None, agency: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reports (one row each, one column per cell key) and their findings, read in pages."""
     reports, findings = [], []
-    for r in store.reports(year=year, agency=agency):
-        row = {"source": r.source_name, "agency": r.agency_name, "year": r.year, "template": r.template,
-               "published": r.published, "parser_version": r.parser_version, "digest": r.digest}
-        row.update({c.key: c.value for c in r.cells})
-        reports.append(row)
-        for f, status in store.status_of(r):
-            findings.append({"source": r.source_name, "agency": r.agency_name, "year": r.year, "rule": f.rule,
-                             "severity": f.severity, "kind": f.kind, "cells": ",".join(f.cells),
-                             "message": f.message, "review": status})
+    offset = 0
+    while batch := store.reports(year=year, agency=agency, offset=offset, limit=EXPORT_PAGE):
+        offset += len(batch)
+        values = store.cell_values([r.id for r in batch])
+        for r in batch:
+            row = {"source": r.source_name, "agency": r.agency_name, "year": r.year, "template": r.template,
+                   "published": r.published, "parser_version": r.parser_version, "digest": r.digest}
+            row.update(values.get(r.id, {}))
+            reports.append(row)
+            for f, status in store.status_of(r):
+                findings.append({"source": r.source_name, "agency": r.agency_name, "year": r.year, "rule": f.rule,
+                                 "severity": f.severity, "kind": f.kind, "cells": ",".join(f.cells),
+                                 "message": f.message, "review": status})
     keys = all_keys()
     df = pd.DataFrame(reports, columns=[*META, *keys])
     types = {k: (cell_specs()["2021"].get(k) or cell_specs()["2019"][k]).type for k in keys}

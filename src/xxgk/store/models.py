@@ -42,7 +42,7 @@ class Report(Base):
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     template: Mapped[str | None] = mapped_column(String(4))
     published: Mapped[str | None] = mapped_column(String(10))
-    result: Mapped[dict] = mapped_column(JSON)  # the whole parse result, for what has no column
+    result: Mapped[dict] = mapped_column(JSON, deferred=True)  # the whole parse result, for what has no column
     parsed: Mapped[datetime] = mapped_column(DateTime)
     cells: Mapped[list[Cell]] = relationship(back_populates="report", cascade="all, delete-orphan")
     findings: Mapped[list[Finding]] = relationship(back_populates="report", cascade="all, delete-orphan")

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import Select, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker, undefer
 
 from .. import PARSER_VERSION
 from ..audit import same_agency
@@ -80,9 +80,15 @@ class Store:
         name = result.agency or ""
         agency = s.scalar(select(Agency).where(Agency.name == name))
         if agency is None and len(name) >= 6:
-            agency = next((a for a in s.scalars(select(Agency)) if same_agency(a.name, name)), None)
-            if agency is not None and len(name) > len(agency.name):
-                agency.name = name  # keep the fullest form of the name
+            # names this one ends ("洪泽区人民政府" for 淮安市洪泽区人民政府), names that end with it
+            shorter = [name[i:] for i in range(1, len(name) - 5)]
+            found = list(s.scalars(select(Agency).where(
+                Agency.name.in_(shorter) | Agency.name.endswith(name, autoescape=True)).limit(2)))
+            found = [a for a in found if same_agency(a.name, name)]
+            if len(found) == 1:  # two agencies could be meant (两个“城关镇人民政府”): keep them apart
+                agency = found[0]
+                if len(name) > len(agency.name):
+                    agency.name = name  # keep the fullest form of the name
         if agency is None:
             agency = Agency(name=name, kind=agency_kind(name, result.sections.get("一", "")))
             s.add(agency)
@@ -132,28 +138,89 @@ class Store:
                     s.delete(source)
 
     # ------------------------------------------------------------ reading
-    def reports(self, year: int | None = None, agency: str | None = None, latest: bool = True) -> list[Report]:
-        """Reports (newest parser version of each file unless `latest` is False), with cells and findings."""
-        with self.session() as s:
-            q = select(Report).options(selectinload(Report.cells), selectinload(Report.findings),
-                                       selectinload(Report.agency))
-            if year is not None:
-                q = q.where(Report.year == year)
-            if agency:
-                q = q.where(Report.agency.has(Agency.name.contains(agency)) | Report.agency_name.contains(agency))
-            rows = list(s.scalars(q.order_by(Report.agency_name, Report.year, Report.id)))
+    def _latest(self, q: Select, year: int | None, agency: str | None, latest: bool) -> Select:
+        """Filters shared by the queries below; `latest`: only the newest parse of each file."""
         if latest:
-            newest: dict[str, Report] = {}
-            for r in rows:
-                if r.digest not in newest or _version(r.parser_version) > _version(newest[r.digest].parser_version):
-                    newest[r.digest] = r
-            rows = [r for r in rows if newest[r.digest] is r]
-        return rows
+            q = q.where(Report.id.in_(select(func.max(Report.id)).group_by(Report.digest)))
+        if year is not None:
+            q = q.where(Report.year == year)
+        if agency:
+            q = q.where(Report.agency.has(Agency.name.contains(agency, autoescape=True))
+                        | Report.agency_name.contains(agency, autoescape=True))
+        return q
+
+    def reports(self, year: int | None = None, agency: str | None = None, latest: bool = True,
+                cells: bool = False, errors: bool = False, offset: int = 0, limit: int | None = None) -> list[Report]:
+        """Reports with their findings, ordered by agency and year; `cells` also loads cells and results.
+
+        `latest` keeps the newest parse of each file (the one stored last: a file is parsed again
+        only by a newer parser); `errors` keeps reports with an error finding.
+        """
+        with self.session() as s:
+            q = select(Report).options(selectinload(Report.findings), selectinload(Report.agency))
+            if cells:
+                q = q.options(selectinload(Report.cells), undefer(Report.result))
+            q = self._latest(q, year, agency, latest)
+            if errors:
+                q = q.where(Report.findings.any(Finding.severity == "error"))
+            q = q.order_by(Report.agency_name, Report.year, Report.id).offset(offset).limit(limit)
+            return list(s.scalars(q))
+
+    def count(self, year: int | None = None, agency: str | None = None, errors: bool = False) -> int:
+        with self.session() as s:
+            q = self._latest(select(func.count(Report.id)), year, agency, True)
+            if errors:
+                q = q.where(Report.findings.any(Finding.severity == "error"))
+            return s.scalar(q) or 0
+
+    def overview(self) -> dict:
+        """What the front page shows, computed by the database (a store may hold 100k reports)."""
+        with self.session() as s:
+            latest = select(func.max(Report.id)).group_by(Report.digest)
+            reports = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
+            errors = s.scalar(select(func.count(func.distinct(Finding.report_id))).where(
+                Finding.report_id.in_(latest), Finding.severity == "error")) or 0
+            rules = s.execute(select(Finding.rule, func.count(func.distinct(Finding.report_id)).label("n"))
+                              .where(Finding.report_id.in_(latest), Finding.severity != "info")
+                              .group_by(Finding.rule).order_by(text("n DESC"), Finding.rule).limit(10)).all()
+            pairs = s.execute(select(Agency.name, Report.year).join(Report.agency)
+                              .where(Report.id.in_(latest), Report.year.is_not(None)).distinct()).all()
+        years = sorted({y for _, y in pairs})
+        by_agency: dict[str, set[int]] = {}
+        for name, year in pairs:
+            by_agency.setdefault(name, set()).add(year)
+        missing = [(a, [y for y in years if y not in ys]) for a, ys in sorted(by_agency.items())
+                   if any(y not in ys for y in years)]
+        return {"reports": reports, "errors": errors, "rules": [(r, n) for r, n in rules], "years": years,
+                "agencies": len(by_agency), "missing": missing}
+
+    def years(self) -> list[int]:
+        with self.session() as s:
+            return sorted(y for y in s.scalars(select(Report.year).where(Report.year.is_not(None)).distinct()))
+
+    def agencies(self) -> list[tuple[str, list[int]]]:
+        """Each agency with the years it has reports for."""
+        with self.session() as s:
+            rows = s.execute(select(Agency.name, Report.year).join(Report.agency).distinct()).all()
+        out: dict[str, list[int]] = {}
+        for name, year in rows:
+            out.setdefault(name, []).append(year or 0)
+        return [(a, sorted(ys)) for a, ys in sorted(out.items())]
 
     def report(self, report_id: int) -> Report | None:
         with self.session() as s:
             return s.scalar(select(Report).where(Report.id == report_id).options(
-                selectinload(Report.cells), selectinload(Report.findings), selectinload(Report.agency)))
+                selectinload(Report.cells), selectinload(Report.findings), selectinload(Report.agency),
+                undefer(Report.result)))
+
+    def cell_values(self, report_ids: list[int]) -> dict[int, dict[str, float | None]]:
+        """{report id: {cell key: value}}, straight from the cells table."""
+        out: dict[int, dict[str, float | None]] = {}
+        with self.session() as s:
+            for rid, key, value in s.execute(select(Cell.report_id, Cell.key, Cell.value)
+                                             .where(Cell.report_id.in_(report_ids))):
+                out.setdefault(rid, {})[key] = value
+        return out
 
     def status_of(self, report: Report) -> Iterator[tuple[Finding, str]]:
         """Each finding of a report with the reviewer's status ("open" when none)."""
@@ -167,10 +234,6 @@ class Store:
         with self.session() as s:
             src = s.get(Source, digest)
             return None if src is None else (src.name, src.content)
-
-
-def _version(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in v.split(".") if x.isdigit())
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
