@@ -207,6 +207,38 @@ def test_pdftotext_of_libreoffice_pdfs(libreoffice_pdfs: dict[Path, ParseResult]
     assert read >= (0.97 if mode else 0.9) * sum(len(o.cells) for o in libreoffice_pdfs.values())
 
 
+@pytest.fixture(scope="module")
+def rendered_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, ParseResult]:
+    """Every gold map rendered to PDF in the four layouts: {pdf: original}."""
+    folder = tmp_path_factory.mktemp("rendered")
+    out = {}
+    for gold in GOLDS:
+        original = from_gold(gold)
+        for name, layout in PERTURBED.items():
+            pdf = folder / f"{gold.stem}-{name}.pdf"
+            pdf.write_bytes(to_pdf(original, layout))
+            out[pdf] = original
+    return out
+
+
+@pytest.mark.parametrize("mode", ["-layout", "-raw", ""])
+def test_pdftotext_of_rendered_pdfs_never_gives_a_wrong_number(rendered_pdfs: dict[Path, ParseResult],
+                                                               mode: str) -> None:
+    """pdftotext of every rendered PDF: a cell is right or null. The default mode prints the right
+    half of the 复议/诉讼 table after section 六: it is joined back (all of huaian's cells)."""
+    read = total = 0
+    for pdf, original in rendered_pdfs.items():
+        text = subprocess.run(["pdftotext", *([mode] if mode else []), str(pdf), "-"], capture_output=True,
+                              check=True).stdout
+        diff = same(original, parse_bytes(text, "x.txt"))
+        assert all(got is None for _, got in diff.values()), (pdf.name, diff)
+        if pdf.name.startswith("huaian"):
+            assert diff == {}, (pdf.name, diff)
+        read += len(original.cells) - len(diff)
+        total += len(original.cells)
+    assert read >= 0.98 * total
+
+
 @pytest.mark.parametrize("rotate", [90, 180, 270])
 def test_pages_stored_turned_read_upright(huaian: ParseResult, rotate: int) -> None:
     """A page kept turned (/Rotate) with its content drawn the other way shows upright: it reads as

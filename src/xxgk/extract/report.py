@@ -10,8 +10,8 @@ from ..ingest.source import Source
 from ..result import ParseResult, Provenance
 from ..textnorm import squeeze
 from . import meta
-from .sections import Squeezed, find_sections
-from .tables import Reading, read_table
+from .sections import SPILL_ANCHORS, Squeezed, find_sections
+from .tables import Reading, read_table, table_relations
 from .tokens import Document, Token, tokenize
 
 _ORDER = ("一", "二", "三", "四", "五", "六")
@@ -55,7 +55,15 @@ def parse_source(src: Source, source: str) -> ParseResult:
             continue
         lo, hi = bounds[numeral]
         tokens = [t for t in doc.tokens if lo <= t.start < hi]
-        _apply(result, read_table(fmt, table, tokens), doc, src)
+        reading = read_table(fmt, table, tokens)
+        spill = spilled(numeral, doc, squeezed, hi)
+        if spill and reading.score(())[1]:  # cells unread: part of the table may have flowed further down
+            rels = table_relations(fmt, table, reading.variant)
+            wider = read_table(fmt, table, tokens + spill)
+            if wider.score(rels) < reading.score(rels):
+                wider.doubts.append(f"第{numeral}部分的表格有一部分印在后文中（分栏的文本），已接回")
+                reading = wider
+        _apply(result, reading, doc, src)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
@@ -71,6 +79,16 @@ def parse_source(src: Source, source: str) -> ParseResult:
 
 def result_type(key: str, result: ParseResult) -> str:
     return FORMATS[result.template or "2021"].cell_type(key)
+
+
+def spilled(numeral: str, doc: Document, squeezed: Squeezed, end: int) -> list[Token]:
+    """Tokens of a table's right part that a text flow put after the following sections (pdftotext's
+    default mode does so with the wide 复议/诉讼 table): from its first column heading on."""
+    pattern = SPILL_ANCHORS.get(numeral)
+    if pattern is None:
+        return []
+    at = next((a for a, _ in squeezed.find_all(pattern) if a >= end), None)
+    return [] if at is None else [t for t in doc.tokens if t.start >= at]
 
 
 def _bounds(sections: dict[str, int], end: int) -> dict[str, tuple[int, int]]:

@@ -36,6 +36,9 @@ _ANCHORS = {
     "四": r"结果维持结果纠正|未经复议直接起诉",
 }
 
+# Headings of a table's right part, where a text flow may have put it after the next sections.
+SPILL_ANCHORS = {"四": r"未经复议直接起诉|复议后起诉"}
+
 
 def find_sections(squeezed: Squeezed) -> dict[str, int]:
     """{"一": offset, ...} for each section found, in document order, each after the previous.
