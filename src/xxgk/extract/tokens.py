@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ..ingest.source import COVERED, GRID_LINE
-from ..textnorm import normalize
+from ..textnorm import is_cjk, normalize
 
 Kind = Literal["text", "value", "blank", "empty"]
 
@@ -153,9 +153,22 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
 
 
 def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx: int) -> None:
-    """One token per word: in a page crawled into one paragraph, a label is the last word before its numbers."""
-    for m in _WORD.finditer(text):
-        doc.tokens.append(Token("text", m.group(), base + m.start(), base + m.end(), lineno, col + m.start(), fidx))
+    """One token per word: in a page crawled into one paragraph, a label is the last word before its numbers.
+
+    Characters printed one space apart ("行 政 处 罚", as some PDFs space their letters) are one word.
+    """
+    words = [[m.group(), m.start(), m.end()] for m in _WORD.finditer(text)]
+    merged: list[list] = []
+    for w in words:
+        last = merged[-1] if merged else None
+        if (last is not None and len(w[0]) == 1 and is_cjk(w[0]) and is_cjk(last[0][-1])
+                and w[1] == last[2] + 1 and (len(last[0]) == 1 or last[3])):
+            last[0] += w[0]
+            last[2] = w[2]
+        else:
+            merged.append([*w, len(w[0]) == 1])  # the last field: a run of single characters
+    for word, start, end, _ in merged:
+        doc.tokens.append(Token("text", word, base + start, base + end, lineno, col + start, fidx))
 
 
 def _value_token(text: str, sign: str, num: str, unit: str, note: str, start: int, col: int,
