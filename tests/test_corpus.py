@@ -40,6 +40,11 @@ def test_real_pdfs_as_pdftotext_text(mode: str, pdf_texts: dict, tmp_path: Path)
     assert meta == 100.0, out
 
 
+def _every_third(pattern: str, change: object, text: str) -> str:
+    seen = iter(range(10**9))
+    return re.sub(pattern, lambda m: change(m.group()) if next(seen) % 3 == 2 else m.group(), text)  # type: ignore[operator]
+
+
 REFORMAT = {
     "traditional characters": lambda t: __import__("opencc").OpenCC("s2t").convert(t),
     "full-width digits": lambda t: t.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
@@ -51,6 +56,8 @@ REFORMAT = {
     "page numbers and running heads": lambda t: "\n".join(
         line + (f"\n\n— {i // 35 + 1} —\n\n政府信息公开工作年度报告\n" if i % 35 == 34 else "")
         for i, line in enumerate(t.split("\n"))),
+    "OCR letters for digits (every third lone 0 as O, 1 as l)": lambda t: _every_third(
+        r"(?<![\d.])[01](?![\d.])", lambda d: {"0": "O", "1": "l"}[d], t),
     "long labels broken over two lines": lambda t: re.sub(r"([\u4e00-\u9fff]{4})([\u4e00-\u9fff]{4,})",
                                                            r"\1\n\2", t),
 }

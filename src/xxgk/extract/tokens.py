@@ -52,7 +52,8 @@ _NUMBER = re.compile(
     r"(?P<note>\s?\((?:其中|含|包括|注)[^()]{0,40}\))?"
 )
 _BLANKS = {"/", "-", "—", "——", "--", "无", "\\", "－", "/ ", "空", "×", "——-"}
-_OCR_ZERO = {"O", "o", "〇", "○", "Ｏ", "ｏ"}
+# Letters OCR reads for digits; read as the digit only where a cell or its neighbours are numbers.
+_LOOKALIKE = {"O": 0, "o": 0, "〇": 0, "○": 0, "l": 1, "I": 1}
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,/，]?\s*共\s*\d{1,3}\s*页)?"
                           r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _CELL_SPLIT = re.compile(r"\s{2,}")
@@ -93,9 +94,20 @@ def _tokenize_line(doc: Document, line: str, base: int, lineno: int) -> None:
         else:
             _scan_cell_runs(doc, fld, base + col, col, lineno, fidx)
         col += len(fld) + 1
+    for k in range(first, len(doc.tokens)):  # "3 O 3", "l 0 1": letters OCR read for digits, among numbers
+        t = doc.tokens[k]
+        if t.kind == "text" and t.text in _LOOKALIKE and any(
+                first <= j < len(doc.tokens) and doc.tokens[j].kind == "value" for j in (k - 1, k + 1)):
+            doc.tokens[k] = _misread(t)
     if grid:
         for t in doc.tokens[first:]:
             t.grid = True
+
+
+def _misread(t: Token) -> Token:
+    digit = _LOOKALIKE[t.text]
+    return Token("value", t.text, t.start, t.end, t.line, t.col, t.field, Decimal(digit),
+                 misread=f"「{t.text}」按 {digit} 读取（OCR 常把 {digit} 认成字母 {t.text}）")
 
 
 def _scan_cell_runs(doc: Document, fld: str, base: int, col: int, lineno: int, fidx: int) -> None:
@@ -109,10 +121,9 @@ def _scan_cell_runs(doc: Document, fld: str, base: int, col: int, lineno: int, f
 
 def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx: int) -> None:
     stripped = chunk.strip()
-    if stripped in _OCR_ZERO:  # a cell holding only "O" or "〇": OCR's zero
+    if stripped in _LOOKALIKE:  # a cell holding only "O" or "l": OCR's 0 or 1
         i = chunk.index(stripped)
-        doc.tokens.append(Token("value", stripped, base + i, base + i + len(stripped), lineno, col + i, fidx,
-                                Decimal(0), misread=f"「{stripped}」按 0 读取（OCR 常把 0 认成字母 O）"))
+        doc.tokens.append(_misread(Token("text", stripped, base + i, base + i + len(stripped), lineno, col + i, fidx)))
         return
     if stripped in _BLANKS:
         i = chunk.index(stripped)
