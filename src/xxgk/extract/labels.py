@@ -63,12 +63,24 @@ def _match_score(text: str, row: Row) -> float:
     return best if best >= MIN_SCORE else 0.0
 
 
+def _nearest(text: str, rows: tuple[Row, ...], scores: list[float]) -> list[float]:
+    """A word holding whole labels of several rows (a page crawled with no spaces: "…行政许可9487-2-
+    …行政处罚") is the label of the last of them: the numbers after it are that row's."""
+    full = [j for j, s in enumerate(scores) if s >= 1.0]
+    if len(full) < 2:
+        return scores
+    ct = compact(text)
+    where = {j: max((ct.rfind(p) for p, is_regex in _phrases(rows[j]) if not is_regex), default=-1) for j in full}
+    last = max(full, key=lambda j: (where[j], j))
+    return [s if j == last or j not in full else 0.0 for j, s in enumerate(scores)]
+
+
 def align(tokens: list[Token], rows: tuple[Row, ...]) -> dict[int, int]:
     """{token index: row index} for the best order-preserving matching of labels to rows.
 
     A row may take several consecutive fragments of its label; rows never go backwards.
     """
-    scores = [[match_score(t.text, r) if r.match else 0.0 for r in rows] for t in tokens]
+    scores = [_nearest(t.text, rows, [match_score(t.text, r) if r.match else 0.0 for r in rows]) for t in tokens]
     m = len(rows)
     # best[j]: best total of a chain whose last token matched row j; prev links for backtracking
     best = [0.0] * m

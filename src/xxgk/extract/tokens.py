@@ -64,7 +64,7 @@ _ORDINAL_MARK = re.compile(r"[.、]\s?(?![\d\s]|$)")
 _CHANGE_WORD = re.compile(r"\s*(减少|减|增加|增)\s*")
 _WORD = re.compile(r"\S+")
 _NUM_NOISE = re.compile(r"[,\s]")
-_TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d")
+_TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d(?!\d*-)")  # "-2-" after it: a page number
 
 
 def tokenize(text: str) -> Document:
