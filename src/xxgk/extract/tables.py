@@ -204,10 +204,11 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
         if seq is None or len(seq) != len(keys):
             continue
         if all(fits(t, fmt.cell_type(k)) for t, k in zip(seq, order, strict=True)):
+            printed = {id(t) for t in values}
             cells = {}
             for tok, key in zip(seq, order, strict=True):
                 v = cell_value(tok, fmt.cell_type(key))
-                cells[key] = Cell(v, tok, blank=v is None, inferred=why if all(tok is not v for v in values) else "")
+                cells[key] = Cell(v, tok, blank=v is None, inferred="" if id(tok) in printed else why)
             readings.append(Reading(table, variant, name, cells))
     return readings
 
