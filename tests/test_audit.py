@@ -264,3 +264,21 @@ def test_check_pairs_an_agencys_consecutive_years_even_when_it_names_itself_diff
     assert by_source["huaian-2024.txt"]["previous"] is None
     # carried over 0 = carried forward 0, and 规范性文件 5 + 3 − 0 = 8: nothing across the years
     assert not [f for f in by_source["hongze-2024.txt"]["findings"] if f["rule"].startswith("years.")]
+
+
+def test_a_year_index_of_thousands_pairs_each_agency_with_its_own_previous_year() -> None:
+    from xxgk.audit import YearIndex
+
+    base = _huaian()
+    index = YearIndex()
+    names = [f"第{i}市人民政府" for i in range(3000)]
+    for i, name in enumerate(names):  # 2023 under the short name, 2024 under the full one
+        carried = {**base.cells, "requests.carried_forward.total": i}
+        index.add(2 * i, base.model_copy(update={"agency": name, "year": 2023, "cells": carried,
+                                                 "source": f"{i}-2023"}))
+        index.add(2 * i + 1, base.model_copy(update={"agency": f"某某省{name}", "year": 2024, "source": f"{i}-2024"}))
+    for i in range(3000):
+        previous = index.previous(2 * i + 1)
+        assert previous is not None and previous.source == f"{i}-2023"
+        assert previous.cells["requests.carried_forward.total"] == i
+        assert index.previous(2 * i) is None

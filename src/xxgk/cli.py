@@ -6,6 +6,7 @@ import csv
 import glob
 import json
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -178,43 +179,63 @@ def check(
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
 ) -> None:
-    """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error."""
-    from .audit import audit_all, previous_reports
+    """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error.
+
+    Results wait in a temporary SQLite file between parsing (in any order, in parallel) and printing
+    (in the order given, each with its agency's previous year): memory stays small however many.
+    """
+    from .audit import YearIndex, audit
     from .batch import executor_for, process_file
-    from .show import show_findings, show_summary
+    from .show import Summary, show_findings
 
     paths = list(expand(sources))
-    results: list[ParseResult] = []
-    failed: list[tuple[Path, str]] = []
+    position = {str(p): i for i, p in enumerate(paths)}
+    index, summary = YearIndex(), Summary()
     executor = executor_for(jobs if len(paths) > 1 else 1, scheduler)
-    try:
-        with _progress(len(paths)) as bar:
-            task = bar.add_task("checking", total=len(paths), rate="")
-            for outcome in executor.run(process_file, ((str(p), "") for p in paths)):
-                if outcome.result is None:
-                    failed.append((Path(outcome.path), outcome.error or ""))
-                else:
-                    results.append(ParseResult.model_validate_json(outcome.result))
-                bar.update(task, advance=1)
-    finally:
-        executor.close()
-    order = {p.name: i for i, p in enumerate(paths)}
-    results.sort(key=lambda r: order.get(r.source, 0))
-    audit_all(results)
-    previous = previous_reports(results)
-    has_error = any(f.severity == "error" and f.kind == "source" for r in results for f in r.findings)
+    with tempfile.TemporaryDirectory(prefix="xxgk-check-") as tmp:
+        spool = sqlite3.connect(Path(tmp) / "results.sqlite")
+        spool.execute("CREATE TABLE results (position INTEGER PRIMARY KEY, json TEXT)")
+        try:
+            with _progress(len(paths)) as bar:
+                task = bar.add_task("checking", total=len(paths), rate="")
+                for outcome in executor.run(process_file, ((str(p), "") for p in paths)):
+                    if outcome.result is None:
+                        summary.failed.append((Path(outcome.path), outcome.error or ""))
+                    else:
+                        at = position[outcome.path]
+                        index.add(at, ParseResult.model_validate_json(outcome.result))
+                        spool.execute("INSERT INTO results VALUES (?, ?)", (at, outcome.result))
+                    bar.update(task, advance=1)
+        finally:
+            executor.close()
+        if output == "json":
+            print("[")
+        first = True
+        for at, data in spool.execute("SELECT position, json FROM results ORDER BY position"):
+            r = ParseResult.model_validate_json(data)
+            previous = index.previous(at)
+            if previous is not None:
+                r.findings = audit(r, previous)
+            summary.add(r)
+            if output == "json":
+                item = {"source": r.source, "agency": r.agency, "year": r.year,
+                        "previous": previous.source if previous else None,
+                        "findings": [f.model_dump() for f in r.findings]}
+                print(("" if first else ",\n") + json.dumps(item, ensure_ascii=False, indent=1), end="")
+                first = False
+            else:
+                show_findings(r, out)
+        spool.close()
     if output == "json":
-        print(json.dumps([{"source": r.source, "agency": r.agency, "year": r.year,
-                           "previous": previous[i].source if i in previous else None,
-                           "findings": [f.model_dump() for f in r.findings]} for i, r in enumerate(results)]
-                         + [{"source": p.name, "error": e} for p, e in failed], ensure_ascii=False, indent=1))
+        for p, e in summary.failed:
+            print(("" if first else ",\n") + json.dumps({"source": p.name, "error": e}, ensure_ascii=False), end="")
+            first = False
+        print("\n]")
     else:
-        for r in results:
-            show_findings(r, out)
-        show_summary(results, failed, out)
-    for p, e in failed:
+        summary.show(out)
+    for p, e in summary.failed:
         err.print(f"[red]{p}[/red]: {e}", highlight=False)
-    raise typer.Exit(1 if has_error or failed else 0)
+    raise typer.Exit(1 if summary.source_errors or summary.failed else 0)
 
 
 @app.command()

@@ -72,15 +72,27 @@ def show_findings(result: ParseResult, console: Console, heading: bool = True) -
                                         f.message))
 
 
-def show_summary(results: list[ParseResult], failed: list[tuple[Path, str]], console: Console) -> None:
-    counts = {s: sum(1 for r in results for f in r.findings if f.severity == s) for s in _NAME}
-    with_errors = sum(1 for r in results if any(f.severity == "error" for f in r.findings))
-    rules: dict[str, int] = {}
-    for r in results:
-        for f in r.findings:
+class Summary:
+    """Totals over a batch, kept as it goes (the batch itself is not kept)."""
+
+    def __init__(self) -> None:
+        self.reports = self.with_errors = self.source_errors = 0
+        self.counts = dict.fromkeys(_NAME, 0)
+        self.rules: dict[str, int] = {}
+        self.failed: list[tuple[Path, str]] = []
+
+    def add(self, result: ParseResult) -> None:
+        self.reports += 1
+        self.with_errors += any(f.severity == "error" for f in result.findings)
+        self.source_errors += any(f.severity == "error" and f.kind == "source" for f in result.findings)
+        for f in result.findings:
+            self.counts[f.severity] += 1
             if f.severity != "info":
-                rules[f.rule] = rules.get(f.rule, 0) + 1
-    console.print(f"\n[bold]{len(results)} 份报告[/bold]：错误 {counts['error']} 项，警告 {counts['warning']} 项，"
-                  f"提示 {counts['info']} 项；{with_errors} 份有错误；{len(failed)} 个文件无法读取")
-    for rule_id, n in sorted(rules.items(), key=lambda x: -x[1])[:10]:
-        console.print(f"  {rule_id}: {n}")
+                self.rules[f.rule] = self.rules.get(f.rule, 0) + 1
+
+    def show(self, console: Console) -> None:
+        c = self.counts
+        console.print(f"\n[bold]{self.reports} 份报告[/bold]：错误 {c['error']} 项，警告 {c['warning']} 项，"
+                      f"提示 {c['info']} 项；{self.with_errors} 份有错误；{len(self.failed)} 个文件无法读取")
+        for rule_id, n in sorted(self.rules.items(), key=lambda x: -x[1])[:10]:
+            console.print(f"  {rule_id}: {n}")

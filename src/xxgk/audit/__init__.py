@@ -24,16 +24,56 @@ def same_agency(a: str | None, b: str | None) -> bool:
     return a == b or a.endswith(b) or b.endswith(a)
 
 
+class YearIndex:
+    """Reports by agency and year, to pair each with its agency's report for the year before.
+
+    Holds no reports: per report its file and agency name, year, format and the few cells the year rules read of a
+    previous report (years.PREVIOUS_CELLS), so a batch of 100k reports can be paired in memory.
+    Names are looked up exactly and by the suffixes of five characters or more `same_agency` allows.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[str, str, int, str | None, tuple]] = {}
+        self.by_name: dict[str, dict[int, int]] = {}  # name → {year: first key with it}
+        self.longer: dict[str, set[str]] = {}  # suffix → names ending with it
+
+    def add(self, key: int, result: ParseResult) -> None:
+        if not result.agency or result.year is None:
+            return
+        name = result.agency
+        cells = tuple(result.cells.get(k) for k in years.PREVIOUS_CELLS)
+        self.entries[key] = (result.source, name, result.year, result.template, cells)
+        years_of = self.by_name.setdefault(name, {})
+        if result.year not in years_of or key < years_of[result.year]:
+            years_of[result.year] = key
+        for i in range(1, len(name) - 4):
+            self.longer.setdefault(name[i:], set()).add(name)
+
+    def previous(self, key: int) -> ParseResult | None:
+        """The same agency's report for the year before (the first given, if several), as far as
+        the year rules read it."""
+        if key not in self.entries:
+            return None
+        _, name, year, _, _ = self.entries[key]
+        names = {name, *self.longer.get(name, ()), *(name[i:] for i in range(1, len(name)))}
+        found = [self.by_name[n][year - 1] for n in names if year - 1 in self.by_name.get(n, {})]
+        if not found:
+            return None
+        source, pname, pyear, template, cells = self.entries[min(found)]
+        return ParseResult(source=source, agency=pname, year=pyear, template=template,  # type: ignore[arg-type]
+                           cells={k: v for k, v in zip(years.PREVIOUS_CELLS, cells, strict=True) if v is not None})
+
+
 def previous_reports(results: list[ParseResult]) -> dict[int, ParseResult]:
     """{index of a result: the same agency's report for the year before}, among `results`."""
-    out: dict[int, ParseResult] = {}
+    index = YearIndex()
     for i, r in enumerate(results):
-        if r.year is None:
-            continue
-        for other in results:
-            if other.year == r.year - 1 and same_agency(r.agency, other.agency):
-                out[i] = other
-                break
+        index.add(i, r)
+    out: dict[int, ParseResult] = {}
+    for i in range(len(results)):
+        prev = index.previous(i)
+        if prev is not None:
+            out[i] = next(o for o in results if o.year == prev.year and o.agency == prev.agency)
     return out
 
 
@@ -43,4 +83,4 @@ def audit_all(results: list[ParseResult]) -> None:
         results[i].findings = audit(results[i], prev)
 
 
-__all__ = ["RULES", "Rule", "audit", "audit_all", "previous_reports"]
+__all__ = ["RULES", "Rule", "YearIndex", "audit", "audit_all", "previous_reports"]

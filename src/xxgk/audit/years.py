@@ -7,6 +7,14 @@ from collections.abc import Iterable
 from ..formats.national import APPLICANTS
 from .rules import Context, Hit, rule
 
+_ITEMS = ("licensing", "other_services", "penalty", "coercion", "fees")
+# The cells of the previous year's report these rules read (all a batch keeps of it).
+PREVIOUS_CELLS = (
+    *(f"requests.carried_forward.{c.key}" for c in APPLICANTS),
+    "active.regulations.in_force", "active.normative.in_force",
+    *(f"active.{kind}.{col}" for kind in _ITEMS for col in ("previous", "change")),
+)
+
 
 @rule("years.carried_over", "warning", "本年「上年结转」等于上年报告的「结转下年度继续办理」")
 def carried_over(ctx: Context) -> Iterable[Hit]:
