@@ -211,3 +211,22 @@ def test_lists_page_and_the_overview_counts_in_the_database(url: str, parsed: di
     top_rule, n = overview["rules"][0]
     assert n == sum(1 for r in everything if any(f.rule == top_rule for f in r.findings))
     assert overview["years"] == sorted({r.year for r in everything if r.year})
+
+
+@pytest.mark.parametrize("later_first", [True, False])
+def test_an_agencys_years_are_checked_against_each_other_in_either_order(url: str, parsed: dict,
+                                                                         later_first: bool) -> None:
+    store = Store(url)
+    old, new = REAL / "hongze-2023.pdf", REAL / "hongze-2024.pdf"
+    # 2024 says it carried over 5 requests from 2023, whose report carried forward 0
+    changed = parsed[new].model_copy(deep=True)
+    changed.cells["requests.carried_over.natural"] = 5
+    order = [(changed, new), (parsed[old], old)]
+    for result, path in order if later_first else order[::-1]:
+        store.add(result, path.read_bytes(), path.name)
+    later = next(r for r in store.reports() if r.source_name == new.name)
+    (finding,) = [f for f in later.findings if f.rule == "years.carried_over"]
+    assert finding.cells == ["requests.carried_over.natural"] and "5" in finding.message
+    assert any(f["rule"] == "years.carried_over" for f in store.report(later.id).result["findings"])
+    earlier = next(r for r in store.reports() if r.source_name == old.name)
+    assert not [f for f in earlier.findings if f.rule.startswith("years.")]

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload, sessionmaker, undefer
 
 from .. import PARSER_VERSION
-from ..audit import same_agency
+from ..audit import audit, same_agency
 from ..audit.agency import agency_kind
 from ..batch import Outcome
 from ..ingest import sniff
@@ -60,6 +60,8 @@ class Store:
                 s.add(Source(digest=digest, name=name or result.source, kind=sniff(data), size=len(data),
                              content=data, added=_now()))
             agency = self._agency(s, result) if result.agency else None
+            if agency is not None and result.year is not None:
+                result = self._pair_years(s, result, agency)
             report = Report(digest=digest, parser_version=result.parser_version, agency=agency,
                             source_name=name or result.source, agency_name=result.agency, year=result.year,
                             template=result.template, published=result.published,
@@ -68,11 +70,29 @@ class Store:
                                  provenance=result.provenance[k].model_dump(mode="json")
                                  if k in result.provenance else None)
                             for k, v in result.cells.items()]
-            report.findings = [Finding(rule=f.rule, severity=f.severity, kind=f.kind, cells=f.cells,
-                                       message=f.message) for f in result.findings]
+            report.findings = _findings(result)
             s.add(report)
             s.flush()
             return report.id
+
+    @staticmethod
+    def _pair_years(s: Session, result: ParseResult, agency: Agency) -> ParseResult:
+        """Audit the new report against its agency's year before, and the year after against it."""
+        def stored(year: int) -> Report | None:
+            return s.scalar(select(Report).options(undefer(Report.result)).where(
+                Report.agency_id == agency.id, Report.year == year).order_by(Report.id.desc()).limit(1)) \
+                if agency.id is not None else None
+
+        before = stored(result.year - 1)  # type: ignore[operator]
+        if before is not None:
+            result = result.model_copy(update={"findings": audit(result, ParseResult.model_validate(before.result))})
+        after = stored(result.year + 1)  # type: ignore[operator]
+        if after is not None:
+            later = ParseResult.model_validate(after.result)
+            later.findings = audit(later, result)
+            after.result = later.model_dump(mode="json")
+            after.findings = _findings(later)
+        return result
 
     @staticmethod
     def _agency(s: Session, result: ParseResult) -> Agency:
@@ -234,6 +254,11 @@ class Store:
         with self.session() as s:
             src = s.get(Source, digest)
             return None if src is None else (src.name, src.content)
+
+
+def _findings(result: ParseResult) -> list[Finding]:
+    return [Finding(rule=f.rule, severity=f.severity, kind=f.kind, cells=f.cells, message=f.message)
+            for f in result.findings]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
