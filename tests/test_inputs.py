@@ -75,6 +75,7 @@ def test_show_prints_the_three_tables() -> None:
     for title in ("主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议、行政诉讼情况"):
         assert title in proc.stdout
     assert "警告" in proc.stdout  # its 63条 enumeration
+    assert "本年新制作数量" in proc.stdout and "处理决定数量" in proc.stdout  # section 二's column headings
 
 
 def test_directories_and_globs_expand(tmp_path: Path) -> None:

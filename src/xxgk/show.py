@@ -49,10 +49,15 @@ def show_result(result: ParseResult, console: Console) -> None:
             t.add_column("数值", justify="right")
             for c in table.columns:
                 t.add_row(c.label, _cell(result, c.key, flagged))
-        else:
+        else:  # section 二: each group of rows under its own column headings
             t = RichTable(title=f"{table.section}、{table.title}", title_justify="left", show_header=False)
+            group = None
             for row in rows:
-                t.add_row(row.group, row.label, *(_cell(result, k, flagged) for k in row.cells))
+                if row.group != group:
+                    group = row.group
+                    t.add_row(Text(group, style="bold"), "", *(Text(fmt.column_label(k), style="bold")
+                                                              for k in row.cells))
+                t.add_row("", row.label, *(_cell(result, k, flagged) for k in row.cells))
         console.print(t)
     if result.inferred:
         console.print("[dim]* 推断所得的数值[/dim]")

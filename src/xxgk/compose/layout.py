@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..formats import FORMATS, Format, Row, Table, cell_specs
+from ..formats import FORMATS, Format, Row, Table
 from ..result import ParseResult
 
 
@@ -40,10 +40,6 @@ def format_of(result: ParseResult) -> Format:
     return FORMATS[result.template or "2021"]
 
 
-def column_label(fmt: Format, key: str) -> str:
-    return cell_specs()[fmt.id][key].label.split("/", 2)[-1]  # "第二十条第（五）项/行政许可/本年增/减"
-
-
 def active_groups(fmt: Format) -> list[tuple[str, list[str], list[Row]]]:
     """[(第二十条第（…）项, column labels, rows)] of section 二."""
     groups: list[tuple[str, list[str], list[Row]]] = []
@@ -51,7 +47,7 @@ def active_groups(fmt: Format) -> list[tuple[str, list[str], list[Row]]]:
         if row.extra:
             continue
         if not groups or groups[-1][0] != row.group:
-            groups.append((row.group, [column_label(fmt, k) for k in row.cells], []))
+            groups.append((row.group, [fmt.column_label(k) for k in row.cells], []))
         groups[-1][2].append(row)
     return groups
 

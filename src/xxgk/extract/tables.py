@@ -225,9 +225,9 @@ def read_by_columns(fmt: Format, table: Table, variant: str, rows: tuple[Row, ..
     headings: dict[str, str] = {}
     for row in rows:
         for key in row.cells:
-            heading = column_heading(fmt, row, key)
-            if heading is None:
-                return None
+            if f"/{row.label}/" not in cell_specs()[fmt.id][key].label:
+                return None  # not a table of group/row/column cells (section 二's)
+            heading = fmt.column_label(key)
             headings[compact(heading)] = heading
             queues.setdefault(heading, []).append(key)
     if len(queues) < 2:
@@ -249,13 +249,6 @@ def read_by_columns(fmt: Format, table: Table, variant: str, rows: tuple[Row, ..
     if any(queues.values()) or runs < 2:
         return None
     return Reading(table, variant, "columns", cells, anchors=len(rows) + runs)
-
-
-def column_heading(fmt: Format, row: Row, key: str) -> str | None:
-    """The heading of a cell's column: what cells.tsv names after the row ("…/规章/本年增/减" → 本年增/减)."""
-    label = cell_specs()[fmt.id][key].label
-    i = label.find(f"/{row.label}/")
-    return label[i + len(row.label) + 2:] if i >= 0 else None
 
 
 # ---------------------------------------------------------------- reordering runs of values

@@ -131,3 +131,8 @@ class Format:
 
     def cell_type(self, key: str) -> str:
         return cell_specs()[self.id][key].type
+
+    def column_label(self, key: str) -> str:
+        """The heading of a 主动公开 cell's column: what cells.tsv names after the group and row
+        ("第二十条第（五）项/行政许可/本年增/减" → 本年增/减)."""
+        return cell_specs()[self.id][key].label.split("/", 2)[-1]
