@@ -165,3 +165,30 @@ def test_a_dead_or_stuck_worker_costs_only_its_file() -> None:
     assert set(outcomes) == set(names)
     assert "died" in outcomes["dies"].error and "stuck" in outcomes["stuck"].error
     assert all(outcomes[n].error is None for n in names if n.startswith("ok"))
+
+
+def test_the_time_limit_holds_in_a_worker_thread_too() -> None:
+    """Dask runs files in worker threads, where SIGALRM cannot reach: the limit still ends the wait."""
+    import threading
+
+    from xxgk.batch import within
+
+    got: list = []
+
+    def worker() -> None:
+        start = time.monotonic()
+        try:
+            within(0.5, lambda: time.sleep(30))
+        except TimeoutError as e:
+            got.append((time.monotonic() - start, str(e)))
+        got.append(within(5, lambda: "done"))
+        try:
+            within(5, lambda: 1 / 0)
+        except ZeroDivisionError:
+            got.append("raised")
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(20)
+    (seconds, message), done, raised = got
+    assert seconds < 5 and "longer than 0.5 s" in message and done == "done" and raised == "raised"

@@ -24,11 +24,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from . import PARSER_VERSION
 from .errors import ReportError
 
+T = TypeVar("T")
 TIMEOUT = 120.0  # seconds one file may take
 STALL = 2 * TIMEOUT + 30  # no file in a batch finished for this long: a worker is stuck in C code
 
@@ -69,14 +70,39 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def within(seconds: float, fn: Callable[[], T]) -> T:
+    """fn() or TimeoutError after `seconds`. In a process's main thread by SIGALRM; in another
+    thread (a Dask worker's) fn runs in a helper thread that is left behind if it overruns, so the
+    worker goes on with its next file (the stuck one keeps a core until it ends)."""
+    if threading.current_thread() is threading.main_thread():
+        with time_limit(seconds):
+            return fn()
+    box: list = []
+
+    def run() -> None:
+        try:
+            box.append((True, fn()))
+        except BaseException as e:  # handed to the caller's thread
+            box.append((False, e))
+
+    helper = threading.Thread(target=run, name="xxgk-file", daemon=True)
+    helper.start()
+    helper.join(seconds)
+    if not box:
+        raise TimeoutError(f"took longer than {seconds:g} s")
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
 def process_file(path: str, digest: str = "", read_from: str = "", timeout: float = TIMEOUT) -> Outcome:
     """Parse and audit one file (from `read_from` when it was converted first); never raises."""
     from .parse import parse_file
 
     start = time.perf_counter()
     try:
-        with time_limit(timeout):
-            result = parse_file(read_from or path, name=Path(path).name)
+        result = within(timeout, lambda: parse_file(read_from or path, name=Path(path).name))
         return Outcome(path, digest, result=result.model_dump_json(), seconds=time.perf_counter() - start)
     except ReportError as e:
         error = str(e)
