@@ -18,9 +18,11 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request,
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..audit.rules import fmt_num
+from ..batch import TIMEOUT, within
 from ..compose.layout import active_groups, format_of, label_path, request_rows
 from ..errors import ReportError
 from ..formats.national import OUTCOMES, REVIEW_GROUPS
@@ -78,12 +80,15 @@ def create_app(store: Store, token: str | None) -> FastAPI:
             raise HTTPException(413, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
         return Path(file.filename or "upload").name, data
 
-    def ingest(name: str, data: bytes) -> int:
+    async def ingest(name: str, data: bytes) -> int:
+        """Parse in the thread pool (the event loop stays free), within the batch's time limit."""
         try:
-            result = parse_bytes(data, name)
+            result = await run_in_threadpool(within, TIMEOUT, lambda: parse_bytes(data, name))
         except ReportError as e:
             raise HTTPException(422, f"{name}: {e}") from e
-        return store.add(result, data, name)
+        except TimeoutError as e:
+            raise HTTPException(422, f"{name}: {e}") from e
+        return await run_in_threadpool(store.add, result, data, name)
 
     # ------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse)
@@ -164,7 +169,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         for file in files:
             name, data = await read_upload(file)
             try:
-                done.append(ingest(name, data))
+                done.append(await ingest(name, data))
             except HTTPException as e:
                 errors.append(str(e.detail))
         if len(done) == 1 and not errors:
@@ -185,7 +190,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     @app.post("/api/reports", status_code=201)
     async def api_upload(file: Annotated[UploadFile, File()], _w: None = Depends(write_allowed)) -> dict:
         name, data = await read_upload(file)
-        return _summary(report_or_404(ingest(name, data)))
+        return _summary(report_or_404(await ingest(name, data)))
 
     @app.get("/api/reports/{report_id}")
     def api_report(report_id: int) -> dict:
