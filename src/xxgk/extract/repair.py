@@ -90,8 +90,7 @@ def join_wrapped(values: list[Token], keys: list[str], fmt: Format,
     if not 0 < k <= 3 or not eqs:
         return None
     pairs = [(i, j) for i, a in enumerate(values) for j, b in enumerate(values)
-             if b.line == a.line + 1 and a.kind == b.kind == "value" and not (a.sign or b.sign or a.unit or b.unit)
-             and "." not in a.text + b.text
+             if b.line == a.line + 1 and a.kind == b.kind == "value" and a.text.isdigit() and _tail(b)
              and (j == i + 1 or a.col - 1 <= b.col <= a.col + len(a.text))]
     if len(pairs) > 12:  # a number wraps in few cells; many candidates is something else
         return None
@@ -111,9 +110,14 @@ def join_wrapped(values: list[Token], keys: list[str], fmt: Format,
     return found[0] if found else None
 
 
+def _tail(b: Token) -> str:
+    """The digits of what may end a wrapped number ("8", "8件"), or ""."""
+    digits = b.text[:len(b.text) - len(b.text.lstrip("0123456789"))]
+    return digits if digits and not (b.sign or b.unit) else ""
+
+
 def _joined(a: Token, b: Token) -> Token:
-    text = a.text + b.text
-    return replace(a, text=text, end=a.start + len(a.text), number=Decimal(text))
+    return replace(a, text=a.text + b.text, end=a.start + len(a.text), number=Decimal(a.text + _tail(b)))
 
 
 def split_glued(fmt: Format, row: Row, got: list[Token]) -> list[tuple[Number, Token]] | None:
