@@ -224,3 +224,21 @@ def test_a_provincial_extra_row_keeps_its_numbers_out_of_statutory_cells() -> No
     assert [r.cells[f"active.normative.{c}"].value for c in ("made", "published", "total")] == [None] * 3
     assert [t.text for t in r.extras] == ["12", "10", "30"]
     assert agrees(r, gold(SEED["000"]), [k for k in r.cells if not k.startswith("active.normative.")]) == []
+
+
+@pytest.mark.parametrize("wrapped", ["72 64 17\n8 37 35\n1 13", "72 64 17\n8件 37 35\n1 13"])
+def test_numbers_wrapped_in_narrow_cells_are_joined_where_the_totals_decide(pdf_texts: dict, wrapped: str) -> None:
+    # huaian's 复议 row as a narrow-celled PDF prints it: 178 as 17⏎8, 351 as 35⏎1
+    text = pdf_texts["raw"]["huaian-2024"].read_text(encoding="utf-8")
+    assert "72 64 178 37 351 13" in text
+    result = parse_text(text.replace("72 64 178 37 351 13", wrapped), "huaian-2024.pdf")
+    assert differs(result, REAL / "huaian-2024.pdf") == {}
+    assert "合计关系" in result.inferred["review.other"] and "合计关系" in result.inferred["review.total"]
+
+
+def test_more_numbers_than_cells_that_no_join_makes_add_up_leave_the_row_null(pdf_texts: dict) -> None:
+    text = pdf_texts["raw"]["huaian-2024"].read_text(encoding="utf-8")
+    result = parse_text(text.replace("72 64 178 37 351 13", "72 64 17\n9 37 35\n1 13"), "huaian-2024.pdf")
+    review = [k for k in result.cells if k.startswith(("review.", "litigation"))]
+    assert all(result.cells[k] is None for k in review)  # not 17 columns shifted into 15
+    assert any("应有 15 个" in d and "多" in d for d in result.doubts)

@@ -90,6 +90,7 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     anchored = set(matched.values())
     got: list[list[Token]] = [[] for _ in rows]
     extras: list[Token] = []
+    overflow: dict[int, list[Token]] = {}  # values printed after a full row, before the next label
     cur = -1 if matched else 0
     for tok in tokens:
         if tok.kind == "text":
@@ -123,6 +124,8 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             break
         if not placed:
             extras.append(tok)
+            if 0 <= cur < len(rows) and not rows[cur].extra and tok.kind == "value":
+                overflow.setdefault(cur, []).append(tok)
     reading = Reading(table, variant, "labels", {}, anchors=len(anchored), extras=extras)
     for i, j in sorted(matched.items()):
         before = reading.labels.get(rows[j].key)
@@ -134,7 +137,16 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             reading.labels[row.key] = reading.labels.get(row.key, row.label)
         else:
             _fill_row(fmt, reading, row, got[j], tokens, full)
-    repair.complete_rows(fmt, reading, rows, table_relations(fmt, table, variant))
+    rels = table_relations(fmt, table, variant)
+    for j, more in overflow.items():  # more numbers than cells, and the totals break: which are its own is unknown
+        row = rows[j]
+        vals = reading.values()
+        if any(r.kind == "eq" and set(r.cells) & set(row.cells) and r.holds(vals) is False for r in rels):
+            printed = [reading.cells[k].token for k in row.cells if reading.cells[k].token is not None] + more
+            reading.short[row.key] = [t for t in printed if t is not None]
+            for k in row.cells:
+                reading.cells[k] = Cell(None)
+    repair.complete_rows(fmt, reading, rows, rels)
     for row in rows:
         unread = [k for k in row.cells if reading.cells[k].value is None and not reading.cells[k].blank]
         if not unread:
@@ -144,7 +156,8 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             reading.doubts.append(f"「{row.label}」未读到数值")
         else:
             shown = " ".join(t.text for t in printed)
-            why = ("数字可能粘连，但没有一种拆分能使本行合计成立" if any(len(t.text) > 1 for t in printed)
+            why = ("数比应有的多，合计又不成立，无法确定哪些属于本行" if len(printed) > len(row.cells)
+                   else "数字可能粘连，但没有一种拆分能使本行合计成立" if any(len(t.text) > 1 for t in printed)
                    else "无法确定各数所在的列")
             reading.doubts.append(f"「{row.label}」印有 {len(printed)} 个数（{shown}），应有 {len(row.cells)} 个："
                                   f"{why}，整行留空")
