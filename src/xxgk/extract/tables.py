@@ -142,8 +142,8 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
         row = rows[j]
         vals = reading.values()
         if any(r.kind == "eq" and set(r.cells) & set(row.cells) and r.holds(vals) is False for r in rels):
-            printed = [reading.cells[k].token for k in row.cells if reading.cells[k].token is not None] + more
-            reading.short[row.key] = [t for t in printed if t is not None]
+            own = [reading.cells[k].token for k in row.cells]
+            reading.short[row.key] = [t for t in own if t is not None] + more
             for k in row.cells:
                 reading.cells[k] = Cell(None)
     repair.complete_rows(fmt, reading, rows, rels)
