@@ -183,6 +183,25 @@ def libreoffice_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Par
     return originals
 
 
+def test_cell_text_is_python_docxs_in_one_pass(tmp_path: Path) -> None:
+    """Our one-pass cell text equals python-docx's `cell.text` on every cell of every gold map's DOCX,
+    as python-docx writes it (four layouts) and as LibreOffice saves it again."""
+    from xxgk.ingest.docx import cell_text
+    from xxgk.ingest.office import convert_to_docx
+
+    written = []
+    for i, gold in enumerate(GOLDS):
+        for name, layout in PERTURBED.items():
+            path = tmp_path / f"{i}-{name}.docx"
+            path.write_bytes(to_docx(from_gold(gold), layout))
+            written.append(path)
+    resaved = convert_to_docx(written[::4], tmp_path / "lo")
+    documents = [docx.Document(str(p)) for p in [*tmp_path.glob("*.docx"), *resaved.values()]]
+    cells = [cell for d in documents for t in d.tables for row in t.rows for cell in row.cells]
+    assert len(resaved) == len(GOLDS) and len(cells) > 5000
+    assert [cell_text(c._tc) for c in cells] == [c.text for c in cells]
+
+
 def test_pdfs_libreoffice_prints_from_word_files_read_back(libreoffice_pdfs: dict[Path, ParseResult]) -> None:
     """Another producer than WeasyPrint: rules drawn as lines, numbers wrapped in narrow cells (351 as 35⏎1)."""
     for pdf, original in libreoffice_pdfs.items():
