@@ -13,7 +13,6 @@ import zipfile
 import docx
 from docx.oxml.ns import qn
 from docx.table import Table
-from docx.text.paragraph import Paragraph
 
 from ..errors import ReportError
 from ..result import Provenance
@@ -36,8 +35,7 @@ def read_docx(data: bytes) -> Source:
     tables = 0
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
-            paragraph = Paragraph(child, document)
-            out.line(paragraph.text)
+            out.line(paragraph_text(child))
             for box in child.iter(qn("w:txbxContent")):  # text boxes anchored in the paragraph
                 for p in box.iter(qn("w:p")):
                     out.line("".join(t.text or "" for t in p.iter(qn("w:t"))))
@@ -61,23 +59,26 @@ def _table(out: SourceWriter, table: Table, index: int) -> None:
         out.grid_row(cells)
 
 
-_P, _R, _T, _TAB, _BR, _CR = (qn(t) for t in ("w:p", "w:r", "w:t", "w:tab", "w:br", "w:cr"))
+_P, _R, _T, _TAB, _BR, _CR, _BOX = (qn(t) for t in ("w:p", "w:r", "w:t", "w:tab", "w:br", "w:cr", "w:txbxContent"))
 
 
 def cell_text(tc: object) -> str:
     """What python-docx's `cell.text` gives (its paragraphs on lines; tabs and line breaks kept), in
     one pass over the XML: python-docx's own runs an XPath per run and was a third of a DOCX's time."""
-    lines = []
-    for p in tc.iterchildren(_P):  # type: ignore[attr-defined]
-        parts = []
-        for el in p.iter(_T, _TAB, _BR, _CR):
-            if el.getparent().tag != _R:
-                continue  # not part of a run of this paragraph's text
-            if el.tag == _T:
-                parts.append(el.text or "")
-            elif el.tag == _TAB:
-                parts.append("\t")
-            elif el.tag == _CR or el.get(qn("w:type"), "textWrapping") == "textWrapping":
-                parts.append("\n")
-        lines.append("".join(parts))
-    return "\n".join(lines)
+    return "\n".join(paragraph_text(p) for p in tc.iterchildren(_P))  # type: ignore[attr-defined]
+
+
+def paragraph_text(p: object) -> str:
+    """A paragraph's own text (text boxes anchored in it are read apart, as python-docx does)."""
+    boxed = any(True for _ in p.iter(_BOX))  # type: ignore[attr-defined]
+    parts = []
+    for el in p.iter(_T, _TAB, _BR, _CR):  # type: ignore[attr-defined]
+        if el.getparent().tag != _R or (boxed and any(a.tag == _BOX for a in el.iterancestors())):
+            continue  # not part of a run of this paragraph's own text
+        if el.tag == _T:
+            parts.append(el.text or "")
+        elif el.tag == _TAB:
+            parts.append("\t")
+        elif el.tag == _CR or el.get(qn("w:type"), "textWrapping") == "textWrapping":
+            parts.append("\n")
+    return "".join(parts)
