@@ -27,8 +27,8 @@ def same_agency(a: str | None, b: str | None) -> bool:
 class YearIndex:
     """Reports by agency and year, to pair each with its agency's report for the year before.
 
-    Holds no reports: per report its file and agency name, year, format and the few cells the year rules read of a
-    previous report (years.PREVIOUS_CELLS), so a batch of 100k reports can be paired in memory.
+    Holds no reports: per report its file and agency name, year, format and the few cells the year
+    rules read of a previous report (years.PREVIOUS_CELLS), so 100k reports can be paired in memory.
     Names are looked up exactly and by the suffixes of five characters or more `same_agency` allows.
     """
 
@@ -49,17 +49,21 @@ class YearIndex:
         for i in range(1, len(name) - 4):
             self.longer.setdefault(name[i:], set()).add(name)
 
-    def previous(self, key: int) -> ParseResult | None:
-        """The same agency's report for the year before (the first given, if several), as far as
-        the year rules read it."""
+    def previous_key(self, key: int) -> int | None:
+        """The key of the same agency's report for the year before (the first given, if several)."""
         if key not in self.entries:
             return None
         _, name, year, _, _ = self.entries[key]
         names = {name, *self.longer.get(name, ()), *(name[i:] for i in range(1, len(name)))}
         found = [self.by_name[n][year - 1] for n in names if year - 1 in self.by_name.get(n, {})]
-        if not found:
+        return min(found) if found else None
+
+    def previous(self, key: int) -> ParseResult | None:
+        """That report as far as the year rules read it."""
+        before = self.previous_key(key)
+        if before is None:
             return None
-        source, pname, pyear, template, cells = self.entries[min(found)]
+        source, pname, pyear, template, cells = self.entries[before]
         return ParseResult(source=source, agency=pname, year=pyear, template=template,  # type: ignore[arg-type]
                            cells={k: v for k, v in zip(years.PREVIOUS_CELLS, cells, strict=True) if v is not None})
 
@@ -69,12 +73,8 @@ def previous_reports(results: list[ParseResult]) -> dict[int, ParseResult]:
     index = YearIndex()
     for i, r in enumerate(results):
         index.add(i, r)
-    out: dict[int, ParseResult] = {}
-    for i in range(len(results)):
-        prev = index.previous(i)
-        if prev is not None:
-            out[i] = next(o for o in results if o.year == prev.year and o.agency == prev.agency)
-    return out
+    before = {i: index.previous_key(i) for i in range(len(results))}
+    return {i: results[j] for i, j in before.items() if j is not None}
 
 
 def audit_all(results: list[ParseResult]) -> None:
