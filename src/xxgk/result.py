@@ -47,6 +47,7 @@ class ParseResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     # beyond the contract
     variants: dict[str, str] = Field(default_factory=dict)  # table id → row variant read
+    readings: dict[str, str] = Field(default_factory=dict)  # table id → how values were placed (labels, order…)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
     inferred: dict[str, str] = Field(default_factory=dict)  # cell → why it is not simply as printed
     blank: list[str] = Field(default_factory=list)  # cells printed blank ("", "/", "—")

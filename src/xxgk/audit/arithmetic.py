@@ -33,8 +33,9 @@ def check_relation(ctx: Context, rel: Relation) -> Hit | None:
     if holds:
         return None
     message = rel.text.format(left=fmt_num(_sum(ctx.values, rel.left)), right=fmt_num(_sum(ctx.values, rel.right)))
-    if ctx.doubtful(rel.cells):
-        return Hit(list(rel.cells), message + "（其中有推断所得的数值，可能是读取有误）", kind="extraction")
+    why = ctx.doubtful(rel.cells)
+    if why:
+        return Hit(list(rel.cells), f"{message}（{why}，可能是读取有误）", kind="extraction")
     return Hit(list(rel.cells), message)
 
 

@@ -149,6 +149,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
     for tok in reading.extras:
         if tok.kind == "value":
             result.extras.append(f"第{reading.table.section}部分第{tok.line}行「{tok.text}」")
+    result.readings[reading.table.id] = reading.strategy
     if reading.strategy != "labels":
         result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
 
