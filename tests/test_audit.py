@@ -293,3 +293,14 @@ def test_a_year_index_of_thousands_pairs_each_agency_with_its_own_previous_year(
         assert previous is not None and previous.source == f"{i}-2023"
         assert previous.cells["requests.carried_forward.total"] == i
         assert index.previous(2 * i) is None
+
+
+@pytest.mark.parametrize(("mode", "kind"), [("-layout", "source"), ("-raw", "source"), ("", "extraction")])
+def test_hongze_2023_review_error_is_the_agencys_where_its_row_is_printed_whole(mode: str, kind: str,
+                                                                                pdf_texts: dict) -> None:
+    # one printed row (-layout, -raw) places the 复议 values surely; one value per line (default) does not
+    text = pdf_texts[{"-layout": "layout", "-raw": "raw", "": "default"}[mode]]["hongze-2023"].read_bytes()
+    from xxgk.parse import parse_bytes
+
+    errors = [f for f in parse_bytes(text, "h.txt").findings if f.rule == "review.total" and f.severity == "error"]
+    assert len(errors) == 2 and all(f.kind == kind for f in errors)

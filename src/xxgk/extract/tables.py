@@ -126,7 +126,11 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             extras.append(tok)
             if 0 <= cur < len(rows) and not rows[cur].extra and tok.kind == "value":
                 overflow.setdefault(cur, []).append(tok)
-    reading = Reading(table, variant, "labels", {}, anchors=len(anchored), extras=extras)
+    placed = [t for g in got for t in g]
+    # rows without label phrases (the 复议/诉讼 row) are filled in printed order: sure on one printed
+    # row or in a grid, not when the values come one per line (pdftotext's default mode reorders)
+    by_order = not matched and len({t.line for t in placed}) > 1 and not all(t.grid for t in placed)
+    reading = Reading(table, variant, "order" if by_order else "labels", {}, anchors=len(anchored), extras=extras)
     for i, j in sorted(matched.items()):
         before = reading.labels.get(rows[j].key)
         reading.labels[rows[j].key] = texts[i].text if before is None else f"{before}|{texts[i].text}"
