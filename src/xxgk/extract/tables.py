@@ -59,9 +59,15 @@ class Reading:
         return broken, unread, -self.anchors
 
 
+_RELATIONS: dict[tuple[str, str, str], tuple[Relation, ...]] = {}
+
+
 def table_relations(fmt: Format, table: Table, variant: str) -> tuple[Relation, ...]:
-    keys = set(table.cells(variant))
-    return tuple(r for r in fmt.relations if set(r.cells) <= keys)
+    key = (fmt.id, table.id, variant)
+    if key not in _RELATIONS:
+        keys = set(table.cells(variant))
+        _RELATIONS[key] = tuple(r for r in fmt.relations if set(r.cells) <= keys)
+    return _RELATIONS[key]
 
 
 def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
@@ -71,14 +77,23 @@ def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
         rows = table.rows_for(variant)
         rels = table_relations(fmt, table, variant)
         by_labels = read_by_labels(fmt, table, variant, rows, tokens)
-        found = [by_labels, *read_in_order(fmt, table, variant, rows, tokens),
-                 read_by_columns(fmt, table, variant, rows, tokens)]
+        found = [by_labels, read_by_columns(fmt, table, variant, rows, tokens)]
+        if not _all_labelled_and_adding_up(by_labels, rows, rels):  # else no reading in order can win
+            found += read_in_order(fmt, table, variant, rows, tokens)
         found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found if r and r.score(rels)[0] > 0]
         for r in found:
             if r is not None:
                 r.labels = r.labels or by_labels.labels
                 scored.append((r.score(rels), len(scored), r))
     return min(scored, key=lambda s: s[:2])[2]
+
+
+def _all_labelled_and_adding_up(reading: Reading, rows: tuple[Row, ...], rels: tuple[Relation, ...]) -> bool:
+    """Every labelled row found, every cell read, every sum holding: readings that ignore labels
+    (anchors 0) could at best tie, and labels win ties."""
+    broken, unread, _ = reading.score(rels)
+    return broken == unread == 0 and reading.strategy == "labels" and \
+        reading.anchors >= sum(1 for r in rows if r.match and not r.extra) > 0
 
 
 # ---------------------------------------------------------------- reading by labels
