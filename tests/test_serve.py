@@ -138,3 +138,9 @@ def test_the_report_list_comes_in_pages(client: TestClient, monkeypatch: pytest.
     second = client.get("/reports?page=2").text
     assert first.count('href="/reports/') == 2 and "下一页" in first and "共 3 份" in first
     assert second.count('href="/reports/') == 1 and "上一页" in second
+
+
+def test_a_report_page_says_what_could_not_be_read_for_sure(client: TestClient) -> None:
+    rid = upload(client, SEEDS / "001_5f1380157b69d8b6.txt").json()["id"]  # one cell per line
+    page = client.get(f"/reports/{rid}").text
+    assert "读取说明" in page and "第四部分按数值的印刷顺序（而非行标签）读取" in page

@@ -154,7 +154,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
         result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
 
 
-_STRATEGY = {"order": "数值顺序（标签与数值错位）", "reordered": "合计关系重排数值块", "labels": "行标签",
+_STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",
              "turned": "转置的表格（每行一种结果）", "columns": "列标题（逐列印出的数值）"}
 
 
