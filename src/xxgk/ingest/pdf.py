@@ -221,17 +221,8 @@ def _edges(box: Box) -> list[dict]:
 
 
 # ---------------------------------------------------------------- chars and edges → Source
-@dataclass
-class _Plane:
-    """What pdfplumber's TableFinder and Table.extract read from a page."""
-
-    chars: list[dict]
-    edges: list[dict]
-    bbox: Box
-
-
 def _page(out: SourceWriter, chars: list[dict], edges: list[dict], number: int, settings: PdfSettings) -> None:
-    tables = edges_to_tables(chars, edges, settings)
+    tables = edges_to_tables(edges, settings)
     boxes = [t.bbox for t in tables]
     loose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
@@ -248,8 +239,9 @@ def _page(out: SourceWriter, chars: list[dict], edges: list[dict], number: int, 
     out.line()  # a page ends a line of text: "\f" would be white space anyway
 
 
-def edges_to_tables(chars: list[dict], edges: list[dict], settings: PdfSettings = SETTINGS) -> list[Table]:
-    """Ruled tables, as pdfplumber's TableFinder finds them (its cells know their merges)."""
+def edges_to_tables(edges: list[dict], settings: PdfSettings = SETTINGS) -> list[Table]:
+    """Ruled tables, as pdfplumber's TableFinder finds them (its cells know their merges; their
+    text is placed by `table_texts`, so they need no page)."""
     if not edges:
         return []
     ts = TableSettings.resolve(settings.table)
@@ -257,8 +249,7 @@ def edges_to_tables(chars: list[dict], edges: list[dict], settings: PdfSettings 
     edges = merge_edges(edges, ts.snap_x_tolerance, ts.snap_y_tolerance, ts.join_x_tolerance, ts.join_y_tolerance)
     edges = [e for e in edges if _length(e) >= ts.edge_min_length]
     points = edges_to_intersections(edges, ts.intersection_x_tolerance, ts.intersection_y_tolerance)
-    plane = _Plane(chars, edges, (0.0, 0.0, 0.0, 0.0))
-    return [Table(plane, cells) for cells in cells_to_tables(intersections_to_cells(points))]  # type: ignore[arg-type]
+    return [Table(None, cells) for cells in cells_to_tables(intersections_to_cells(points))]  # type: ignore[arg-type]
 
 
 def _length(edge: dict) -> float:
