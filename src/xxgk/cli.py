@@ -6,7 +6,6 @@ import csv
 import glob
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -179,63 +178,55 @@ def check(
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
 ) -> None:
-    """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error.
-
-    Results wait in a temporary SQLite file between parsing (in any order, in parallel) and printing
-    (in the order given, each with its agency's previous year): memory stays small however many.
-    """
-    from .audit import YearIndex, audit
+    """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error."""
+    from .audit import audit_batch
     from .batch import executor_for, process_file
     from .show import Summary, show_findings
 
     paths = list(expand(sources))
-    position = {str(p): i for i, p in enumerate(paths)}
-    index, summary = YearIndex(), Summary()
+    summary = Summary()
     executor = executor_for(jobs if len(paths) > 1 else 1, scheduler)
-    with tempfile.TemporaryDirectory(prefix="xxgk-check-") as tmp:
-        spool = sqlite3.connect(Path(tmp) / "results.sqlite")
-        spool.execute("CREATE TABLE results (position INTEGER PRIMARY KEY, json TEXT)")
-        try:
-            with _progress(len(paths)) as bar:
-                task = bar.add_task("checking", total=len(paths), rate="")
-                for outcome in executor.run(process_file, ((str(p), "") for p in paths)):
-                    if outcome.result is None:
-                        summary.failed.append((Path(outcome.path), outcome.error or ""))
-                    else:
-                        at = position[outcome.path]
-                        index.add(at, ParseResult.model_validate_json(outcome.result))
-                        spool.execute("INSERT INTO results VALUES (?, ?)", (at, outcome.result))
-                    bar.update(task, advance=1)
-        finally:
-            executor.close()
-        if output == "json":
-            print("[")
-        first = True
-        for at, data in spool.execute("SELECT position, json FROM results ORDER BY position"):
-            r = ParseResult.model_validate_json(data)
-            previous = index.previous(at)
-            if previous is not None:
-                r.findings = audit(r, previous)
-            summary.add(r)
+
+    def parsed() -> Iterator[Outcome]:
+        with _progress(len(paths)) as bar:
+            task = bar.add_task("checking", total=len(paths), rate="")
+            for outcome in executor.run(process_file, ((str(p), "") for p in paths)):
+                if outcome.result is None:
+                    summary.failed.append((Path(outcome.path), outcome.error or ""))
+                bar.update(task, advance=1)
+                yield outcome
+
+    def rows() -> Iterator[dict]:
+        for result, previous in audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}):
+            summary.add(result)
             if output == "json":
-                item = {"source": r.source, "agency": r.agency, "year": r.year,
-                        "previous": previous.source if previous else None,
-                        "findings": [f.model_dump() for f in r.findings]}
-                print(("" if first else ",\n") + json.dumps(item, ensure_ascii=False, indent=1), end="")
-                first = False
+                yield {"source": result.source, "agency": result.agency, "year": result.year,
+                       "previous": previous.source if previous else None,
+                       "findings": [f.model_dump() for f in result.findings]}
             else:
-                show_findings(r, out)
-        spool.close()
-    if output == "json":
-        for p, e in summary.failed:
-            print(("" if first else ",\n") + json.dumps({"source": p.name, "error": e}, ensure_ascii=False), end="")
-            first = False
-        print("\n]")
-    else:
-        summary.show(out)
+                show_findings(result, out)
+        yield from ({"source": p.name, "error": e} for p, e in summary.failed)
+
+    try:
+        if output == "json":
+            _print_json_list(rows())
+        else:
+            for _ in rows():
+                pass
+            summary.show(out)
+    finally:
+        executor.close()
     for p, e in summary.failed:
         err.print(f"[red]{p}[/red]: {e}", highlight=False)
     raise typer.Exit(1 if summary.source_errors or summary.failed else 0)
+
+
+def _print_json_list(items: Iterator[dict]) -> None:
+    """A JSON list printed item by item, never held whole."""
+    print("[")
+    for i, item in enumerate(items):
+        print(("," if i else "") + json.dumps(item, ensure_ascii=False, indent=1))
+    print("]")
 
 
 @app.command()

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ..batch import Outcome
 from ..result import Finding, ParseResult
 from . import arithmetic, form, legal, prose, years  # noqa: F401  (registers the rules)
 from .rules import RULES, Context, Rule
@@ -68,6 +74,32 @@ class YearIndex:
                            cells={k: v for k, v in zip(years.PREVIOUS_CELLS, cells, strict=True) if v is not None})
 
 
+def audit_batch(outcomes: Iterable[Outcome], order: dict[str, int]) -> Iterator[tuple[ParseResult, ParseResult | None]]:
+    """Parsed files (batch outcomes, in any order) → (result audited with its agency's year before,
+    that year's report as far as read), in `order` (path → position); failed outcomes are skipped.
+
+    Results wait in a temporary SQLite file, only a YearIndex stays in memory: any batch size.
+    """
+    index = YearIndex()
+    with tempfile.TemporaryDirectory(prefix="xxgk-check-") as tmp:
+        spool = sqlite3.connect(Path(tmp) / "results.sqlite")
+        try:
+            spool.execute("CREATE TABLE results (position INTEGER PRIMARY KEY, json TEXT)")
+            for outcome in outcomes:
+                if outcome.result is not None:
+                    at = order[outcome.path]
+                    index.add(at, ParseResult.model_validate_json(outcome.result))
+                    spool.execute("INSERT INTO results VALUES (?, ?)", (at, outcome.result))
+            for at, data in spool.execute("SELECT position, json FROM results ORDER BY position"):
+                result = ParseResult.model_validate_json(data)
+                previous = index.previous(at)
+                if previous is not None:
+                    result.findings = audit(result, previous)
+                yield result, previous
+        finally:
+            spool.close()
+
+
 def previous_reports(results: list[ParseResult]) -> dict[int, ParseResult]:
     """{index of a result: the same agency's report for the year before}, among `results`."""
     index = YearIndex()
@@ -83,4 +115,4 @@ def audit_all(results: list[ParseResult]) -> None:
         results[i].findings = audit(results[i], prev)
 
 
-__all__ = ["RULES", "Rule", "YearIndex", "audit", "audit_all", "previous_reports"]
+__all__ = ["RULES", "Rule", "YearIndex", "audit", "audit_all", "audit_batch", "previous_reports"]
