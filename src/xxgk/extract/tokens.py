@@ -168,17 +168,17 @@ def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx:
 
     Characters printed one space apart ("行 政 处 罚", as some PDFs space their letters) are one word.
     """
-    words = [[m.group(), m.start(), m.end()] for m in _WORD.finditer(text)]
-    merged: list[list] = []
-    for w in words:
-        last = merged[-1] if merged else None
-        if (last is not None and len(w[0]) == 1 and is_cjk(w[0]) and is_cjk(last[0][-1])
-                and w[1] == last[2] + 1 and (len(last[0]) == 1 or last[3])):
-            last[0] += w[0]
-            last[2] = w[2]
+    words: list[tuple[str, int, int]] = []  # (word, start, end)
+    spaced = False  # the last word is a run of single CJK characters one space apart
+    for m in _WORD.finditer(text):
+        word = m.group()
+        single = len(word) == 1 and is_cjk(word)
+        if spaced and single and m.start() == words[-1][2] + 1:
+            words[-1] = (words[-1][0] + word, words[-1][1], m.end())
         else:
-            merged.append([*w, len(w[0]) == 1])  # the last field: a run of single characters
-    for word, start, end, _ in merged:
+            words.append((word, m.start(), m.end()))
+            spaced = single
+    for word, start, end in words:
         doc.tokens.append(Token("text", word, base + start, base + end, lineno, col + start, fidx))
 
 
