@@ -77,23 +77,21 @@ def within(seconds: float, fn: Callable[[], T]) -> T:
     if threading.current_thread() is threading.main_thread():
         with time_limit(seconds):
             return fn()
-    box: list = []
+    future: Future[T] = Future()
 
     def run() -> None:
         try:
-            box.append((True, fn()))
+            future.set_result(fn())
         except BaseException as e:  # handed to the caller's thread
-            box.append((False, e))
+            future.set_exception(e)
 
-    helper = threading.Thread(target=run, name="xxgk-file", daemon=True)
-    helper.start()
-    helper.join(seconds)
-    if not box:
-        raise TimeoutError(f"took longer than {seconds:g} s")
-    ok, value = box[0]
-    if not ok:
-        raise value
-    return value
+    threading.Thread(target=run, name="xxgk-file", daemon=True).start()
+    try:
+        return future.result(timeout=seconds)
+    except TimeoutError:
+        if future.done():
+            raise  # fn itself timed out
+        raise TimeoutError(f"took longer than {seconds:g} s") from None
 
 
 def process_file(path: str, digest: str = "", read_from: str = "", timeout: float = TIMEOUT) -> Outcome:

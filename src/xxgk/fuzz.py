@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from .batch import time_limit
+from .batch import within
 from .errors import ReportError
 from .formats import FORMATS
 from .parse import parse_bytes
@@ -79,8 +79,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
 def check(data: bytes, name: str = "fuzz") -> str | None:
     """None when `data` gives a sound result or a ReportError in time; else what went wrong."""
     try:
-        with time_limit(LIMIT):
-            result = parse_bytes(data, name)
+        result = within(LIMIT, lambda: parse_bytes(data, name))
     except ReportError:
         return None
     except TimeoutError:
