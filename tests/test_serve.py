@@ -144,3 +144,10 @@ def test_a_report_page_says_what_could_not_be_read_for_sure(client: TestClient) 
     rid = upload(client, SEEDS / "001_5f1380157b69d8b6.txt").json()["id"]  # one cell per line
     page = client.get(f"/reports/{rid}").text
     assert "读取说明" in page and "第四部分按数值的印刷顺序（而非行标签）读取" in page
+
+
+def test_the_report_list_finds_agency_words_and_file_names(client: TestClient) -> None:
+    for path in sorted(SEEDS.glob("*.txt"))[:3]:
+        upload(client, path)
+    assert client.get("/reports?q=广州市").text.count('href="/reports/') == 2  # 000 and 002 name themselves so
+    assert client.get("/reports?q=001_5f13").text.count('href="/reports/') == 1  # 001 names no agency

@@ -84,9 +84,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         """Parse in the thread pool (the event loop stays free), within the batch's time limit."""
         try:
             result = await run_in_threadpool(within, TIMEOUT, lambda: parse_bytes(data, name))
-        except ReportError as e:
-            raise HTTPException(422, f"{name}: {e}") from e
-        except TimeoutError as e:
+        except (ReportError, TimeoutError) as e:
             raise HTTPException(422, f"{name}: {e}") from e
         return await run_in_threadpool(store.add, result, data, name)
 
@@ -98,8 +96,8 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     @app.get("/reports", response_class=HTMLResponse)
     def report_list(request: Request, q: str = "", year: int | None = None, errors: bool = False,
                     page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> HTMLResponse:
-        total = store.count(year=year, agency=q or None, errors=errors)
-        reports = store.reports(year=year, agency=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE)
+        total = store.count(year=year, search=q or None, errors=errors)
+        reports = store.reports(year=year, search=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE)
         return page(request, "reports.html", reports=reports, q=q, year=year, errors=errors, years=store.years(),
                     total=total, page_no=page_no, pages=max(1, -(-total // PAGE)))
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Select, create_engine, event, func, select, text
+from sqlalchemy import ColumnElement, Select, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload, sessionmaker, undefer
 
@@ -158,40 +158,41 @@ class Store:
                     s.delete(source)
 
     # ------------------------------------------------------------ reading
-    def _latest(self, q: Select, year: int | None, agency: str | None, latest: bool) -> Select:
-        """Filters shared by the queries below; `latest`: only the newest parse of each file."""
+    @staticmethod
+    def _filtered(q: Select, year: int | None, agency: str | None, errors: bool, search: str | None,
+                  latest: bool = True) -> Select:
+        """The filters `reports` and `count` share. `latest`: the newest parse of each file (the one
+        stored last: a file is parsed again only by a newer parser); `search`: words of the agency's
+        name or of the file name."""
         if latest:
             q = q.where(Report.id.in_(select(func.max(Report.id)).group_by(Report.digest)))
         if year is not None:
             q = q.where(Report.year == year)
         if agency:
-            q = q.where(Report.agency.has(Agency.name.contains(agency, autoescape=True))
-                        | Report.agency_name.contains(agency, autoescape=True))
+            q = q.where(_named(agency))
+        if search:
+            q = q.where(_named(search) | Report.source_name.contains(search, autoescape=True))
+        if errors:
+            q = q.where(Report.findings.any(Finding.severity == "error"))
         return q
 
     def reports(self, year: int | None = None, agency: str | None = None, latest: bool = True,
-                cells: bool = False, errors: bool = False, offset: int = 0, limit: int | None = None) -> list[Report]:
-        """Reports with their findings, ordered by agency and year; `cells` also loads cells and results.
-
-        `latest` keeps the newest parse of each file (the one stored last: a file is parsed again
-        only by a newer parser); `errors` keeps reports with an error finding.
-        """
+                cells: bool = False, errors: bool = False, search: str | None = None, offset: int = 0,
+                limit: int | None = None) -> list[Report]:
+        """Reports with their findings, ordered by agency and year (`cells`: with cells and results);
+        `errors` keeps those with an error finding."""
         with self.session() as s:
             q = select(Report).options(selectinload(Report.findings), selectinload(Report.agency))
             if cells:
                 q = q.options(selectinload(Report.cells), undefer(Report.result))
-            q = self._latest(q, year, agency, latest)
-            if errors:
-                q = q.where(Report.findings.any(Finding.severity == "error"))
+            q = self._filtered(q, year, agency, errors, search, latest)
             q = q.order_by(Report.agency_name, Report.year, Report.id).offset(offset).limit(limit)
             return list(s.scalars(q))
 
-    def count(self, year: int | None = None, agency: str | None = None, errors: bool = False) -> int:
+    def count(self, year: int | None = None, agency: str | None = None, errors: bool = False,
+              search: str | None = None) -> int:
         with self.session() as s:
-            q = self._latest(select(func.count(Report.id)), year, agency, True)
-            if errors:
-                q = q.where(Report.findings.any(Finding.severity == "error"))
-            return s.scalar(q) or 0
+            return s.scalar(self._filtered(select(func.count(Report.id)), year, agency, errors, search)) or 0
 
     def overview(self) -> dict:
         """What the front page shows, computed by the database (a store may hold 100k reports)."""
@@ -254,6 +255,12 @@ class Store:
         with self.session() as s:
             src = s.get(Source, digest)
             return None if src is None else (src.name, src.content)
+
+
+def _named(words: str) -> ColumnElement[bool]:
+    """Reports whose agency's name (as stored, or as the report prints it) contains `words`."""
+    return Report.agency.has(Agency.name.contains(words, autoescape=True)) | Report.agency_name.contains(
+        words, autoescape=True)
 
 
 def _findings(result: ParseResult) -> list[Finding]:
