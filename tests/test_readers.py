@@ -332,3 +332,45 @@ def test_render_cli_writes_each_format(tmp_path: Path) -> None:
                        check=True, capture_output=True)
         assert sniff(target.read_bytes()) == to
         assert parse_bytes(target.read_bytes(), target.name).agency == "广州市番禺区人民政府石壁街道办事处"
+
+
+def _pdfplumbers_tables(rules: tuple[list, list]) -> list[list[tuple]]:
+    from pdfplumber.table import (
+        TableSettings,
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+        merge_edges,
+    )
+
+    ts = TableSettings.resolve({})
+    edges = [{"orientation": o, "x0": x0, "top": top, "x1": x1, "bottom": bottom, "width": x1 - x0,
+              "height": bottom - top} for o, found in zip("hv", rules, strict=True) for x0, top, x1, bottom in found]
+    edges = [e for e in edges if max(e["width"], e["height"]) >= ts.edge_min_length_prefilter]
+    edges = merge_edges(edges, ts.snap_x_tolerance, ts.snap_y_tolerance, ts.join_x_tolerance, ts.join_y_tolerance)
+    edges = [e for e in edges if max(e["width"], e["height"]) >= ts.edge_min_length]
+    points = edges_to_intersections(edges, ts.intersection_x_tolerance, ts.intersection_y_tolerance)
+    return cells_to_tables(intersections_to_cells(points))
+
+
+def test_ruled_tables_are_the_cells_pdfplumber_finds(rendered_pdfs: dict[Path, ParseResult],
+                                                      libreoffice_pdfs: dict[Path, ParseResult]) -> None:
+    """`ingest.ruling` re-does pdfplumber's table chain for speed: on every page of every PDF we have
+    (three producers) it finds the same tables with the same cells."""
+    import pypdfium2
+    from pdfplumber.table import TableSettings
+
+    from xxgk.ingest.pdf import page_edges
+    from xxgk.ingest.ruling import find_tables
+
+    pages = cells = 0
+    for path in [*sorted(REAL.glob("*.pdf")), *rendered_pdfs, *libreoffice_pdfs]:
+        document = pypdfium2.PdfDocument(path)
+        for page in document:
+            rules = page_edges(page)
+            ours = find_tables(*rules, TableSettings.resolve({}))
+            assert [sorted(t) for t in ours] == [sorted(t) for t in _pdfplumbers_tables(rules)], (path.name, page)
+            pages += 1
+            cells += sum(map(len, ours))
+        document.close()
+    assert pages > 100 and cells > 10000

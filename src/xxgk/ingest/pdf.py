@@ -21,16 +21,17 @@ from statistics import median
 
 import pypdfium2
 import pypdfium2.raw as pdfium
-from pdfplumber.table import Table, TableSettings, cells_to_tables, edges_to_intersections, merge_edges
+from pdfplumber.table import Table, TableSettings
 from pdfplumber.utils import extract_words
 
 from ..errors import ReportError
 from ..result import Provenance
+from .ruling import Box, find_tables
 from .source import Source, SourceWriter
 
 PDFIUM = threading.RLock()  # PDFium is not thread-safe: every use in the process holds this
 MAX_PAGES = 200
-Box = tuple[float, float, float, float]
+Rules = tuple[list[Box], list[Box]]  # horizontal, vertical
 
 
 @dataclass(frozen=True)
@@ -129,19 +130,19 @@ def page_chars(page: pypdfium2.PdfPage) -> list[dict]:
         textpage.close()
 
 
-def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> list[dict]:
+def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> Rules:
     """Horizontal and vertical rules: thin shapes, and the sides of drawn rectangles."""
     frame = _Frame(page)
-    edges: list[dict] = []
+    rules: Rules = ([], [])
     for obj, matrix in _paths(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None):
         left, bottom, right, top = _bounds(obj, matrix)
         if right - left <= settings.rule_thickness or top - bottom <= settings.rule_thickness:
-            edges += _edges(frame.box(left, bottom, right, top))
+            _rule(rules, frame.box(left, bottom, right, top))
         else:
             for a, b in _segments(obj, matrix):
                 if abs(a[0] - b[0]) <= settings.rule_thickness or abs(a[1] - b[1]) <= settings.rule_thickness:
-                    edges += _edges(frame.box(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
-    return edges
+                    _rule(rules, frame.box(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
+    return rules
 
 
 def _paths(parent: object, count: object, get: object, matrix: tuple | None) -> list[tuple[object, tuple | None]]:
@@ -208,21 +209,21 @@ def _segments(obj: object, matrix: tuple | None) -> list[tuple[tuple[float, floa
     return out
 
 
-def _edges(box: Box) -> list[dict]:
-    """A thin box → the rule along its long side (a dot → nothing); as pdfplumber's edge dicts."""
+def _rule(rules: Rules, box: Box) -> None:
+    """A thin box → the rule along its long side (a dot → nothing)."""
     x0, top, x1, bottom = box
     if x1 - x0 >= bottom - top:
-        y = (top + bottom) / 2
-        return [{"object_type": "line", "orientation": "h", "x0": x0, "x1": x1, "top": y, "bottom": y,
-                 "width": x1 - x0, "height": 0.0}] if x1 - x0 > 1 else []
-    x = (x0 + x1) / 2
-    return [{"object_type": "line", "orientation": "v", "x0": x, "x1": x, "top": top, "bottom": bottom,
-             "width": 0.0, "height": bottom - top}] if bottom - top > 1 else []
+        if x1 - x0 > 1:
+            y = (top + bottom) / 2
+            rules[0].append((x0, y, x1, y))
+    elif bottom - top > 1:
+        x = (x0 + x1) / 2
+        rules[1].append((x, top, x, bottom))
 
 
 # ---------------------------------------------------------------- chars and edges → Source
-def _page(out: SourceWriter, chars: list[dict], edges: list[dict], number: int, settings: PdfSettings) -> None:
-    tables = edges_to_tables(edges, settings)
+def _page(out: SourceWriter, chars: list[dict], rules: Rules, number: int, settings: PdfSettings) -> None:
+    tables = edges_to_tables(rules, settings)
     boxes = [t.bbox for t in tables]
     loose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
@@ -239,47 +240,11 @@ def _page(out: SourceWriter, chars: list[dict], edges: list[dict], number: int, 
     out.line()  # a page ends a line of text: "\f" would be white space anyway
 
 
-def edges_to_tables(edges: list[dict], settings: PdfSettings = SETTINGS) -> list[Table]:
-    """Ruled tables, as pdfplumber's TableFinder finds them (its cells know their merges; their
-    text is placed by `table_texts`, so they need no page)."""
-    if not edges:
-        return []
-    ts = TableSettings.resolve(settings.table)
-    edges = [e for e in edges if _length(e) >= ts.edge_min_length_prefilter]
-    edges = merge_edges(edges, ts.snap_x_tolerance, ts.snap_y_tolerance, ts.join_x_tolerance, ts.join_y_tolerance)
-    edges = [e for e in edges if _length(e) >= ts.edge_min_length]
-    points = edges_to_intersections(edges, ts.intersection_x_tolerance, ts.intersection_y_tolerance)
-    return [Table(None, cells) for cells in cells_to_tables(intersections_to_cells(points))]  # type: ignore[arg-type]
-
-
-def _length(edge: dict) -> float:
-    return edge["width"] if edge["orientation"] == "h" else edge["height"]
-
-
-def intersections_to_cells(points: dict[tuple[float, float], dict[str, list[dict]]]) -> list[Box]:
-    """pdfplumber's function of that name, the same cells, made linear enough for big tables.
-
-    pdfplumber rescans every point for each point and re-hashes the edges on every test (a third of
-    the time of a whole parse); here each point's edges are hashed once and its neighbours are
-    looked up by column and row.
-    """
-    v = {p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in d["v"]} for p, d in points.items()}
-    h = {p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in d["h"]} for p, d in points.items()}
-    by_x: dict[float, list[tuple[float, float]]] = {}
-    by_y: dict[float, list[tuple[float, float]]] = {}
-    for p in sorted(points):
-        by_x.setdefault(p[0], []).append(p)
-        by_y.setdefault(p[1], []).append(p)
-    cells = []
-    for p in sorted(points):
-        below = [q for q in by_x[p[0]] if q[1] > p[1] and not v[p].isdisjoint(v[q])]
-        right = [q for q in by_y[p[1]] if q[0] > p[0] and not h[p].isdisjoint(h[q])]
-        cell = next(((p[0], p[1], r[0], b[1]) for b in below for r in right
-                     if (r[0], b[1]) in points and not v[r[0], b[1]].isdisjoint(v[r])
-                     and not h[r[0], b[1]].isdisjoint(h[b])), None)
-        if cell:
-            cells.append(cell)
-    return cells
+def edges_to_tables(rules: Rules, settings: PdfSettings = SETTINGS) -> list[Table]:
+    """Ruled tables (pdfplumber's Table: its rows know merged cells; their text is placed by
+    `table_texts`, so they need no page)."""
+    cells = find_tables(*rules, TableSettings.resolve(settings.table))
+    return [Table(None, c) for c in cells]  # type: ignore[arg-type]
 
 
 def _inside(word: dict, box: Box) -> bool:

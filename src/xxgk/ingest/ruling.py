@@ -1,0 +1,148 @@
+"""Ruling lines → ruled tables: pdfplumber's table chain, the same cells, on plain tuples.
+
+pdfplumber finds a table's cells from its ruling lines in four pure functions (merge_edges,
+edges_to_intersections, intersections_to_cells, cells_to_tables). They copy a dict for every
+move of an edge and compare every point with every other; a report drawn cell by cell (≈ 400
+rules a page) spent a quarter of its parse there. These are the same steps over tuples with
+lookups by row and column; `tests/test_readers.py` checks that they find pdfplumber's cells.
+
+    rules → snap_rules → join_rules → rules_to_intersections → intersections_to_cells
+          → cells_to_tables
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from itertools import groupby
+
+from pdfplumber.table import TableSettings
+
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom; a rule is a box of no width or height
+Point = tuple[float, float]
+
+
+def find_tables(horizontal: list[Box], vertical: list[Box], settings: TableSettings) -> list[list[Box]]:
+    """Each table's cells, tables from the top, as pdfplumber finds them with these settings."""
+    s = settings
+    horizontal = [r for r in horizontal if r[2] - r[0] >= s.edge_min_length_prefilter]
+    vertical = [r for r in vertical if r[3] - r[1] >= s.edge_min_length_prefilter]
+    horizontal = join_rules(snap_rules(horizontal, 1, s.snap_y_tolerance), 0, s.join_x_tolerance)
+    vertical = join_rules(snap_rules(vertical, 0, s.snap_x_tolerance), 1, s.join_y_tolerance)
+    horizontal = [r for r in horizontal if r[2] - r[0] >= s.edge_min_length]
+    vertical = [r for r in vertical if r[3] - r[1] >= s.edge_min_length]
+    points = rules_to_intersections(horizontal, vertical, s.intersection_x_tolerance, s.intersection_y_tolerance)
+    return cells_to_tables(intersections_to_cells(points))
+
+
+def snap_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
+    """Rules along `axis` (0: x of vertical rules, 1: y of horizontal ones) within `tolerance` of
+    each other, chained, move to their mean; same float arithmetic as pdfplumber's snap_objects."""
+    if not rules:
+        return []
+    clusters: dict[float, int] = {}
+    values = sorted({r[axis] for r in rules})
+    k, last = 0, values[0]
+    for v in values:
+        if v > last + tolerance:
+            k += 1
+        clusters[v] = k
+        last = v
+    groups: dict[int, list[Box]] = {}
+    for r in rules:
+        groups.setdefault(clusters[r[axis]], []).append(r)
+    out = []
+    for k in sorted(groups):
+        group = groups[k]
+        mean = sum(r[axis] for r in group) / len(group)
+        for r in group:
+            d = mean - r[axis]
+            out.append((r[0] + d, r[1], r[2] + d, r[3]) if axis == 0 else (r[0], r[1] + d, r[2], r[3] + d))
+    return out
+
+
+def join_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
+    """Rules on one line whose ends are within `tolerance` become one (axis: the direction they run)."""
+    across = 1 - axis
+    out: list[Box] = []
+    for _, group in groupby(sorted(rules, key=lambda r: r[across]), key=lambda r: r[across]):
+        joined: list[Box] = []
+        for r in sorted(group, key=lambda r: r[axis]):
+            if joined and r[axis] <= joined[-1][axis + 2] + tolerance:
+                if r[axis + 2] > joined[-1][axis + 2]:
+                    last = joined[-1]
+                    joined[-1] = (last[0], last[1], r[2], last[3]) if axis == 0 else (last[0], last[1], last[2], r[3])
+            else:
+                joined.append(r)
+        out += joined
+    return out
+
+
+Intersections = dict[Point, tuple[set[Box], set[Box]]]  # point → (vertical rules, horizontal rules) through it
+
+
+def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_tolerance: float,
+                           y_tolerance: float) -> Intersections:
+    hs = sorted(horizontal, key=lambda r: (r[1], r[0]))
+    tops = [r[1] for r in hs]
+    points: Intersections = {}
+    for v in sorted(vertical, key=lambda r: (r[0], r[1])):
+        x = v[0]
+        for h in hs[bisect_left(tops, v[1] - 2 * y_tolerance):bisect_right(tops, v[3] + 2 * y_tolerance)]:
+            if (v[1] <= h[1] + y_tolerance and v[3] >= h[1] - y_tolerance  # pdfplumber's arithmetic
+                    and h[0] - x_tolerance <= x <= h[2] + x_tolerance):
+                through = points.setdefault((x, h[1]), (set(), set()))
+                through[0].add(v)
+                through[1].add(h)
+    return points
+
+
+def intersections_to_cells(points: Intersections) -> list[Box]:
+    """For each point, the smallest cell it is the top left of: the nearest point below and to the
+    right joined to it by a rule, whose corner closes the rectangle."""
+    by_x: dict[float, list[Point]] = {}
+    by_y: dict[float, list[Point]] = {}
+    for p in sorted(points):
+        by_x.setdefault(p[0], []).append(p)
+        by_y.setdefault(p[1], []).append(p)
+    cells = []
+    for p in sorted(points):
+        down, across = points[p]
+        column, row = by_x[p[0]], by_y[p[1]]
+        right = [q for q in row[bisect_right(row, p):] if not across.isdisjoint(points[q][1])]
+        if not right:
+            continue
+        cell = None
+        for b in column[bisect_right(column, p):]:
+            if down.isdisjoint(points[b][0]):
+                continue
+            for r in right:
+                corner = points.get((r[0], b[1]))
+                if corner and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(points[b][1]):
+                    cell = (p[0], p[1], r[0], b[1])
+                    break
+            if cell:
+                cells.append(cell)
+                break
+    return cells
+
+
+def cells_to_tables(cells: list[Box]) -> list[list[Box]]:
+    """Cells sharing a corner, transitively, are one table; tables of one cell are no table."""
+    parent = list(range(len(cells)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[Point, int] = {}
+    for i, (x0, top, x1, bottom) in enumerate(cells):
+        for corner in ((x0, top), (x0, bottom), (x1, top), (x1, bottom)):
+            j = owner.setdefault(corner, i)
+            if j != i:
+                parent[root(i)] = root(j)
+    tables: dict[int, list[Box]] = {}
+    for i, cell in enumerate(cells):
+        tables.setdefault(root(i), []).append(cell)
+    return sorted((t for t in tables.values() if len(t) > 1), key=lambda t: min((c[1], c[0]) for c in t))
