@@ -85,3 +85,21 @@ def test_an_amount_under_a_header_in_yuan_is_converted_to_wan_yuan() -> None:
     assert "万元" in result.inferred["active.procurement.amount"]
     assert parse_text(text, "wan.txt").cells["active.procurement.amount"] == 29.1
     assert "active.procurement.amount" not in parse_text(text, "wan.txt").inferred
+
+
+def test_a_line_seen_before_gets_its_own_place_in_each_document() -> None:
+    """Lines are scanned once per process (`line_tokens`): a line met again, in another document
+    and at another place, gets tokens at that place, equal to those of a first reading."""
+    from xxgk.extract import tokens
+
+    row = "收到申请数\t12\t0\t3"
+    first = tokenize(f"标题\n{row}\n")
+    tokens._LINES.clear()
+    cold = tokenize(f"其他报告的标题，更长\n\n{row}\n  - 2 -\n{row}")
+    warm = tokenize(f"其他报告的标题，更长\n\n{row}\n  - 2 -\n{row}")
+    assert cold.tokens == warm.tokens
+    assert [t.line for t in warm.tokens if t.text == "12"] == [3, 5]
+    for doc in (first, warm):
+        assert all(doc.norm[t.start:t.end] == t.text for t in doc.tokens)
+        assert all(doc.norm[doc.line_starts[t.line - 1] + t.col:].startswith(t.text) for t in doc.tokens)
+    assert not [t for t in warm.tokens if t.line == 4]  # the page number is no token

@@ -75,12 +75,27 @@ def _nearest(text: str, rows: tuple[Row, ...], scores: list[float]) -> list[floa
     return [s if j == last or j not in full else 0.0 for j, s in enumerate(scores)]
 
 
+_ALIGNED: dict[tuple[tuple[str, ...], tuple[int, ...]], dict[int, int]] = {}
+
+
 def align(tokens: list[Token], rows: tuple[Row, ...]) -> dict[int, int]:
     """{token index: row index} for the best order-preserving matching of labels to rows.
 
     A row may take several consecutive fragments of its label; rows never go backwards.
     """
-    scores = [_nearest(t.text, rows, [match_score(t.text, r) if r.match else 0.0 for r in rows]) for t in tokens]
+    # Reports of one template print the same words around different numbers: in a batch most
+    # tables' words have been aligned before.
+    key = (tuple(t.text for t in tokens), tuple(map(id, rows)))  # rows are module constants
+    found = _ALIGNED.get(key)
+    if found is None:
+        if len(_ALIGNED) > 5_000:
+            _ALIGNED.clear()
+        found = _ALIGNED[key] = _align([t.text for t in tokens], rows)
+    return dict(found)
+
+
+def _align(texts: list[str], rows: tuple[Row, ...]) -> dict[int, int]:
+    scores = [_nearest(t, rows, [match_score(t, r) if r.match else 0.0 for r in rows]) for t in texts]
     m = len(rows)
     # best[j]: best total of a chain whose last token matched row j; prev links for backtracking
     best = [0.0] * m

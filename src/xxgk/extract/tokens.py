@@ -35,6 +35,10 @@ class Token:
     grid: bool = False  # from a table whose cells are known (HTML, Word, PDF): empty fields are blanks
     misread: str = ""  # why a cell OCR damaged is read as a number anyway
 
+    def moved(self, offset: int, line: int) -> Token:
+        return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col, self.field,
+                     self.number, self.sign, self.unit, self.note, self.grid, self.misread)
+
 
 @dataclass
 class Document:
@@ -73,10 +77,29 @@ def tokenize(text: str) -> Document:
     pos = 0
     for lineno, line in enumerate(norm.split("\n"), start=1):
         doc.line_starts.append(pos)
-        if not _PAGE_NUMBER.match(line):
-            _tokenize_line(doc, line, pos, lineno)
+        doc.tokens += [t.moved(pos, lineno) for t in line_tokens(line)]
         pos += len(line) + 1
     return doc
+
+
+_LINES: dict[str, list[Token]] = {}
+
+
+def line_tokens(line: str) -> list[Token]:
+    """The tokens of one line, placed as if it began the document on line 0.
+
+    Lines recur: labels in every report of a template, a lone "0" or "1" in every report that
+    prints one cell per line; each is scanned once per process.
+    """
+    found = _LINES.get(line)
+    if found is None:
+        scratch = Document(line, line)
+        if not _PAGE_NUMBER.match(line):
+            _tokenize_line(scratch, line, 0, 0)
+        if len(_LINES) > 20_000:
+            _LINES.clear()
+        found = _LINES[line] = scratch.tokens
+    return found
 
 
 def _tokenize_line(doc: Document, line: str, base: int, lineno: int) -> None:

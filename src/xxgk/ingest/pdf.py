@@ -15,7 +15,9 @@ import ctypes
 import math
 import threading
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from statistics import median
 
@@ -54,11 +56,15 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
         try:
             for number in range(1, min(len(document), MAX_PAGES) + 1):
                 page = document[number - 1]
+                textpage = page.get_textpage()
                 try:
-                    chars = page_chars(page)
+                    chars = page_chars(page, textpage)
                     chars_seen += len(chars)
-                    _page(out, chars, page_edges(page, settings), number, settings)
+                    turned = page.get_rotation() % 360 != 0
+                    _page(out, chars, page_edges(page, settings), number, settings,
+                          partial(char_dicts, textpage=textpage, turned=turned))
                 finally:
+                    textpage.close()
                     page.close()
         except ReportError:
             raise
@@ -102,45 +108,55 @@ class _Frame:
         return left, self.h - top, right, self.h - bottom
 
 
-def page_chars(page: pypdfium2.PdfPage) -> list[dict]:
+Char = tuple[str, float, float, float, float, int]  # text, x0, top, x1, bottom, PDFium's index
+
+
+def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list[Char]:
     """Every printed character with its loose box (font ascent to descent: lines align)."""
     frame = _Frame(page)
-    textpage = page.get_textpage()
-    try:
-        n = pdfium.FPDFText_CountChars(textpage)
-        text = textpage.get_text_range(0, n) if n > 0 else ""
-        raw, rect = textpage.raw, pdfium.FS_RECTF()
-        box, angle, turned = pdfium.FPDFText_GetLooseCharBox, pdfium.FPDFText_GetCharAngle, frame.rotation != 0
-        chars = []
-        # get_text_range returns one str char per PDFium char index (UTF-16 surrogates aside)
-        if len(text) != n:
-            text = "".join(chr(pdfium.FPDFText_GetUnicode(raw, i)) for i in range(n))
-        for i, ch in enumerate(text):
-            if ch <= " " or ch.isspace() or ch == "\ufffe":
-                continue
-            box(raw, i, rect)
+    n = pdfium.FPDFText_CountChars(textpage)
+    text = textpage.get_text_range(0, n) if n > 0 else ""
+    raw, rect = textpage.raw, pdfium.FS_RECTF()
+    box = pdfium.FPDFText_GetLooseCharBox
+    chars = []
+    # get_text_range returns one str char per PDFium char index (UTF-16 surrogates aside)
+    if len(text) != n:
+        text = "".join(chr(pdfium.FPDFText_GetUnicode(raw, i)) for i in range(n))
+    plain = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0
+    h = frame.h
+    for i, ch in enumerate(text):
+        if ch <= " " or ch.isspace() or ch == "\ufffe":
+            continue
+        box(raw, i, rect)
+        if plain:  # the common page: display space is page space upside down
+            x0, top, x1, bottom = rect.left, h - rect.top, rect.right, h - rect.bottom
+        else:
             x0, top, x1, bottom = frame.box(rect.left, rect.bottom, rect.right, rect.top)
-            if not (x1 >= x0 and bottom >= top and math.isfinite(x0 + x1 + top + bottom)):
-                continue
-            upright = turned or abs(angle(raw, i)) < 0.01
-            chars.append({"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
-                          "upright": upright, "size": bottom - top})
-        return chars
-    finally:
-        textpage.close()
+        if x1 >= x0 and bottom >= top and math.isfinite(x0 + x1 + top + bottom):
+            chars.append((ch, x0, top, x1, bottom, i))
+    return chars
+
+
+def char_dicts(chars: list[Char], textpage: pypdfium2.PdfTextPage, turned: bool) -> list[dict]:
+    """pdfplumber's char dicts, for its word finder; whether each is upright asked of PDFium only
+    here (table cells do not need it)."""
+    raw, angle = textpage.raw, pdfium.FPDFText_GetCharAngle
+    return [{"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "size": bottom - top,
+             "upright": turned or abs(angle(raw, i)) < 0.01} for ch, x0, top, x1, bottom, i in chars]
 
 
 def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> Rules:
     """Horizontal and vertical rules: thin shapes, and the sides of drawn rectangles."""
     frame = _Frame(page)
     rules: Rules = ([], [])
+    thin = settings.rule_thickness
     for obj, matrix in _paths(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None):
         left, bottom, right, top = _bounds(obj, matrix)
-        if right - left <= settings.rule_thickness or top - bottom <= settings.rule_thickness:
+        if right - left <= thin or top - bottom <= thin:
             _rule(rules, frame.box(left, bottom, right, top))
         else:
             for a, b in _segments(obj, matrix):
-                if abs(a[0] - b[0]) <= settings.rule_thickness or abs(a[1] - b[1]) <= settings.rule_thickness:
+                if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
                     _rule(rules, frame.box(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
     return rules
 
@@ -148,12 +164,13 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> Rul
 def _paths(parent: object, count: object, get: object, matrix: tuple | None) -> list[tuple[object, tuple | None]]:
     """Path objects, also those inside form XObjects, with the matrix of the form they are in."""
     found = []
+    kind_of, path, form = pdfium.FPDFPageObj_GetType, pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_FORM
     for i in range(count(parent)):  # type: ignore[operator]
         obj = get(parent, i)  # type: ignore[operator]
-        kind = pdfium.FPDFPageObj_GetType(obj)
-        if kind == pdfium.FPDF_PAGEOBJ_PATH:
+        kind = kind_of(obj)
+        if kind == path:
             found.append((obj, matrix))
-        elif kind == pdfium.FPDF_PAGEOBJ_FORM:
+        elif kind == form:
             m = pdfium.FS_MATRIX()
             pdfium.FPDFPageObj_GetMatrix(obj, m)
             inner = (m.a, m.b, m.c, m.d, m.e, m.f)
@@ -178,8 +195,9 @@ _FLOATS = tuple(ctypes.c_float() for _ in range(4))  # out parameters, used unde
 
 
 def _bounds(obj: object, matrix: tuple | None) -> Box:
-    pdfium.FPDFPageObj_GetBounds(obj, *_FLOATS)
-    left, bottom, right, top = (x.value for x in _FLOATS)
+    a, b, c, d = _FLOATS
+    pdfium.FPDFPageObj_GetBounds(obj, a, b, c, d)
+    left, bottom, right, top = a.value, b.value, c.value, d.value
     if matrix is None:
         return left, bottom, right, top
     xs, ys = zip(*(_apply(matrix, x, y) for x in (left, right) for y in (bottom, top)), strict=True)
@@ -222,10 +240,10 @@ def _rule(rules: Rules, box: Box) -> None:
 
 
 # ---------------------------------------------------------------- chars and edges → Source
-def _page(out: SourceWriter, chars: list[dict], rules: Rules, number: int, settings: PdfSettings) -> None:
+def _page(out: SourceWriter, chars: list[Char], rules: Rules, number: int, settings: PdfSettings,
+          as_dicts: Callable[[list[Char]], list[dict]]) -> None:
     tables = edges_to_tables(rules, settings)
-    boxes = [t.bbox for t in tables]
-    loose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
+    loose = as_dicts(_outside(chars, [t.bbox for t in tables]))
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
     items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
     for line in _lines(words, settings.line_tolerance):
@@ -247,9 +265,19 @@ def edges_to_tables(rules: Rules, settings: PdfSettings = SETTINGS) -> list[Tabl
     return [Table(None, c) for c in cells]  # type: ignore[arg-type]
 
 
-def _inside(word: dict, box: Box) -> bool:
-    cx, cy = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
-    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+def _outside(chars: list[Char], boxes: list[Box]) -> list[Char]:
+    """The characters whose centre is in none of the boxes."""
+    if not boxes:
+        return chars
+    out = []
+    for c in chars:
+        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
+        for b in boxes:
+            if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
+                break
+        else:
+            out.append(c)
+    return out
 
 
 def _lines(words: list[dict], tolerance: float) -> list[list[dict]]:
@@ -262,17 +290,15 @@ def _lines(words: list[dict], tolerance: float) -> list[list[dict]]:
     return [sorted(line, key=lambda w: w["x0"]) for line in lines]
 
 
-def _char_width(chars: list[dict]) -> float:
+def _char_width(chars: list[Char]) -> float:
     """Half the common character width: one column of pdftotext's layout."""
-    widths = [c["x1"] - c["x0"] for c in chars]
+    widths = [c[3] - c[1] for c in chars]
     return max(2.0, median(widths) / 2) if widths else 5.0
 
 
 def _box(w: dict | tuple, page: int) -> Provenance:
-    if isinstance(w, dict):
-        return Provenance(page=page, bbox=(round(w["x0"], 1), round(w["top"], 1), round(w["x1"], 1),
-                                           round(w["bottom"], 1)))
-    return Provenance(page=page, bbox=tuple(round(x, 1) for x in w))  # type: ignore[arg-type]
+    x0, top, x1, bottom = (w["x0"], w["top"], w["x1"], w["bottom"]) if isinstance(w, dict) else w
+    return Provenance(page=page, bbox=(round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1)))
 
 
 def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) -> None:
@@ -294,15 +320,14 @@ def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) ->
     out.line()
 
 
-def _table(out: SourceWriter, table: Table, chars: list[dict], page: int, settings: PdfSettings) -> None:
-    rows = table.rows
+def _table(out: SourceWriter, table: Table, chars: list[Char], page: int, settings: PdfSettings) -> None:
     texts = table_texts(table, chars, settings)
-    for row in rows:
-        out.grid_row([(None, None) if bbox is None else (texts.get(bbox, ""), _box(bbox, page))
-                      for bbox in row.cells])
+    for row in table.rows:
+        out.grid_row([(None, None) if bbox is None else
+                      (texts[bbox], _box(bbox, page)) if bbox in texts else ("", None) for bbox in row.cells])
 
 
-def table_texts(table: Table, chars: list[dict], settings: PdfSettings = SETTINGS) -> dict[Box, str]:
+def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS) -> dict[Box, str]:
     """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell)."""
     xs = sorted({x for c in table.cells for x in (c[0], c[2])})
     ys = sorted({y for c in table.cells for y in (c[1], c[3])})
@@ -311,28 +336,30 @@ def table_texts(table: Table, chars: list[dict], settings: PdfSettings = SETTING
         for i in range(bisect_left(xs, c[0]), bisect_left(xs, c[2])):
             for j in range(bisect_left(ys, c[1]), bisect_left(ys, c[3])):
                 slot[i, j] = c
-    placed: dict[Box, list[dict]] = {}
+    placed: dict[Box, list[Char]] = {}
+    left, top, right, bottom = table.bbox
     for ch in chars:
-        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-        cell = slot.get((bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1))
-        if cell is not None:
-            placed.setdefault(cell, []).append(ch)
+        cx, cy = (ch[1] + ch[3]) / 2, (ch[2] + ch[4]) / 2
+        if left <= cx <= right and top <= cy <= bottom:
+            cell = slot.get((bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1))
+            if cell is not None:
+                placed.setdefault(cell, []).append(ch)
     return {cell: _text(cs, settings) for cell, cs in placed.items()}
 
 
-def _text(chars: list[dict], settings: PdfSettings) -> str:
+def _text(chars: list[Char], settings: PdfSettings) -> str:
     """Characters → lines (by top) → text; a space where a gap separates words."""
-    lines: list[list[dict]] = []
-    for ch in sorted(chars, key=lambda c: c["top"]):
-        if lines and ch["top"] - lines[-1][0]["top"] < settings.line_tolerance:
+    lines: list[list[Char]] = []
+    for ch in sorted(chars, key=lambda c: c[2]):
+        if lines and ch[2] - lines[-1][0][2] < settings.line_tolerance:
             lines[-1].append(ch)
         else:
             lines.append([ch])
     out = []
     for line in lines:
-        line.sort(key=lambda c: c["x0"])
-        text = line[0]["text"]
+        line.sort(key=lambda c: c[1])
+        text = line[0][0]
         for a, b in pairwise(line):
-            text += (" " if b["x0"] - a["x1"] > settings.word_x_tolerance * 2 else "") + b["text"]
+            text += (" " if b[1] - a[3] > settings.word_x_tolerance * 2 else "") + b[0]
         out.append(text)
     return "\n".join(out)
