@@ -80,6 +80,8 @@ def _inline(text: str) -> str:
 
 def _cell_text(td: etree._Element) -> str:
     """A cell's text with Word's runs joined; <br> and paragraphs become line breaks."""
+    if len(td) == 0:  # most cells: text alone
+        return _inline(td.text).strip() if td.text else ""
     parts: list[str] = []
     walker = etree.iterwalk(td, events=("start", "end"))
     for event, node in walker:
@@ -106,7 +108,8 @@ def _grid(out: SourceWriter, table: etree._Element, index: int) -> None:
         for c, td in enumerate(tds):
             _cover(cells, pending)
             col, span, down = len(cells), _int(td.get("colspan")), _int(td.get("rowspan"))
-            cells.append((_cell_text(td), Provenance(table=index, row=r, column=c)))
+            text = _cell_text(td)
+            cells.append((text, Provenance(table=index, row=r, column=c) if text else None))
             cells.extend((None, None) for _ in range(span - 1))
             if down > 1:
                 for k in range(span):
@@ -125,6 +128,8 @@ def _cover(cells: list[tuple[str | None, Provenance | None]], pending: dict[int,
 
 
 def _int(value: str | None) -> int:
+    if value is None:
+        return 1
     try:
         return max(1, min(int(str(value).strip()), 100))
     except (TypeError, ValueError):
