@@ -103,3 +103,17 @@ def test_a_line_seen_before_gets_its_own_place_in_each_document() -> None:
         assert all(doc.norm[t.start:t.end] == t.text for t in doc.tokens)
         assert all(doc.norm[doc.line_starts[t.line - 1] + t.col:].startswith(t.text) for t in doc.tokens)
     assert not [t for t in warm.tokens if t.line == 4]  # the page number is no token
+
+
+@pytest.mark.parametrize("printed", ["12", "3.5", "—", "251000元", "3万元", "+4", "-2", "无", "A4", "0.0", "1,200"])
+@pytest.mark.parametrize("cell_type", ["count", "amount", "signed"])
+def test_fits_is_cell_value_not_raising(printed: str, cell_type: str) -> None:
+    from xxgk.extract.values import fits
+
+    for tok in tokenize(f"行\t{printed}").tokens[1:]:
+        try:
+            cell_value(tok, cell_type)
+            takes = True
+        except ValueError:
+            takes = False
+        assert fits(tok, cell_type) == takes, tok

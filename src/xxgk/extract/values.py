@@ -33,8 +33,11 @@ def cell_value(token: Token, cell_type: str) -> Number | None:
 
 
 def fits(token: Token, cell_type: str) -> bool:
-    try:
-        cell_value(token, cell_type)
-    except ValueError:
+    """Whether `cell_value` takes it (asked for every value and cell tried: no exception raised)."""
+    if token.kind == "blank":
+        return True
+    if token.kind != "value" or token.number is None:
         return False
-    return True
+    if cell_type == "amount":
+        return True
+    return token.number == token.number.to_integral_value() and token.unit not in ("元", "万元")
