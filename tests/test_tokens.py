@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xxgk.extract.tokens import tokenize
 from xxgk.extract.values import cell_value
@@ -117,3 +119,12 @@ def test_fits_is_cell_value_not_raising(printed: str, cell_type: str) -> None:
         except ValueError:
             takes = False
         assert fits(tok, cell_type) == takes, tok
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\u3000\u00a0\u2028\ue000\ue001\x1c甲1a")))
+def test_squeezed_text_drops_exactly_white_space_and_grid_marks(text: str) -> None:
+    from xxgk.extract.sections import Squeezed
+
+    s = Squeezed.of(text)
+    kept = [i for i, c in enumerate(text) if not c.isspace() and c not in "\ue000\ue001"]
+    assert s.origin == kept and s.text == "".join(text[i] for i in kept)

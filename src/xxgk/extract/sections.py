@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from ..formats import SECTIONS
 
+_SKIP = frozenset(c for c in map(chr, range(0x3001)) if c.isspace()) | {"\ue000", "\ue001"}  # U+3000 is the last
+_SKIPPED = re.compile("[" + "".join(map(re.escape, sorted(_SKIP))) + "]+")
+
 
 @dataclass(frozen=True)
 class Squeezed:
@@ -17,8 +20,8 @@ class Squeezed:
 
     @classmethod
     def of(cls, norm: str) -> Squeezed:
-        keep = [i for i, c in enumerate(norm) if not c.isspace() and c not in "\ue000\ue001"]
-        return cls("".join(norm[i] for i in keep), keep)
+        keep = [i for i, c in enumerate(norm) if c not in _SKIP]
+        return cls(_SKIPPED.sub("", norm), keep)
 
     def find_all(self, pattern: str) -> list[tuple[int, int]]:
         """(start, end) offsets in the original text of every match."""
