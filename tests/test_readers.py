@@ -147,18 +147,6 @@ def test_encrypted_pdf_says_so(tmp_path: Path) -> None:
         parse_bytes((tmp_path / "locked.pdf").read_bytes(), "locked.pdf")
 
 
-def test_scanned_pdf_says_it_needs_ocr() -> None:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(str(REAL / "hongze-2024.pdf"))
-    image = document[2].render(scale=1).to_pil()
-    document.close()
-    buf = io.BytesIO()
-    image.save(buf, format="PDF")
-    with pytest.raises(ReportError, match="scanned; needs OCR"):
-        parse_bytes(buf.getvalue(), "scan.pdf")
-
-
 def test_truncated_pdf_gets_a_message() -> None:
     data = (REAL / "hongze-2024.pdf").read_bytes()
     with pytest.raises(ReportError):

@@ -29,7 +29,9 @@ def read_source(data: bytes, name: str = "") -> Source:
 
         return read_legacy_word(data, name)
     if kind in ("png", "jpeg", "gif", "tiff"):
-        raise ReportError(f"scanned; needs OCR (a {kind} image)")
+        from .ocr import read_image
+
+        return read_image(data)
     raise ReportError(f"not a report: a {kind} file")
 
 

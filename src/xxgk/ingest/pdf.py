@@ -7,6 +7,7 @@ lines whose spacing follows their x position (as pdftotext -layout), so tables w
 read. Provenance is the page and the bounding box of the cell or word, in points from the top left.
 
     page → page_chars + page_edges → edges_to_tables → table_texts + words outside → Source
+    (a page that is a picture: ocr.image_chars + ocr.image_rules instead of page_chars + page_edges)
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ SETTINGS = PdfSettings()
 
 
 def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
+    """Pages with a text layer are read from it; pages that are only a picture (a scan, a table
+    pasted as an image) by OCR."""
     out = SourceWriter("pdf")
-    chars_seen = 0
+    chars_seen = scanned = 0
     with PDFIUM:
         document = _open(data)
         try:
@@ -59,10 +62,14 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                 textpage = page.get_textpage()
                 try:
                     chars = page_chars(page, textpage)
+                    if chars:
+                        turned = page.get_rotation() % 360 != 0
+                        write_page(out, chars, page_edges(page, settings), number, settings,
+                              partial(char_dicts, textpage=textpage, turned=turned))
+                    elif _has_picture(page):
+                        scanned += 1
+                        chars = _ocr_page(page, out, number, settings, scanned)
                     chars_seen += len(chars)
-                    turned = page.get_rotation() % 360 != 0
-                    _page(out, chars, page_edges(page, settings), number, settings,
-                          partial(char_dicts, textpage=textpage, turned=turned))
                 finally:
                     textpage.close()
                     page.close()
@@ -73,8 +80,26 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
         finally:
             document.close()
     if chars_seen == 0:
-        raise ReportError("scanned; needs OCR (the PDF has no text layer)")
+        raise ReportError("no text: the PDF has no text layer and OCR read nothing on its pictures"
+                          if scanned else "no text: the PDF has no text layer and no pictures")
     return out.source()
+
+
+def _has_picture(page: pypdfium2.PdfPage) -> bool:
+    raw, get, image = page.raw, pdfium.FPDFPage_GetObject, pdfium.FPDF_PAGEOBJ_IMAGE
+    return any(pdfium.FPDFPageObj_GetType(get(raw, i)) == image for i in range(pdfium.FPDFPage_CountObjects(raw)))
+
+
+def _ocr_page(page: pypdfium2.PdfPage, out: SourceWriter, number: int, settings: PdfSettings, nth: int) -> list[Char]:
+    from . import ocr
+
+    if nth > ocr.SETTINGS.max_pages:
+        raise ReportError(f"scan too long to read: more than {ocr.SETTINGS.max_pages} pages need OCR")
+    scale = ocr.SETTINGS.dpi / 72
+    image = ocr.straight(page.render(scale=scale).to_pil())  # as displayed: page_chars' space
+    chars = ocr.image_chars(image, scale)
+    write_page(out, chars, ocr.image_rules(image, scale), number, settings, char_dicts)
+    return chars
 
 
 def _open(data: bytes) -> pypdfium2.PdfDocument:
@@ -137,12 +162,14 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     return chars
 
 
-def char_dicts(chars: list[Char], textpage: pypdfium2.PdfTextPage, turned: bool) -> list[dict]:
+def char_dicts(chars: list[Char], textpage: pypdfium2.PdfTextPage | None = None, turned: bool = False) -> list[dict]:
     """pdfplumber's char dicts, for its word finder; whether each is upright asked of PDFium only
-    here (table cells do not need it)."""
-    raw, angle = textpage.raw, pdfium.FPDFText_GetCharAngle
+    here (table cells do not need it). Characters OCR read are upright."""
+    def upright(i: int) -> bool:
+        return textpage is None or turned or abs(pdfium.FPDFText_GetCharAngle(textpage.raw, i)) < 0.01
+
     return [{"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "size": bottom - top,
-             "upright": turned or abs(angle(raw, i)) < 0.01} for ch, x0, top, x1, bottom, i in chars]
+             "upright": upright(i)} for ch, x0, top, x1, bottom, i in chars]
 
 
 def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> Rules:
@@ -240,8 +267,9 @@ def _rule(rules: Rules, box: Box) -> None:
 
 
 # ---------------------------------------------------------------- chars and edges → Source
-def _page(out: SourceWriter, chars: list[Char], rules: Rules, number: int, settings: PdfSettings,
-          as_dicts: Callable[[list[Char]], list[dict]]) -> None:
+def write_page(out: SourceWriter, chars: list[Char], rules: Rules, number: int, settings: PdfSettings,
+               as_dicts: Callable[[list[Char]], list[dict]]) -> None:
+    """One page's characters and rules → lines of text and grid rows, from the top."""
     tables = edges_to_tables(rules, settings)
     loose = as_dicts(_outside(chars, [t.bbox for t in tables]))
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)

@@ -1,0 +1,138 @@
+"""Pages that are pictures (scans, photos, tables pasted as images) → the characters and ruling
+lines a PDF's text layer would give, so `pdf` lays them out like any other page.
+
+rapidocr runs PaddleOCR's models (shipped in its wheel: offline, deterministic) and gives each
+character's box; OpenCV's morphology finds the table rules in the picture. Both come back in
+points (1/72 inch) of the page, as PDFium's characters and lines do.
+
+    picture → straight → image_chars + image_rules → pdf.write_page → Source
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from rapidocr import RapidOCR
+
+from ..errors import ReportError
+from . import pdf
+from .source import Source, SourceWriter
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    dpi: float = 144  # scans are rendered (PDF) or scaled (images) to this: PaddleOCR's sweet spot
+    min_score: float = 0.5  # characters read with less confidence are left out
+    rule_fraction: float = 0.04  # a dark run this long (of the page's width/height) is a rule
+    max_pages: int = 40  # a longer scan is refused: at ~2 s a page it would hold a worker too long
+    max_skew: float = 5.0  # degrees: a page scanned turned by up to this much is turned back
+    max_pixels: int = 50_000_000  # a page scanned at 600 dpi has 35 M; more is a bomb, not a page
+
+
+SETTINGS = OcrSettings()
+A4_WIDTH = 595  # points
+_LOCK = threading.Lock()  # one engine per process (its models take ~0.5 GB), one page at a time
+
+
+@cache
+def _engine() -> RapidOCR:
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "detection result is empty" is our message to give
+    return RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False})
+
+
+def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
+    """Degrees to turn the page (counter-clockwise) to make it straight: a scan a degree off splits
+    its lines and breaks its rules. The angle whose rows of ink are sharpest (projection profile),
+    tried every 0.5° then every 0.1° on a small copy."""
+    small = image.convert("L")
+    small = small.resize((800, max(1, round(small.height * 800 / small.width))))
+    ink = cv2.threshold(np.asarray(small), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    centre = (ink.shape[1] / 2, ink.shape[0] / 2)
+
+    def sharpness(tenths: int) -> tuple[float, int]:
+        turned = cv2.warpAffine(ink, cv2.getRotationMatrix2D(centre, tenths / 10, 1.0), ink.shape[::-1])
+        rows = turned.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(rows)).sum()), -abs(tenths)  # ties: the smaller turn
+
+    steps = round(settings.max_skew * 10)
+    coarse = max(range(-steps, steps + 1, 5), key=sharpness)
+    return max(range(coarse - 4, coarse + 5), key=sharpness) / 10
+
+
+def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Image:
+    angle = skew(image, settings)
+    return image if abs(angle) < 0.1 else image.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
+
+
+def image_chars(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
+    """Every character OCR reads, with its box in points (`scale`: pixels per point)."""
+    with _LOCK:
+        result = _engine()(image, return_word_box=True, return_single_char_box=True)
+    chars: list[pdf.Char] = []
+    if not getattr(result, "txts", None):  # nothing detected: no word results either
+        return chars
+    for line in result.word_results:
+        for text, score, quad in line:
+            if not text.strip() or score < settings.min_score:
+                continue
+            xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+            chars.append((text, min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, -1))
+    return chars
+
+
+def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> pdf.Rules:
+    """Horizontal and vertical table rules: long thin dark runs, found by morphological opening."""
+    gray = np.asarray(image.convert("L"))
+    ink = cv2.adaptiveThreshold(255 - gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 15, -2)
+    height, width = ink.shape
+    rules: pdf.Rules = ([], [])
+    for axis, length in ((0, int(width * settings.rule_fraction)), (1, int(height * settings.rule_fraction))):
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(length, 2), 1) if axis == 0 else (1, max(length, 2)))
+        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        for x, y, w, h, _ in stats[1:count]:
+            if axis == 0:
+                mid = (y + h / 2) / scale
+                rules[0].append((x / scale, mid, (x + w) / scale, mid))
+            else:
+                mid = (x + w / 2) / scale
+                rules[1].append((mid, y / scale, mid, (y + h) / scale))
+    return rules
+
+
+def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
+    """A picture file (PNG, JPEG, a TIFF of several pages…) → Source, each frame a page. Pictures
+    are scaled to an A4 page's width at `settings.dpi`; boxes are in points of that page."""
+    try:
+        picture = Image.open(io.BytesIO(data))
+        if picture.width * picture.height > settings.max_pixels:
+            raise ReportError(f"image too large to be a page ({picture.width}×{picture.height} pixels)")
+        frames = []
+        for n in range(getattr(picture, "n_frames", 1)):
+            if n >= settings.max_pages:
+                raise ReportError(f"scan too long to read: more than {settings.max_pages} pages")
+            picture.seek(n)
+            frames.append(ImageOps.exif_transpose(picture.convert("RGB")))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise ReportError(f"unreadable image ({type(e).__name__}: {e})") from e
+    out = SourceWriter("image")
+    scale = settings.dpi / 72
+    seen = 0
+    for number, frame in enumerate(frames, start=1):
+        width = round(A4_WIDTH * scale)
+        if abs(frame.width - width) > 0.25 * width:  # letters at the size OCR is made for
+            frame = frame.resize((width, max(1, round(frame.height * width / frame.width))))
+        frame = straight(frame, settings)
+        chars = image_chars(frame, scale, settings)
+        pdf.write_page(out, chars, image_rules(frame, scale, settings), number, pdf.SETTINGS, pdf.char_dicts)
+        seen += len(chars)
+    if not seen:
+        raise ReportError("no text: OCR read nothing in the picture")
+    return out.source()

@@ -1,0 +1,120 @@
+"""Scans: pages that are pictures are read by OCR into the same cells as the text layer gives.
+
+The scans are made here from the real PDFs (rendered by PDFium, saved as pictures only), so each
+has a hand-checked gold file; one is turned 1.5° as a sheet fed askew, one is a TIFF of several
+pages, one a single JPEG page.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from xxgk.compose.synth import from_gold
+from xxgk.errors import ReportError
+from xxgk.ingest.ocr import skew
+from xxgk.parse import parse_bytes
+from xxgk.result import ParseResult
+
+from .conftest import REAL
+
+
+def _pages(name: str, dpi: float = 150, turn: float = 0.0) -> list[Image.Image]:
+    document = pypdfium2.PdfDocument(str(REAL / f"{name}.pdf"))
+    pages = [page.render(scale=dpi / 72).to_pil().convert("L") for page in document]
+    document.close()
+    return [p.rotate(turn, resample=Image.BICUBIC, fillcolor=255) if turn else p for p in pages]
+
+
+def _save(pages: list[Image.Image], kind: str, dpi: float = 150) -> bytes:
+    buf = io.BytesIO()
+    if kind == "PDF":
+        pages[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=pages[1:])
+    elif kind == "TIFF":
+        pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:], dpi=(dpi, dpi))
+    else:
+        pages[0].save(buf, kind, quality=70)
+    return buf.getvalue()
+
+
+def _wrong_and_missing(gold: ParseResult, got: ParseResult) -> tuple[dict, dict]:
+    wrong = {k: (v, got.cells.get(k)) for k, v in gold.cells.items() if got.cells.get(k) not in (v, None)}
+    missing = [k for k, v in gold.cells.items() if v is not None and got.cells.get(k) is None]
+    return wrong, dict.fromkeys(missing)
+
+
+def test_a_scanned_pdf_reads_like_its_text_layer() -> None:
+    gold = from_gold(REAL / "huaian-2024.gold.json")
+    text_layer = parse_bytes((REAL / "huaian-2024.pdf").read_bytes(), "huaian-2024.pdf")
+    scanned = parse_bytes(_save(_pages("huaian-2024"), "PDF"), "scan.pdf")
+    assert _wrong_and_missing(gold, scanned) == ({}, {})
+    assert (scanned.agency, scanned.year, scanned.template) == (gold.agency, gold.year, gold.template)
+    # provenance: the same page, and a box within a few points of the printed value's
+    near = 0
+    for key, where in text_layer.provenance.items():
+        there = scanned.provenance.get(key)
+        if where.bbox and there and there.bbox and where.page == there.page:
+            near += all(abs(a - b) < 6 for a, b in zip(where.bbox[:2], there.bbox[:2], strict=True))
+    assert near >= 0.9 * len(text_layer.provenance)
+
+
+def test_a_page_scanned_askew_is_turned_straight_first() -> None:
+    straight = _pages("hongze-2023")[2]
+    for turn in (0.0, 0.7, -1.5, 3.2):
+        assert skew(straight.rotate(turn, resample=Image.BICUBIC, fillcolor=255)) == pytest.approx(-turn, abs=0.11)
+    gold = from_gold(REAL / "hongze-2023.gold.json")
+    scanned = parse_bytes(_save(_pages("hongze-2023", dpi=120, turn=1.5), "TIFF", dpi=120), "scan.tif")
+    assert _wrong_and_missing(gold, scanned) == ({}, {})
+    assert (scanned.agency, scanned.year) == (gold.agency, gold.year)
+
+
+def test_one_photographed_page_as_jpeg_gives_the_cells_on_it() -> None:
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    page = parse_bytes(_save(_pages("hongze-2024")[2:3], "JPEG"), "p3.jpg")
+    wrong, _ = _wrong_and_missing(gold, page)
+    assert wrong == {}
+    assert sum(v is not None for v in page.cells.values()) >= 80
+    assert {w.page for w in page.provenance.values()} == {1}
+
+
+def test_a_blank_scan_and_a_broken_picture_say_what_is_wrong() -> None:
+    blank = Image.new("L", (1240, 1754), 255)
+    with pytest.raises(ReportError, match="OCR read nothing"):
+        parse_bytes(_save([blank], "PDF"), "blank.pdf")
+    with pytest.raises(ReportError, match="OCR read nothing"):
+        parse_bytes(_save([blank], "PNG"), "blank.png")
+    png = _save([blank], "PNG")
+    with pytest.raises(ReportError, match="unreadable image"):
+        parse_bytes(png[: len(png) // 2], "cut.png")
+
+
+def test_a_pdf_with_no_text_and_no_picture_says_so(tmp_path: Path) -> None:
+    document = pypdfium2.PdfDocument.new()
+    document.new_page(595, 842)
+    document.save(tmp_path / "empty.pdf")
+    with pytest.raises(ReportError, match="no text layer and no pictures"):
+        parse_bytes((tmp_path / "empty.pdf").read_bytes(), "empty.pdf")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"II*\x00", b"GIF89a"]), st.binary(max_size=2000))
+def test_garbage_behind_a_picture_signature_is_refused_not_crashed(signature: bytes, rest: bytes) -> None:
+    with pytest.raises(ReportError):
+        parse_bytes(signature + rest, "x.png")
+
+
+def test_a_picture_bomb_is_refused_before_it_is_decoded() -> None:
+    buf = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buf, "PNG")  # 400 M pixels in a few kilobytes
+    with pytest.raises(ReportError, match="DecompressionBomb"):  # PIL's own limit
+        parse_bytes(buf.getvalue(), "bomb.png")
+    buf = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(buf, "PNG")  # under PIL's own limit, over a page's
+    with pytest.raises(ReportError, match="too large to be a page"):
+        parse_bytes(buf.getvalue(), "big.png")
