@@ -118,3 +118,26 @@ def test_a_picture_bomb_is_refused_before_it_is_decoded() -> None:
     Image.new("1", (9000, 9000)).save(buf, "PNG")  # under PIL's own limit, over a page's
     with pytest.raises(ReportError, match="too large to be a page"):
         parse_bytes(buf.getvalue(), "big.png")
+
+
+def test_a_table_pasted_as_a_picture_between_lines_of_text_is_read() -> None:
+    """A text PDF whose tables are screenshots: the text layer is read, and the pictures by OCR."""
+    import base64
+
+    import weasyprint
+
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    shots = []
+    for page in _pages("hongze-2024")[2:4]:
+        buf = io.BytesIO()
+        page.crop((0, 60, page.width, page.height - 60)).save(buf, "PNG")
+        shots.append(base64.b64encode(buf.getvalue()).decode())
+    html = ("<h1>淮安市洪泽区人民政府2024年政府信息公开工作年度报告</h1>"
+            "<p>本报告所列数据统计期限自2024年1月1日起至12月31日止。</p>"
+            + "".join(f'<p>见下表（第{i + 1}部分）。</p><img src="data:image/png;base64,{s}" style="width:100%">'
+                      for i, s in enumerate(shots)))
+    result = parse_bytes(weasyprint.HTML(string=html).write_pdf(), "pasted.pdf")
+    wrong, _ = _wrong_and_missing(gold, result)
+    assert wrong == {}
+    assert sum(v is not None for v in result.cells.values()) >= 100
+    assert (result.agency, result.year) == (gold.agency, gold.year)  # from the text layer

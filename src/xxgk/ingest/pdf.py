@@ -43,6 +43,7 @@ class PdfSettings:
     word_x_tolerance: float = 1.5  # a larger gap between characters starts a new word
     word_y_tolerance: float = 2.0
     rule_thickness: float = 3.0  # a drawn shape thinner than this is a ruling line
+    picture_share: float = 0.08  # a picture this share of the page or more, with no text on it, is OCR'd
     table: dict = field(default_factory=dict)  # pdfplumber TableSettings; its defaults otherwise
 
 
@@ -50,8 +51,8 @@ SETTINGS = PdfSettings()
 
 
 def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
-    """Pages with a text layer are read from it; pages that are only a picture (a scan, a table
-    pasted as an image) by OCR."""
+    """The text layer, and by OCR the pictures without one: a scanned page, a table pasted as an
+    image between paragraphs of text."""
     out = SourceWriter("pdf")
     chars_seen = scanned = 0
     with PDFIUM:
@@ -61,14 +62,15 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                 page = document[number - 1]
                 textpage = page.get_textpage()
                 try:
-                    chars = page_chars(page, textpage)
-                    if chars:
-                        turned = page.get_rotation() % 360 != 0
-                        write_page(out, chars, page_edges(page, settings), number, settings,
-                              partial(char_dicts, textpage=textpage, turned=turned))
-                    elif _has_picture(page):
+                    drawn = page_drawn(page)
+                    chars, rules = page_chars(page, textpage), page_edges(page, settings, drawn)
+                    pictures = _pictures(page, drawn, chars, settings)
+                    if pictures:
                         scanned += 1
-                        chars = _ocr_page(page, out, number, settings, scanned)
+                        _ocr(page, pictures, chars, rules, scanned)
+                    turned = page.get_rotation() % 360 != 0
+                    write_page(out, chars, rules, number, settings,
+                               partial(char_dicts, textpage=textpage, turned=turned))
                     chars_seen += len(chars)
                 finally:
                     textpage.close()
@@ -85,21 +87,36 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     return out.source()
 
 
-def _has_picture(page: pypdfium2.PdfPage) -> bool:
-    raw, get, image = page.raw, pdfium.FPDFPage_GetObject, pdfium.FPDF_PAGEOBJ_IMAGE
-    return any(pdfium.FPDFPageObj_GetType(get(raw, i)) == image for i in range(pdfium.FPDFPage_CountObjects(raw)))
+def _pictures(page: pypdfium2.PdfPage, drawn: Drawn, chars: list[Char], settings: PdfSettings) -> list[Box]:
+    """Where OCR must read: a page with no text layer but a picture, whole; else each picture
+    large enough to be a table or a page of text with no character of the text layer on it."""
+    frame = _Frame(page)
+    boxes = [frame.box(*_bounds(obj, m)) for kind, obj, m in drawn if kind == pdfium.FPDF_PAGEOBJ_IMAGE]
+    if not chars:
+        return [frame.page_box()] if boxes else []
+    area = frame.w * frame.h
+    return [b for b in boxes if (b[2] - b[0]) * (b[3] - b[1]) >= settings.picture_share * area
+            and not _inside_any(chars, b)]
 
 
-def _ocr_page(page: pypdfium2.PdfPage, out: SourceWriter, number: int, settings: PdfSettings, nth: int) -> list[Char]:
+def _inside_any(chars: list[Char], box: Box) -> bool:
+    return len(_outside(chars, [box])) < len(chars)
+
+
+def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules: Rules, nth: int) -> None:
+    """OCR's characters and rules of each picture added to the page's (in its place)."""
     from . import ocr
 
     if nth > ocr.SETTINGS.max_pages:
         raise ReportError(f"scan too long to read: more than {ocr.SETTINGS.max_pages} pages need OCR")
     scale = ocr.SETTINGS.dpi / 72
-    image = ocr.straight(page.render(scale=scale).to_pil())  # as displayed: page_chars' space
-    chars = ocr.image_chars(image, scale)
-    write_page(out, chars, ocr.image_rules(image, scale), number, settings, char_dicts)
-    return chars
+    image = page.render(scale=scale).to_pil()  # as displayed: the space of page_chars
+    for x0, top, x1, bottom in pictures:
+        crop = image.crop((round(x0 * scale), round(top * scale), round(x1 * scale), round(bottom * scale)))
+        crop = ocr.straight(crop)
+        chars += [(c[0], c[1] + x0, c[2] + top, c[3] + x0, c[4] + top, c[5]) for c in ocr.image_chars(crop, scale)]
+        for mine, found in zip(rules, ocr.image_rules(crop, scale), strict=True):
+            mine += [(a + x0, b + top, c + x0, d + top) for a, b, c, d in found]
 
 
 def _open(data: bytes) -> pypdfium2.PdfDocument:
@@ -131,6 +148,10 @@ class _Frame:
         if self.rotation == 270:
             return self.h - top, self.w - right, self.h - bottom, self.w - left
         return left, self.h - top, right, self.h - bottom
+
+    def page_box(self) -> Box:
+        turned = self.rotation in (90, 270)
+        return 0.0, 0.0, self.h if turned else self.w, self.w if turned else self.h
 
 
 Char = tuple[str, float, float, float, float, int]  # text, x0, top, x1, bottom, PDFium's index
@@ -166,18 +187,28 @@ def char_dicts(chars: list[Char], textpage: pypdfium2.PdfTextPage | None = None,
     """pdfplumber's char dicts, for its word finder; whether each is upright asked of PDFium only
     here (table cells do not need it). Characters OCR read are upright."""
     def upright(i: int) -> bool:
-        return textpage is None or turned or abs(pdfium.FPDFText_GetCharAngle(textpage.raw, i)) < 0.01
+        return textpage is None or i < 0 or turned or abs(pdfium.FPDFText_GetCharAngle(textpage.raw, i)) < 0.01
 
     return [{"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "size": bottom - top,
              "upright": upright(i)} for ch, x0, top, x1, bottom, i in chars]
 
 
-def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> Rules:
+Drawn = list[tuple[int, object, tuple | None]]  # PDFium object type, object, matrix of the form it is in
+
+
+def page_drawn(page: pypdfium2.PdfPage) -> Drawn:
+    """The page's paths and pictures, also those inside form XObjects."""
+    return _drawn(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None)
+
+
+def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn: Drawn | None = None) -> Rules:
     """Horizontal and vertical rules: thin shapes, and the sides of drawn rectangles."""
     frame = _Frame(page)
     rules: Rules = ([], [])
     thin = settings.rule_thickness
-    for obj, matrix in _paths(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None):
+    for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
+        if kind != pdfium.FPDF_PAGEOBJ_PATH:
+            continue
         left, bottom, right, top = _bounds(obj, matrix)
         if right - left <= thin or top - bottom <= thin:
             _rule(rules, frame.box(left, bottom, right, top))
@@ -188,20 +219,20 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS) -> Rul
     return rules
 
 
-def _paths(parent: object, count: object, get: object, matrix: tuple | None) -> list[tuple[object, tuple | None]]:
-    """Path objects, also those inside form XObjects, with the matrix of the form they are in."""
-    found = []
-    kind_of, path, form = pdfium.FPDFPageObj_GetType, pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_FORM
+def _drawn(parent: object, count: object, get: object, matrix: tuple | None) -> Drawn:
+    found: Drawn = []
+    kind_of, form = pdfium.FPDFPageObj_GetType, pdfium.FPDF_PAGEOBJ_FORM
+    drawn = (pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_IMAGE)
     for i in range(count(parent)):  # type: ignore[operator]
         obj = get(parent, i)  # type: ignore[operator]
         kind = kind_of(obj)
-        if kind == path:
-            found.append((obj, matrix))
+        if kind in drawn:
+            found.append((kind, obj, matrix))
         elif kind == form:
             m = pdfium.FS_MATRIX()
             pdfium.FPDFPageObj_GetMatrix(obj, m)
             inner = (m.a, m.b, m.c, m.d, m.e, m.f)
-            found += _paths(obj, pdfium.FPDFFormObj_CountObjects, pdfium.FPDFFormObj_GetObject,
+            found += _drawn(obj, pdfium.FPDFFormObj_CountObjects, pdfium.FPDFFormObj_GetObject,
                             inner if matrix is None else _compose(inner, matrix))
     return found
 
