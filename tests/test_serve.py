@@ -70,7 +70,7 @@ def test_an_oversized_upload_is_refused_with_a_clear_message(client: TestClient)
 def test_a_file_that_is_not_a_report_is_refused_by_its_content(client: TestClient) -> None:
     response = client.post("/api/reports", files={"file": ("report.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)},
                            headers=AUTH)
-    assert response.status_code == 422 and "scanned" in response.json()["detail"]
+    assert response.status_code == 422 and "unreadable image" in response.json()["detail"]
 
 
 def test_report_text_and_file_names_render_inert(client: TestClient) -> None:

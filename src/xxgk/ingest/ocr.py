@@ -120,7 +120,9 @@ def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
                 raise ReportError(f"scan too long to read: more than {settings.max_pages} pages")
             picture.seek(n)
             frames.append(ImageOps.exif_transpose(picture.convert("RGB")))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+    except UnidentifiedImageError as e:
+        raise ReportError("unreadable image: damaged, or a kind of picture that cannot be decoded") from e
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise ReportError(f"unreadable image ({type(e).__name__}: {e})") from e
     out = SourceWriter("image")
     scale = settings.dpi / 72
