@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from xxgk.audit import audit
 from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
 from xxgk.ingest.ocr import skew
@@ -62,6 +63,15 @@ def test_a_scanned_pdf_reads_like_its_text_layer() -> None:
         if where.bbox and there and there.bbox and where.page == there.page:
             near += all(abs(a - b) < 6 for a, b in zip(where.bbox[:2], there.bbox[:2], strict=True))
     assert near >= 0.9 * len(text_layer.provenance)
+    # every value says it was read by OCR; a sum that then fails is a reading doubt, not the agency's error
+    assert all(w.ocr for w in scanned.provenance.values()) and not any(w.ocr for w in text_layer.provenance.values())
+    for result in (text_layer, scanned):
+        result.cells["requests.new.natural"] += 1
+        result.labels["requests.granted"] = "（一）予以公开开"
+    text_kinds = {f.rule: f.kind for f in audit(text_layer)}
+    scan_kinds = {f.rule: f.kind for f in audit(scanned)}
+    assert text_kinds["requests.row_total"] == "source" and scan_kinds["requests.row_total"] == "extraction"
+    assert text_kinds["form.label_typo"] == "source" and scan_kinds["form.label_typo"] == "extraction"
 
 
 def test_a_page_scanned_askew_is_turned_straight_first() -> None:

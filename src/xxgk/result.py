@@ -23,6 +23,7 @@ class Provenance(BaseModel):
     table: int | None = None
     row: int | None = None
     column: int | None = None
+    ocr: bool | None = None  # read by OCR from a picture: may be misread
 
     @model_serializer(mode="wrap")
     def _drop_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:

@@ -86,7 +86,11 @@ def label_typo(ctx: Context) -> Iterable[Hit]:
             if got == want or want.startswith(got) or want.endswith(got):
                 continue  # the same, or one piece of a label split over lines
             if Levenshtein.distance(got, want) <= max(2, len(want) // 4):
-                yield Hit(list(row.cells[:1]), f"行标签「{printed}」与规范表述「{row.label}」不一致")
+                if any(ctx.by_ocr(c) for c in row.cells):
+                    yield Hit(list(row.cells[:1]), f"行标签读作「{printed}」，与规范表述「{row.label}」不一致"
+                              "（该行由 OCR 从图片识别，可能是识别有误）", kind="extraction")
+                else:
+                    yield Hit(list(row.cells[:1]), f"行标签「{printed}」与规范表述「{row.label}」不一致")
 
 
 def _label(ctx: Context, key: str) -> str:

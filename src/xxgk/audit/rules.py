@@ -45,15 +45,21 @@ class Context:
         return self.result.cells
 
     def doubtful(self, cells: Iterable[str]) -> str:
-        """Why these cells may not be as printed ("" when they were simply read): a value inferred,
-        or a table whose values were placed by their order rather than by their row labels."""
+        """Why these cells may not be as printed ("" when they were simply read): a value inferred or
+        read by OCR, or a table whose values were placed by their order rather than by their row labels."""
         cells = list(cells)
         if any(c in self.result.inferred for c in cells):
             return "其中有推断所得的数值"
+        if any(self.by_ocr(c) for c in cells):
+            return "其中有 OCR 从图片识别的数值"
         tables = {t.id for t in self.format.tables if set(t.cells()) & set(cells)}
         if any(self.result.readings.get(t, "labels") != "labels" for t in tables):
             return "该表的数值按印刷顺序而非行标签归位"
         return ""
+
+    def by_ocr(self, cell: str) -> bool:
+        where = self.result.provenance.get(cell)
+        return bool(where and where.ocr)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,7 @@ def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
         frame = straight(frame, settings)
         chars = image_chars(frame, scale, settings)
         pdf.write_page(out, chars, image_rules(frame, scale, settings), number, pdf.SETTINGS, pdf.char_dicts)
+        out.ocr.append((number, (0.0, 0.0, frame.width / scale, frame.height / scale)))
         seen += len(chars)
     if not seen:
         raise ReportError("no text: OCR read nothing in the picture")

@@ -68,6 +68,7 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     if pictures:
                         scanned += 1
                         _ocr(page, pictures, chars, rules, scanned)
+                        out.ocr += [(number, box) for box in pictures]
                     turned = page.get_rotation() % 360 != 0
                     write_page(out, chars, rules, number, settings,
                                partial(char_dicts, textpage=textpage, turned=turned))

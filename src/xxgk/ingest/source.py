@@ -21,6 +21,7 @@ class Source:
     text: str
     kind: str = "text"  # text, html, docx, pdf
     spans: list[tuple[int, int, Provenance]] = field(default_factory=list)  # sorted by start
+    ocr: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box) read by OCR
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> Provenance | None:
@@ -33,8 +34,14 @@ class Source:
         if i >= 0:
             s, e, where = self.spans[i]
             if s <= start and end <= e:
-                return where
+                return where.model_copy(update={"ocr": True}) if self._by_ocr(where) else where
         return None
+
+    def _by_ocr(self, where: Provenance) -> bool:
+        if not self.ocr or where.page is None or where.bbox is None:
+            return False
+        x, y = (where.bbox[0] + where.bbox[2]) / 2, (where.bbox[1] + where.bbox[3]) / 2
+        return any(page == where.page and b[0] <= x <= b[2] and b[1] <= y <= b[3] for page, b in self.ocr)
 
 
 class SourceWriter:
@@ -45,6 +52,7 @@ class SourceWriter:
         self.parts: list[str] = []
         self.size = 0
         self.spans: list[tuple[int, int, Provenance]] = []
+        self.ocr: list[tuple[int, tuple[float, float, float, float]]] = []  # (page, box) read by OCR
 
     def write(self, text: str, where: Provenance | None = None) -> None:
         if where is not None and text:
@@ -69,7 +77,7 @@ class SourceWriter:
         self.write("\n")
 
     def source(self) -> Source:
-        return Source("".join(self.parts), self.kind, self.spans)
+        return Source("".join(self.parts), self.kind, self.spans, self.ocr)
 
 
 def _one_line(text: str) -> str:
