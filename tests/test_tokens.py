@@ -128,3 +128,13 @@ def test_squeezed_text_drops_exactly_white_space_and_grid_marks(text: str) -> No
     s = Squeezed.of(text)
     kept = [i for i, c in enumerate(text) if not c.isspace() and c not in "\ue000\ue001"]
     assert s.origin == kept and s.text == "".join(text[i] for i in kept)
+
+
+@given(st.from_regex(r"\s?[0-9]{1,7}\s?", fullmatch=True))
+def test_a_bare_count_is_read_as_the_full_scan_reads_it(chunk: str) -> None:
+    from xxgk.extract.tokens import Document, _scan_chunk, _scan_text
+
+    fast, full = Document(chunk, chunk), Document(chunk, chunk)
+    _scan_chunk(fast, chunk, 5, 2, 3, 1)
+    _scan_text(full, chunk, 5, 2, 3, 1)
+    assert fast.tokens == full.tokens and len(fast.tokens) == 1

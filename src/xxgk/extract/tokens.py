@@ -152,6 +152,15 @@ def _scan_chunk(doc: Document, chunk: str, base: int, col: int, lineno: int, fid
         i = chunk.index(stripped)
         doc.tokens.append(Token("blank", stripped, base + i, base + i + len(stripped), lineno, col + i, fidx))
         return
+    if stripped.isdigit() and stripped.isascii():  # most cells: a bare count, as _scan_text reads it
+        i = chunk.index(stripped)
+        doc.tokens.append(_value_token(stripped, "", stripped, "", "", base + i, col + i, lineno, fidx))
+        return
+    _scan_text(doc, chunk, base, col, lineno, fidx)
+
+
+def _scan_text(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx: int) -> None:
+    """Words and the numbers among them: which digits are a value and which belong to the text."""
     last = 0
     for m in _NUMBER.finditer(chunk):
         s, e = m.start(), m.end()
