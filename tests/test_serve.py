@@ -151,3 +151,18 @@ def test_the_report_list_finds_agency_words_and_file_names(client: TestClient) -
         upload(client, path)
     assert client.get("/reports?q=广州市").text.count('href="/reports/') == 2  # 000 and 002 name themselves so
     assert client.get("/reports?q=001_5f13").text.count('href="/reports/') == 1  # 001 names no agency
+
+
+def test_a_scanned_page_uploaded_shows_its_values_as_read_by_ocr(client: TestClient) -> None:
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(REAL / "hongze-2024.pdf"))
+    buf = io.BytesIO()
+    document[2].render(scale=150 / 72).to_pil().convert("L").save(buf, "JPEG", quality=80)
+    document.close()
+    response = client.post("/api/reports", files={"file": ("第3页.jpg", buf.getvalue())}, headers=AUTH)
+    assert response.status_code == 201, response.text
+    page = client.get(f"/reports/{response.json()['id']}").text
+    assert page.count(" ocr\" data-key=") >= 80 and "OCR 从图片识别" in page
