@@ -257,6 +257,44 @@ def render(
     err.print(f"wrote {target}")
 
 
+@app.command()
+def compose(
+    ledger: Annotated[Path, typer.Argument(help="the request ledger: CSV or XLSX, one row per application")],
+    year: Annotated[int, typer.Option(help="the report's year")],
+    agency: Annotated[str, typer.Option(help="the agency's name, as on the report")],
+    base: Annotated[Path | None, typer.Option(help="a draft or last year's report (.json or a report file): "
+                                                    "its other sections are kept")] = None,
+    to: Annotated[str, typer.Option("--to", help="docx, pdf, html or json")] = "docx",
+    out_file: Annotated[Path | None, typer.Option("--out", help="where to write (default: beside the ledger)")] = None,
+) -> None:
+    """Write the year's report in the standard layout, its section 三 counted from the ledger."""
+    from .audit import audit
+    from .compose.ledger import compose as from_ledger
+    from .compose.ledger import read_ledger
+    from .compose.render import to_docx, to_html, to_pdf
+
+    writers = {"docx": to_docx, "pdf": to_pdf, "html": lambda r: to_html(r).encode("utf-8"),
+               "json": lambda r: r.model_dump_json(indent=1).encode("utf-8")}
+    if to not in writers:
+        err.print("--to must be " + ", ".join(writers))
+        raise typer.Exit(2)
+    try:
+        apps = read_ledger(ledger.read_bytes(), ledger.name)
+        draft = None
+        if base is not None:
+            draft = (ParseResult.model_validate_json(base.read_text(encoding="utf-8"))
+                     if base.suffix.lower() == ".json" else parse_file(base))
+    except (ReportError, ValueError, OSError) as e:
+        err.print(f"[red]{ledger if base is None else f'{ledger} / {base}'}[/red]: {e}", highlight=False)
+        raise typer.Exit(1) from None
+    result = from_ledger(apps, year, agency, draft)
+    result.findings = audit(result)
+    target = out_file or ledger.with_name(f"{ledger.stem}.{year}.{to}")
+    target.write_bytes(writers[to](result))
+    new, carried = result.cells["requests.new.total"], result.cells["requests.carried_over.total"]
+    err.print(f"wrote {target}: {len(apps)} applications in the ledger, {new} new in {year}, {carried} carried over")
+
+
 DB = typer.Option("--db", help="database URL (default: sqlite:///xxgk.db, or $XXGK_DB)")
 
 
