@@ -244,10 +244,7 @@ def render(
         err.print("--to must be html, docx or pdf; --layout one of " + ", ".join(PERTURBED))
         raise typer.Exit(2)
     try:
-        if report.suffix.lower() == ".json":
-            result = ParseResult.model_validate_json(report.read_text(encoding="utf-8"))
-        else:
-            result = parse_file(report)
+        result = _result_of(report)
     except (ReportError, ValueError, OSError) as e:
         err.print(f"[red]{report}[/red]: {e}", highlight=False)
         raise typer.Exit(1) from None
@@ -280,10 +277,7 @@ def compose(
         raise typer.Exit(2)
     try:
         apps = read_ledger(ledger.read_bytes(), ledger.name)
-        draft = None
-        if base is not None:
-            draft = (ParseResult.model_validate_json(base.read_text(encoding="utf-8"))
-                     if base.suffix.lower() == ".json" else parse_file(base))
+        draft = None if base is None else _result_of(base)
     except (ReportError, ValueError, OSError) as e:
         err.print(f"[red]{ledger if base is None else f'{ledger} / {base}'}[/red]: {e}", highlight=False)
         raise typer.Exit(1) from None
@@ -293,6 +287,13 @@ def compose(
     target.write_bytes(writers[to](result))
     new, carried = result.cells["requests.new.total"], result.cells["requests.carried_over.total"]
     err.print(f"wrote {target}: {len(apps)} applications in the ledger, {new} new in {year}, {carried} carried over")
+
+
+def _result_of(path: Path) -> ParseResult:
+    """A parse result saved as JSON, or the parse of a report file."""
+    if path.suffix.lower() == ".json":
+        return ParseResult.model_validate_json(path.read_text(encoding="utf-8"))
+    return parse_file(path)
 
 
 DB = typer.Option("--db", help="database URL (default: sqlite:///xxgk.db, or $XXGK_DB)")

@@ -90,9 +90,9 @@ def section_three(apps: list[Application], year: int) -> dict[str, int]:
         if done_before:
             continue
         counted = ["requests.new" if app.received >= start else "requests.carried_over"]
-        if app.answered is not None and app.answered <= end:
-            counted += [app.result.key, "requests.total"]  # type: ignore[union-attr]
-            if app.result.key.startswith("requests.other."):  # type: ignore[union-attr]
+        if app.answered is not None and app.answered <= end and app.result is not None:
+            counted += [app.result.key, "requests.total"]
+            if app.result.key.startswith("requests.other."):  # the one-row （六） is the sum of the split rows
                 counted.append("requests.other")
         else:
             counted.append("requests.carried_forward")
