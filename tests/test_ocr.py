@@ -128,6 +128,10 @@ def test_a_picture_bomb_is_refused_before_it_is_decoded() -> None:
     Image.new("1", (9000, 9000)).save(buf, "PNG")  # under PIL's own limit, over a page's
     with pytest.raises(ReportError, match="too large to be a page"):
         parse_bytes(buf.getvalue(), "big.png")
+    buf = io.BytesIO()
+    Image.new("L", (10, 3000), 0).save(buf, "PNG")  # a sliver: as a page it would be 1190 × 357,000 pixels
+    with pytest.raises(ReportError, match="too long to be read as pages"):
+        parse_bytes(buf.getvalue(), "sliver.png")
 
 
 def test_a_table_pasted_as_a_picture_between_lines_of_text_is_read() -> None:
@@ -151,3 +155,19 @@ def test_a_table_pasted_as_a_picture_between_lines_of_text_is_read() -> None:
     assert wrong == {}
     assert sum(v is not None for v in result.cells.values()) >= 100
     assert (result.agency, result.year) == (gold.agency, gold.year)  # from the text layer
+
+
+def test_a_long_screenshot_is_cut_into_pages_between_lines() -> None:
+    """Reports passed on in chat apps as one tall picture: cut where a page would end, at a blank row."""
+    gold = from_gold(REAL / "huaian-2024.gold.json")
+    pages = _pages("huaian-2024", dpi=110)[2:5]
+    tall = Image.new("L", (pages[0].width, sum(p.height for p in pages)), 255)
+    top = 0
+    for p in pages:
+        tall.paste(p, (0, top))
+        top += p.height
+    result = parse_bytes(_save([tall], "PNG"), "长图.png")
+    wrong, _ = _wrong_and_missing(gold, result)
+    assert wrong == {}
+    assert sum(v is not None for v in result.cells.values()) >= 150
+    assert max(w.page for w in result.provenance.values()) >= 3

@@ -73,8 +73,11 @@ def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Imag
 
 def image_chars(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
     """Every character OCR reads, with its box in points (`scale`: pixels per point)."""
-    with _LOCK:
-        result = _engine()(image, return_word_box=True, return_single_char_box=True)
+    try:
+        with _LOCK:
+            result = _engine()(image, return_word_box=True, return_single_char_box=True)
+    except Exception as e:  # the engine raises its own kinds for pictures it cannot take
+        raise ReportError(f"OCR failed on a {image.width}×{image.height} picture ({type(e).__name__}: {e})") from e
     chars: list[pdf.Char] = []
     if not getattr(result, "txts", None):  # nothing detected: no word results either
         return chars
@@ -107,6 +110,23 @@ def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTIN
     return rules
 
 
+def pages_of(picture: Image.Image, ratio: float = 1.5) -> list[Image.Image]:
+    """A picture taller than a page (a long screenshot, as reports are passed on in chat apps) cut
+    into pages, each cut along the blankest row near where a page would end."""
+    pages = []
+    top = 0
+    ink = 255 - np.asarray(picture.convert("L"), dtype=np.int32)
+    rows = ink.sum(axis=1)
+    while picture.height - top > ratio * picture.width:
+        end = top + round(ratio * picture.width)
+        window = rows[end - picture.width // 4:end]
+        cut = end - picture.width // 4 + int(np.argmin(window))
+        pages.append(picture.crop((0, top, picture.width, cut)))
+        top = cut
+    pages.append(picture.crop((0, top, picture.width, picture.height)) if top else picture)
+    return pages
+
+
 def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
     """A picture file (PNG, JPEG, a TIFF of several pages…) → Source, each frame a page. Pictures
     are scaled to an A4 page's width at `settings.dpi`; boxes are in points of that page."""
@@ -119,18 +139,26 @@ def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
             if n >= settings.max_pages:
                 raise ReportError(f"scan too long to read: more than {settings.max_pages} pages")
             picture.seek(n)
-            frames.append(ImageOps.exif_transpose(picture.convert("RGB")))
+            frames.append(ImageOps.exif_transpose(picture).convert("RGB"))  # a phone's photo stored turned
     except UnidentifiedImageError as e:
         raise ReportError("unreadable image: damaged, or a kind of picture that cannot be decoded") from e
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise ReportError(f"unreadable image ({type(e).__name__}: {e})") from e
     out = SourceWriter("image")
     scale = settings.dpi / 72
-    seen = 0
-    for number, frame in enumerate(frames, start=1):
-        width = round(A4_WIDTH * scale)
+    width = round(A4_WIDTH * scale)
+    pages = []
+    for frame in frames:
         if abs(frame.width - width) > 0.25 * width:  # letters at the size OCR is made for
-            frame = frame.resize((width, max(1, round(frame.height * width / frame.width))))
+            height = max(1, round(frame.height * width / frame.width))
+            if width * height > settings.max_pixels:
+                raise ReportError(f"image too long to be read as pages ({frame.width}×{frame.height} pixels)")
+            frame = frame.resize((width, height))
+        pages += pages_of(frame)
+    if len(pages) > settings.max_pages:
+        raise ReportError(f"scan too long to read: more than {settings.max_pages} pages")
+    seen = 0
+    for number, frame in enumerate(pages, start=1):
         frame = straight(frame, settings)
         chars = image_chars(frame, scale, settings)
         pdf.write_page(out, chars, image_rules(frame, scale, settings), number, pdf.SETTINGS, pdf.char_dicts)
