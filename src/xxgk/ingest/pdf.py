@@ -112,9 +112,13 @@ def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules:
         raise ReportError(f"scan too long to read: more than {ocr.SETTINGS.max_pages} pages need OCR")
     scale = ocr.SETTINGS.dpi / 72
     image = page.render(scale=scale).to_pil()  # as displayed: the space of page_chars
-    for x0, top, x1, bottom in pictures:
-        crop = image.crop((round(x0 * scale), round(top * scale), round(x1 * scale), round(bottom * scale)))
-        crop = ocr.straight(crop)
+    for box in pictures:
+        left, upper = max(0, round(box[0] * scale)), max(0, round(box[1] * scale))
+        right, lower = min(image.width, round(box[2] * scale)), min(image.height, round(box[3] * scale))
+        if right - left < 32 or lower - upper < 32:  # (partly) off the page: what is left holds no line
+            continue
+        crop = ocr.straight(image.crop((left, upper, right, lower)))
+        x0, top = left / scale, upper / scale
         chars += [(c[0], c[1] + x0, c[2] + top, c[3] + x0, c[4] + top, c[5]) for c in ocr.image_chars(crop, scale)]
         for mine, found in zip(rules, ocr.image_rules(crop, scale), strict=True):
             mine += [(a + x0, b + top, c + x0, d + top) for a, b, c, d in found]
@@ -131,7 +135,7 @@ def _open(data: bytes) -> pypdfium2.PdfDocument:
         raise ReportError(f"corrupt or truncated PDF ({e})") from e
 
 
-# ---------------------------------------------------------------- PDFium → plain dicts
+# ---------------------------------------------------------------- PDFium → characters and rules
 class _Frame:
     """Page space (x right, y up, rotated) → display space (x right, top down), as pdfplumber."""
 
