@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from xxgk.compose.render import to_docx, to_html
 from xxgk.errors import ReportError
-from xxgk.fuzz import MUTATIONS, check, mutate
+from xxgk.fuzz import MUTATIONS, check, mutate, scan_seed
 from xxgk.parse import parse_bytes, parse_file
 
 from .conftest import REAL, SEEDS
@@ -20,6 +20,11 @@ from .test_readers import GOLDS, from_gold
 TEXTS = [p.read_bytes() for p in sorted(SEEDS.glob("*.txt"))]
 STRUCTURED = [to_html(from_gold(GOLDS[1])).encode(), to_docx(from_gold(GOLDS[6]))]
 PDF = (REAL / "hongze-2024.pdf").read_bytes()
+
+
+SCAN = scan_seed(PDF)
+
+
 def bounded(n: int) -> settings:
     return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -46,6 +51,12 @@ def test_mutated_html_and_word(which: int, seed: int) -> None:
 @given(st.integers(0, 2**32))
 def test_mutated_pdf(seed: int) -> None:
     assert check(mutate(random.Random(seed), PDF), "m.pdf") is None
+
+
+@bounded(12)
+@given(st.integers(0, 2**32))
+def test_mutated_scan(seed: int) -> None:
+    assert check(mutate(random.Random(seed), SCAN), "m.jpg") is None
 
 
 def test_every_mutation_changes_something() -> None:

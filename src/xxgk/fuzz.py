@@ -98,6 +98,20 @@ def seeds(corpus: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in files]
 
 
+def scan_seed(pdf: bytes) -> bytes:
+    """Half a table page of `pdf` as a JPEG scan (small: a mutation that still decodes is OCR'd)."""
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    page = document[min(2, len(document) - 1)].render(scale=1).to_pil().convert("L")
+    document.close()
+    buf = io.BytesIO()
+    page.crop((0, page.height // 2, page.width, page.height)).save(buf, "JPEG", quality=60)
+    return buf.getvalue()
+
+
 def main() -> None:  # pragma: no cover - a harness for long runs
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=60)
@@ -106,6 +120,7 @@ def main() -> None:  # pragma: no cover - a harness for long runs
     args = ap.parse_args()
     rng = random.Random(args.seed)
     pool = seeds(args.corpus) + [("random", b"")]
+    pool += [(f"{name}.scan.jpg", scan_seed(data)) for name, data in pool if data.startswith(b"%PDF")][:1]
     end, n, found = time.time() + args.seconds, 0, 0
     while time.time() < end:
         name, data = rng.choice(pool)
