@@ -113,3 +113,25 @@ def test_a_pdf_report_page_marks_the_value_on_the_page_image(server: str, browse
     assert box and box["width"] > 5 and box["height"] > 5
     assert "第 4 页" in page.inner_text("#where")
     page.close()
+
+
+def test_a_value_read_by_ocr_from_a_picture_file_shows_where_without_a_page_image(server: str, browser) -> None:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(REAL / "hongze-2024.pdf"))
+    buf = io.BytesIO()
+    document[2].render(scale=150 / 72).to_pil().convert("L").save(buf, "JPEG", quality=80)
+    document.close()
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    created = page.request.post(f"{server}/api/reports", headers={"Authorization": f"Bearer {TOKEN}"},
+                                multipart={"file": {"name": "第3页.jpg", "mimeType": "image/jpeg",
+                                                    "buffer": buf.getvalue()}})
+    assert created.status == 201, created.text()
+    page.goto(f"{server}/reports/{created.json()['id']}")
+    cell = page.locator('td.cell.ocr[data-key="requests.new.natural"]')
+    assert "OCR" in (cell.get_attribute("title") or "")
+    cell.click()
+    assert "第 1 页" in page.inner_text("#where") and not errors
+    page.close()

@@ -10,6 +10,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (p.page) {
       where.textContent = `${td.dataset.key}：第 ${p.page} 页，「${p.text}」`;
       const page = document.querySelector(`.page[data-page="${p.page}"]`);
+      if (!page) return;  // a picture file or a picture in a Word file: no page image to mark
       const img = page.querySelector("img"), mark = page.querySelector(".mark");
       const scale = img.clientWidth / parseFloat(page.dataset.width);  // bbox is in PDF points
       Object.assign(mark.style, { left: `${p.bbox[0] * scale}px`, top: `${p.bbox[1] * scale}px`,
