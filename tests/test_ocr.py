@@ -171,3 +171,27 @@ def test_a_long_screenshot_is_cut_into_pages_between_lines() -> None:
     assert wrong == {}
     assert sum(v is not None for v in result.cells.values()) >= 150
     assert max(w.page for w in result.provenance.values()) >= 3
+
+
+def test_a_table_pasted_as_a_picture_in_a_word_file_is_read() -> None:
+    import docx
+    from docx.shared import Cm
+
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    document = docx.Document()
+    document.add_paragraph("淮安市洪泽区人民政府2024年政府信息公开工作年度报告")
+    seal = io.BytesIO()
+    Image.new("L", (300, 300), 255).save(seal, "PNG")  # a seal or a logo: not read
+    document.add_picture(seal, width=Cm(3))
+    for page in _pages("hongze-2024")[2:4]:
+        buf = io.BytesIO()
+        page.crop((0, 60, page.width, page.height - 60)).save(buf, "PNG")
+        document.add_paragraph("见下表。")
+        document.add_picture(buf, width=Cm(16))
+    data = io.BytesIO()
+    document.save(data)
+    result = parse_bytes(data.getvalue(), "pasted.docx")
+    wrong, _ = _wrong_and_missing(gold, result)
+    assert wrong == {}
+    assert sum(v is not None for v in result.cells.values()) >= 100
+    assert {w.page for w in result.provenance.values() if w.ocr} == {1, 2}  # the two pictures, in order

@@ -1,4 +1,5 @@
-"""DOCX → Source with python-docx: paragraphs, text boxes and tables (merged cells both ways).
+"""DOCX → Source with python-docx: paragraphs, text boxes, tables (merged cells both ways), and
+pictures large enough to be a table or a page (read by OCR, as numbered pages).
 
 `row.cells` repeats a merged cell once per grid column it covers, horizontally and vertically;
 the repeats are covered positions. Provenance: table index, row index and cell index in
@@ -39,10 +40,31 @@ def read_docx(data: bytes) -> Source:
             for box in child.iter(qn("w:txbxContent")):  # text boxes anchored in the paragraph
                 for p in box.iter(qn("w:p")):
                     out.line("".join(t.text or "" for t in p.iter(qn("w:t"))))
+            for picture in _pictures(child, document):
+                from .ocr import write_picture
+
+                write_picture(out, picture, max((page for page, _ in out.ocr), default=0) + 1)
         elif child.tag == qn("w:tbl"):
             _table(out, Table(child, document), tables)
             tables += 1
     return out.source()
+
+
+_BLIP, _EMBED = qn("a:blip"), qn("r:embed")
+_VML_IMAGE, _VML_ID = "{urn:schemas-microsoft-com:vml}imagedata", qn("r:id")
+
+
+def _pictures(paragraph: object, document: object) -> list[bytes]:
+    """The pictures in a paragraph (DrawingML and old VML) that may hold a table or a page."""
+    ids = [el.get(_EMBED) for el in paragraph.iter(_BLIP)]  # type: ignore[attr-defined]
+    ids += [el.get(_VML_ID) for el in paragraph.iter(_VML_IMAGE)]  # type: ignore[attr-defined]
+    if not ids:
+        return []
+    from .ocr import worth_reading  # OpenCV and the OCR engine load only for a document with pictures
+
+    parts = document.part.related_parts  # type: ignore[attr-defined]
+    blobs = [parts[i].blob for i in dict.fromkeys(ids) if i in parts]
+    return [b for b in blobs if worth_reading(b)]
 
 
 def _table(out: SourceWriter, table: Table, index: int) -> None:

@@ -128,8 +128,17 @@ def pages_of(picture: Image.Image, ratio: float = 1.5) -> list[Image.Image]:
 
 
 def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
-    """A picture file (PNG, JPEG, a TIFF of several pages…) → Source, each frame a page. Pictures
-    are scaled to an A4 page's width at `settings.dpi`; boxes are in points of that page."""
+    """A picture file (PNG, JPEG, a TIFF of several pages…) → Source, each frame a page."""
+    out = SourceWriter("image")
+    if not write_picture(out, data, 1, settings):
+        raise ReportError("no text: OCR read nothing in the picture")
+    return out.source()
+
+
+def write_picture(out: SourceWriter, data: bytes, first: int, settings: OcrSettings = SETTINGS) -> int:
+    """A picture's pages, OCR'd, written to `out` as pages `first`, `first + 1` …; the number of
+    characters read. Pictures are scaled to an A4 page's width at `settings.dpi` (boxes are in
+    points of that page), a long one cut into pages."""
     try:
         picture = Image.open(io.BytesIO(data))
         if picture.width * picture.height > settings.max_pixels:
@@ -144,7 +153,6 @@ def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
         raise ReportError("unreadable image: damaged, or a kind of picture that cannot be decoded") from e
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise ReportError(f"unreadable image ({type(e).__name__}: {e})") from e
-    out = SourceWriter("image")
     scale = settings.dpi / 72
     width = round(A4_WIDTH * scale)
     pages = []
@@ -158,12 +166,21 @@ def read_image(data: bytes, settings: OcrSettings = SETTINGS) -> Source:
     if len(pages) > settings.max_pages:
         raise ReportError(f"scan too long to read: more than {settings.max_pages} pages")
     seen = 0
-    for number, frame in enumerate(pages, start=1):
+    for number, frame in enumerate(pages, start=first):
         frame = straight(frame, settings)
         chars = image_chars(frame, scale, settings)
         pdf.write_page(out, chars, image_rules(frame, scale, settings), number, pdf.SETTINGS, pdf.char_dicts)
         out.ocr.append((number, (0.0, 0.0, frame.width / scale, frame.height / scale)))
         seen += len(chars)
-    if not seen:
-        raise ReportError("no text: OCR read nothing in the picture")
-    return out.source()
+    return seen
+
+
+def worth_reading(data: bytes) -> bool:
+    """Whether a picture in a document may hold a table or text: large, and not a small square
+    (a seal, a logo, a QR code)."""
+    try:
+        width, height = Image.open(io.BytesIO(data)).size
+    except Exception:  # not a picture PIL knows (EMF, WMF…): nothing OCR could read either
+        return False
+    square = 0.8 < width / max(height, 1) < 1.25 and max(width, height) < 800
+    return min(width, height) >= 150 and max(width, height) >= 500 and not square
