@@ -5,7 +5,7 @@ rapidocr runs PaddleOCR's models (shipped in its wheel: offline, deterministic) 
 character's box; OpenCV's morphology finds the table rules in the picture. Both come back in
 points (1/72 inch) of the page, as PDFium's characters and lines do.
 
-    picture → straight → image_chars + image_rules → pdf.write_page → Source
+    picture → read_page (upright, straight, image_chars) + image_rules → pdf.write_page → Source
 """
 
 from __future__ import annotations
@@ -66,6 +66,32 @@ def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
     return max(range(coarse - 4, coarse + 5), key=sharpness) / 10
 
 
+def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
+              ) -> tuple[Image.Image, list[pdf.Char]]:
+    """The page turned straight, and upright if it was scanned on its side (a wide table printed
+    landscape: its lines of text come out taller than wide), with the characters OCR reads on it.
+    Which way up is the way OCR reads more characters."""
+    image = straight(image, settings)
+    result = _recognise(image)
+    if _sideways(result):
+        tries = []
+        for turn in (90, -90):
+            turned = straight(image.rotate(turn, expand=True), settings)
+            tries.append((turned, _recognise(turned)))
+        image, result = max(tries, key=lambda t: len(_chars(t[1], 1.0, settings)))
+    return image, _chars(result, scale, settings)
+
+
+def _sideways(result: object) -> bool:
+    boxes = getattr(result, "boxes", None)
+    if boxes is None or not len(boxes):
+        return False
+    spans = [(max(b[:, 0]) - min(b[:, 0]), max(b[:, 1]) - min(b[:, 1])) for b in np.asarray(boxes)]
+    tall = sum(1 for w, h in spans if h > 1.5 * w and h > 30)
+    wide = sum(1 for w, h in spans if w > 1.5 * h and w > 30)
+    return tall > 2 * wide
+
+
 def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Image:
     angle = skew(image, settings)
     return image if abs(angle) < 0.1 else image.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
@@ -73,15 +99,22 @@ def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Imag
 
 def image_chars(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
     """Every character OCR reads, with its box in points (`scale`: pixels per point)."""
+    return _chars(_recognise(image), scale, settings)
+
+
+def _recognise(image: Image.Image) -> object:
     try:
         with _LOCK:
-            result = _engine()(image, return_word_box=True, return_single_char_box=True)
+            return _engine()(image, return_word_box=True, return_single_char_box=True)
     except Exception as e:  # the engine raises its own kinds for pictures it cannot take
         raise ReportError(f"OCR failed on a {image.width}×{image.height} picture ({type(e).__name__}: {e})") from e
+
+
+def _chars(result: object, scale: float, settings: OcrSettings) -> list[pdf.Char]:
     chars: list[pdf.Char] = []
     if not getattr(result, "txts", None):  # nothing detected: no word results either
         return chars
-    for line in result.word_results:
+    for line in result.word_results:  # type: ignore[attr-defined]
         for text, score, quad in line:
             if not text.strip() or score < settings.min_score:
                 continue
@@ -167,8 +200,7 @@ def write_picture(out: SourceWriter, data: bytes, first: int, settings: OcrSetti
         raise ReportError(f"scan too long to read: more than {settings.max_pages} pages")
     seen = 0
     for number, frame in enumerate(pages, start=first):
-        frame = straight(frame, settings)
-        chars = image_chars(frame, scale, settings)
+        frame, chars = read_page(frame, scale, settings)
         pdf.write_page(out, chars, image_rules(frame, scale, settings), number, pdf.SETTINGS, pdf.char_dicts)
         out.ocr.append((number, (0.0, 0.0, frame.width / scale, frame.height / scale)))
         seen += len(chars)

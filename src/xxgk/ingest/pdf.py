@@ -117,9 +117,9 @@ def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules:
         right, lower = min(image.width, round(box[2] * scale)), min(image.height, round(box[3] * scale))
         if right - left < 32 or lower - upper < 32:  # (partly) off the page: what is left holds no line
             continue
-        crop = ocr.straight(image.crop((left, upper, right, lower)))
+        crop, found = ocr.read_page(image.crop((left, upper, right, lower)), scale)
         x0, top = left / scale, upper / scale
-        chars += [(c[0], c[1] + x0, c[2] + top, c[3] + x0, c[4] + top, c[5]) for c in ocr.image_chars(crop, scale)]
+        chars += [(c[0], c[1] + x0, c[2] + top, c[3] + x0, c[4] + top, c[5]) for c in found]
         for mine, found in zip(rules, ocr.image_rules(crop, scale), strict=True):
             mine += [(a + x0, b + top, c + x0, d + top) for a, b, c, d in found]
 
