@@ -5,7 +5,7 @@ rapidocr runs PaddleOCR's models (shipped in its wheel: offline, deterministic) 
 character's box; OpenCV's morphology finds the table rules in the picture. Both come back in
 points (1/72 inch) of the page, as PDFium's characters and lines do.
 
-    picture → read_page (upright, straight, image_chars) + image_rules → pdf.write_page → Source
+    picture → read_page (straight, upright, its characters) + image_rules → pdf.write_page → Source
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
     image = straight(image, settings)
     result = _recognise(image)
     if _sideways(result):
-        tries = []
+        tries = [(image, result)]
         for turn in (90, -90):
             turned = straight(image.rotate(turn, expand=True), settings)
             tries.append((turned, _recognise(turned)))
@@ -97,12 +97,8 @@ def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Imag
     return image if abs(angle) < 0.1 else image.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
 
 
-def image_chars(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
-    """Every character OCR reads, with its box in points (`scale`: pixels per point)."""
-    return _chars(_recognise(image), scale, settings)
-
-
 def _recognise(image: Image.Image) -> object:
+    """rapidocr's reading: text lines, and each character's box with its confidence."""
     try:
         with _LOCK:
             return _engine()(image, return_word_box=True, return_single_char_box=True)
@@ -111,6 +107,7 @@ def _recognise(image: Image.Image) -> object:
 
 
 def _chars(result: object, scale: float, settings: OcrSettings) -> list[pdf.Char]:
+    """Each character read with confidence, its box in points (`scale`: pixels per point)."""
     chars: list[pdf.Char] = []
     if not getattr(result, "txts", None):  # nothing detected: no word results either
         return chars

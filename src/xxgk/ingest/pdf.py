@@ -7,7 +7,7 @@ lines whose spacing follows their x position (as pdftotext -layout), so tables w
 read. Provenance is the page and the bounding box of the cell or word, in points from the top left.
 
     page → page_chars + page_edges → edges_to_tables → table_texts + words outside → Source
-    (pictures with no text layer on them — scans, pasted screenshots: + ocr.image_chars, ocr.image_rules)
+    (pictures with no text layer on them — scans, pasted screenshots: + ocr.read_page, ocr.image_rules)
 """
 
 from __future__ import annotations
