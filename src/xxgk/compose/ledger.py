@@ -84,11 +84,8 @@ def section_three(apps: list[Application], year: int) -> dict[str, int]:
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     cells = {k: 0 for r in TABLE.rows for k in r.cells}
     for app in apps:
-        if app.received > end:
-            continue
-        done_before = app.answered is not None and app.answered < start
-        if done_before:
-            continue
+        if app.received > end or (app.answered is not None and app.answered < start):
+            continue  # not this year's: received after it, or answered before it
         counted = ["requests.new" if app.received >= start else "requests.carried_over"]
         if app.answered is not None and app.answered <= end and app.result is not None:
             counted += [app.result.key, "requests.total"]
