@@ -197,8 +197,8 @@ def test_a_table_pasted_as_a_picture_in_a_word_file_is_read() -> None:
     assert {w.page for w in result.provenance.values() if w.ocr} == {1, 2}  # the two pictures, in order
 
 
-@pytest.mark.parametrize("turn", [90, -90])
-def test_a_page_scanned_on_its_side_is_turned_upright(turn: int) -> None:
+@pytest.mark.parametrize("turn", [90, -90, 180])
+def test_a_page_scanned_on_its_side_or_upside_down_is_turned_upright(turn: int) -> None:
     gold = from_gold(REAL / "huaian-2024.gold.json")
     page = _pages("huaian-2024")[3].rotate(turn, expand=True, fillcolor=255)
     result = parse_bytes(_save([page], "PNG"), "横放.png")

@@ -68,18 +68,23 @@ def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
 
 def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
               ) -> tuple[Image.Image, list[pdf.Char]]:
-    """The page turned straight, and upright if it was scanned on its side (a wide table printed
-    landscape: its lines of text come out taller than wide), with the characters OCR reads on it.
-    Which way up is the way OCR reads more characters."""
+    """The page turned straight, and upright if it was scanned on its side (its lines of text come
+    out taller than wide) or upside down (read with little confidence), with the characters OCR
+    reads on it. Which way up is the way OCR reads more characters."""
     image = straight(image, settings)
     result = _recognise(image)
-    if _sideways(result):
-        tries = [(image, result)]
-        for turn in (90, -90):
-            turned = straight(image.rotate(turn, expand=True), settings)
-            tries.append((turned, _recognise(turned)))
-        image, result = max(tries, key=lambda t: len(_chars(t[1], 1.0, settings)))
+    turns = (90, -90) if _sideways(result) else (180,) if _confidence(result) < 0.9 else ()
+    tries = [(image, result)]
+    for turn in turns:
+        turned = straight(image.rotate(turn, expand=True), settings)
+        tries.append((turned, _recognise(turned)))
+    image, result = max(tries, key=lambda t: len(_chars(t[1], 1.0, settings)))
     return image, _chars(result, scale, settings)
+
+
+def _confidence(result: object) -> float:
+    scores = [s for line in result.word_results for _, s, _ in line] if getattr(result, "txts", None) else []
+    return float(np.mean(scores)) if scores else 1.0  # nothing read: turning will not help
 
 
 def _sideways(result: object) -> bool:
