@@ -362,3 +362,29 @@ def test_ruled_tables_are_the_cells_pdfplumber_finds(rendered_pdfs: dict[Path, P
             cells += sum(map(len, ours))
         document.close()
     assert pages > 100 and cells > 10000
+
+
+def test_a_pdf_stuck_in_another_thread_fails_the_next_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDFium call left behind by a time limit keeps PDFium; the next PDF says so instead of hanging."""
+    import threading
+
+    from xxgk.ingest import pdf
+
+    held, release = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        with pdf.PDFIUM:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=stuck)
+    thread.start()
+    held.wait(5)
+    monkeypatch.setattr(pdf, "WAIT", 0.2)
+    try:
+        with pytest.raises(ReportError, match=r"busy for 0.2 s \(an earlier file is stuck"):
+            parse_bytes((REAL / "hongze-2024.pdf").read_bytes(), "next.pdf")
+    finally:
+        release.set()
+        thread.join()
+    assert parse_bytes((REAL / "hongze-2024.pdf").read_bytes(), "after.pdf").year == 2024

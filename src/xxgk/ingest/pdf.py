@@ -16,7 +16,8 @@ import ctypes
 import math
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
@@ -33,6 +34,7 @@ from .ruling import Box, find_tables
 from .source import Source, SourceWriter
 
 PDFIUM = threading.RLock()  # PDFium is not thread-safe: every use in the process holds this
+WAIT = 120.0  # seconds to wait for PDFium while another thread uses it
 MAX_PAGES = 200
 Rules = tuple[list[Box], list[Box]]  # horizontal, vertical
 
@@ -55,7 +57,7 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     image between paragraphs of text."""
     out = SourceWriter("pdf")
     chars_seen = scanned = 0
-    with PDFIUM:
+    with pdfium_held():
         document = _open(data)
         try:
             for number in range(1, min(len(document), MAX_PAGES) + 1):
@@ -86,6 +88,20 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
         raise ReportError("no text: the PDF has no text layer and OCR read nothing on its pictures"
                           if scanned else "no text: the PDF has no text layer and no pictures")
     return out.source()
+
+
+@contextmanager
+def pdfium_held() -> Iterator[None]:
+    """PDFium for this thread alone. A call stuck in it, left behind in another thread by a time
+    limit, would keep it forever: after WAIT seconds the file fails saying so, not in silence."""
+    wait = WAIT
+    if not PDFIUM.acquire(timeout=wait):
+        raise ReportError(f"the PDF reader has been busy for {wait:g} s (an earlier file is stuck in it): "
+                          "restart the worker or the server")
+    try:
+        yield
+    finally:
+        PDFIUM.release()
 
 
 def _pictures(page: pypdfium2.PdfPage, drawn: Drawn, chars: list[Char], settings: PdfSettings) -> list[Box]:

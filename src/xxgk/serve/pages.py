@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import io
 
-from ..ingest.pdf import PDFIUM as _PDFIUM
+from ..ingest.pdf import pdfium_held
 
 
 def page_widths(data: bytes) -> list[float]:
     """Each page's width in points: the unit of the bounding boxes in provenance."""
     import pypdfium2
 
-    with _PDFIUM:
+    with pdfium_held():
         pdf = pypdfium2.PdfDocument(data)
         try:
             return [pdf[i].get_size()[0] for i in range(len(pdf))]
@@ -28,7 +28,7 @@ def page_png(data: bytes, number: int) -> bytes | None:
     """Page `number` (from 1) as PNG, or None when there is no such page."""
     import pypdfium2
 
-    with _PDFIUM:
+    with pdfium_held():
         pdf = pypdfium2.PdfDocument(data)
         try:
             if not 1 <= number <= len(pdf):
