@@ -153,10 +153,13 @@ def test_the_report_list_finds_agency_words_and_file_names(client: TestClient) -
     assert client.get("/reports?q=001_5f13").text.count('href="/reports/') == 1  # 001 names no agency
 
 
-def test_a_scanned_page_uploaded_shows_its_values_as_read_by_ocr(client: TestClient) -> None:
+def test_a_scanned_page_uploaded_shows_its_values_as_read_by_ocr(client: TestClient,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
     import pypdfium2
+
+    import xxgk.ingest
 
     document = pypdfium2.PdfDocument(str(REAL / "hongze-2024.pdf"))
     buf = io.BytesIO()
@@ -166,3 +169,6 @@ def test_a_scanned_page_uploaded_shows_its_values_as_read_by_ocr(client: TestCli
     assert response.status_code == 201, response.text
     page = client.get(f"/reports/{response.json()['id']}").text
     assert page.count(" ocr\" data-key=") >= 80 and "OCR 从图片识别" in page
+    monkeypatch.setattr(xxgk.ingest, "read_source", lambda *a: pytest.fail("the picture was OCR'd again"))
+    again = client.get(f"/reports/{response.json()['id']}").text  # the text beside the tables is kept
+    assert "本年新收政府信息公开申请数量" in again

@@ -39,6 +39,24 @@ PAGE = 100  # reports per page of the list
 CSRF_COOKIE, TOKEN_COOKIE = "xxgk_csrf", "xxgk_token"
 
 
+_TEXTS: dict[str, str] = {}  # file digest → the text it was read as (a few dozen, newest last)
+
+
+def source_text(digest: str, name: str, data: bytes) -> str:
+    """The text a report was read from, shown beside its tables; kept per file, as reading it again
+    may mean LibreOffice or OCR (seconds) on every view."""
+    if digest not in _TEXTS:
+        from ..ingest import read_source
+
+        if len(_TEXTS) >= 64:
+            _TEXTS.pop(next(iter(_TEXTS)))
+        try:
+            _TEXTS[digest] = read_source(data, name).text.replace("\ue001", "").replace("\ue000", "")
+        except ReportError:
+            _TEXTS[digest] = ""
+    return _TEXTS[digest]
+
+
 def create_app(store: Store, token: str | None) -> FastAPI:
     app = FastAPI(title="xxgk", version=__version__, description="政府信息公开工作年度报告: data, findings, exports")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -112,12 +130,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         if source and source[1][:5] == b"%PDF-":
             widths = page_widths(source[1])
         elif source:
-            from ..ingest import read_source
-
-            try:
-                text = read_source(source[1], source[0]).text.replace("\ue001", "").replace("\ue000", "")
-            except ReportError:
-                text = ""
+            text = source_text(report.digest, source[0], source[1])
         flagged: dict[str, str] = {}
         statuses = list(store.status_of(report))
         for f, status in statuses:
