@@ -19,7 +19,7 @@ COVERED = "\ue000"
 @dataclass
 class Source:
     text: str
-    kind: str = "text"  # text, html, docx, pdf
+    kind: str = "text"  # text, html, docx, pdf, image
     spans: list[tuple[int, int, Provenance]] = field(default_factory=list)  # sorted by start
     ocr: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box) read by OCR
     _starts: list[int] = field(default_factory=list, repr=False)
