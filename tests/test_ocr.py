@@ -183,11 +183,15 @@ def test_a_table_pasted_as_a_picture_in_a_word_file_is_read() -> None:
     seal = io.BytesIO()
     Image.new("L", (300, 300), 255).save(seal, "PNG")  # a seal or a logo: not read
     document.add_picture(seal, width=Cm(3))
-    for page in _pages("hongze-2024")[2:4]:
-        buf = io.BytesIO()
-        page.crop((0, 60, page.width, page.height - 60)).save(buf, "PNG")
-        document.add_paragraph("见下表。")
-        document.add_picture(buf, width=Cm(16))
+    first, second = _pages("hongze-2024")[2:4]
+    buf = io.BytesIO()
+    first.crop((0, 60, first.width, first.height - 60)).save(buf, "PNG")
+    document.add_paragraph("见下表。")
+    document.add_picture(buf, width=Cm(16))
+    buf = io.BytesIO()
+    second.crop((0, 60, second.width, second.height - 60)).save(buf, "PNG")
+    frame = document.add_table(rows=1, cols=1)  # a picture framed in a one-cell table
+    frame.cell(0, 0).paragraphs[0].add_run().add_picture(buf, width=Cm(16))
     data = io.BytesIO()
     document.save(data)
     result = parse_bytes(data.getvalue(), "pasted.docx")

@@ -40,13 +40,13 @@ def read_docx(data: bytes) -> Source:
             for box in child.iter(qn("w:txbxContent")):  # text boxes anchored in the paragraph
                 for p in box.iter(qn("w:p")):
                     out.line("".join(t.text or "" for t in p.iter(qn("w:t"))))
-            for picture in _pictures(child, document):
-                from .ocr import write_picture
-
-                write_picture(out, picture, max((page for page, _ in out.ocr), default=0) + 1)
         elif child.tag == qn("w:tbl"):
             _table(out, Table(child, document), tables)
             tables += 1
+        for picture in _pictures(child, document):  # after the paragraph or table it is in
+            from .ocr import write_picture
+
+            write_picture(out, picture, max((page for page, _ in out.ocr), default=0) + 1)
     return out.source()
 
 
@@ -54,10 +54,10 @@ _BLIP, _EMBED = qn("a:blip"), qn("r:embed")
 _VML_IMAGE, _VML_ID = "{urn:schemas-microsoft-com:vml}imagedata", qn("r:id")
 
 
-def _pictures(paragraph: object, document: object) -> list[bytes]:
-    """The pictures in a paragraph (DrawingML and old VML) that may hold a table or a page."""
-    ids = [el.get(_EMBED) for el in paragraph.iter(_BLIP)]  # type: ignore[attr-defined]
-    ids += [el.get(_VML_ID) for el in paragraph.iter(_VML_IMAGE)]  # type: ignore[attr-defined]
+def _pictures(element: object, document: object) -> list[bytes]:
+    """The pictures in a paragraph or table (DrawingML and old VML) that may hold a table or a page."""
+    ids = [el.get(_EMBED) for el in element.iter(_BLIP)]  # type: ignore[attr-defined]
+    ids += [el.get(_VML_ID) for el in element.iter(_VML_IMAGE)]  # type: ignore[attr-defined]
     if not ids:
         return []
     from .ocr import worth_reading  # OpenCV and the OCR engine load only for a document with pictures
