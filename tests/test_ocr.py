@@ -19,6 +19,7 @@ from PIL import Image
 from xxgk.audit import audit
 from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
+from xxgk.ingest import read_source
 from xxgk.ingest.ocr import skew
 from xxgk.parse import parse_bytes
 from xxgk.result import ParseResult
@@ -209,3 +210,28 @@ def test_a_page_scanned_on_its_side_or_upside_down_is_turned_upright(turn: int) 
     wrong, _ = _wrong_and_missing(gold, result)
     assert wrong == {}
     assert sum(v is not None for v in result.cells.values()) >= 80
+
+
+def test_a_banner_picture_above_a_text_report_is_not_read_as_its_words() -> None:
+    """A PDF printed from a portal: the site's banner (a picture of its name) is no part of the report."""
+    import base64
+
+    from PIL import ImageDraw, ImageFont
+
+    banner = Image.new("RGB", (1600, 520), (200, 30, 30))  # a fifth of the page: more than a table needs
+    font = ImageFont.truetype(next(p for p in map(str, Path("/usr/share/fonts").rglob("wqy-zenhei.ttc"))), 120)
+    ImageDraw.Draw(banner).text((60, 200), "某省人民政府门户网站", font=font, fill="white")
+    buf = io.BytesIO()
+    banner.save(buf, "PNG")
+    from xxgk.compose.render import to_html
+
+    gold = from_gold(REAL / "huaian-2024.gold.json")
+    img = f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" style="width:100%">'
+    html = to_html(gold).replace("<body>", "<body>" + img, 1)
+    assert img in html
+    import weasyprint
+
+    pdf = weasyprint.HTML(string=html).write_pdf()
+    printed = parse_bytes(pdf, "printed.pdf")
+    assert printed.agency == gold.agency and _wrong_and_missing(gold, printed) == ({}, {})
+    assert "门户网站" not in read_source(pdf, "printed.pdf").text

@@ -210,11 +210,24 @@ def write_picture(out: SourceWriter, data: bytes, first: int, settings: OcrSetti
 
 
 def worth_reading(data: bytes) -> bool:
-    """Whether a picture in a document may hold a table or text: large, and not a small square
-    (a seal, a logo, a QR code)."""
+    """Whether a picture in a document is a table or a page to read: large, not a small square (a
+    seal, a logo, a QR code), and ruled like a table or shaped like a page (not a banner or photo)."""
     try:
-        width, height = Image.open(io.BytesIO(data)).size
+        picture = Image.open(io.BytesIO(data))
+        width, height = picture.size
+        if min(width, height) < 150 or max(width, height) < 500 or width * height > SETTINGS.max_pixels:
+            return False
+        if 0.8 < width / height < 1.25 and max(width, height) < 800:
+            return False
+        return (height >= 1.2 * width and width >= 900) or holds_a_table(picture)
     except Exception:  # not a picture PIL knows (EMF, WMF…): nothing OCR could read either
         return False
-    square = 0.8 < width / max(height, 1) < 1.25 and max(width, height) < 800
-    return min(width, height) >= 150 and max(width, height) >= 500 and not square
+
+
+def holds_a_table(image: Image.Image) -> bool:
+    """Ruled like a table: two rules across half its width and two down a third of its height (a
+    banner, a photo or a seal is not; the strokes of large letters are shorter)."""
+    horizontal, vertical = image_rules(image, 1.0)
+    across = sum(1 for x0, _, x1, _ in horizontal if x1 - x0 >= 0.5 * image.width)
+    down = sum(1 for _, top, _, bottom in vertical if bottom - top >= 0.3 * image.height)
+    return across >= 2 and down >= 2

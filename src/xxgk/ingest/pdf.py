@@ -69,8 +69,7 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     pictures = _pictures(page, drawn, chars, settings)
                     if pictures:
                         scanned += 1
-                        _ocr(page, pictures, chars, rules, scanned)
-                        out.ocr += [(number, box) for box in pictures]
+                        out.ocr += [(number, box) for box in _ocr(page, pictures, chars, rules, scanned)]
                     turned = page.get_rotation() % 360 != 0
                     write_page(out, chars, rules, number, settings,
                                partial(char_dicts, textpage=textpage, turned=turned))
@@ -120,10 +119,15 @@ def _inside_any(chars: list[Char], box: Box) -> bool:
     return len(_outside(chars, [box])) < len(chars)
 
 
-def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules: Rules, nth: int) -> None:
-    """OCR's characters and rules of each picture added to the page's (in its place)."""
+def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules: Rules, nth: int) -> list[Box]:
+    """OCR's characters and rules of each picture added to the page's (in its place); the pictures
+    read. On a page of
+    text only a picture ruled like a table or as large as half the page is read: a banner or a photo
+    holds words that are not the report's (a portal's name above a department's report)."""
     from . import ocr
 
+    frame = _Frame(page)
+    text_page, page_area, read = bool(chars), frame.w * frame.h, []
     if nth > ocr.SETTINGS.max_pages:
         raise ReportError(f"scan too long to read: more than {ocr.SETTINGS.max_pages} pages need OCR")
     scale = ocr.SETTINGS.dpi / 72
@@ -133,11 +137,17 @@ def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules:
         right, lower = min(image.width, round(box[2] * scale)), min(image.height, round(box[3] * scale))
         if right - left < 32 or lower - upper < 32:  # (partly) off the page: what is left holds no line
             continue
-        crop, found = ocr.read_page(image.crop((left, upper, right, lower)), scale)
+        picture = image.crop((left, upper, right, lower))
+        if text_page and (right - left) * (lower - upper) < 0.5 * page_area * scale * scale \
+                and not ocr.holds_a_table(picture):
+            continue
+        crop, found = ocr.read_page(picture, scale)
         x0, top = left / scale, upper / scale
         chars += [(c[0], c[1] + x0, c[2] + top, c[3] + x0, c[4] + top, c[5]) for c in found]
         for mine, found in zip(rules, ocr.image_rules(crop, scale), strict=True):
             mine += [(a + x0, b + top, c + x0, d + top) for a, b, c, d in found]
+        read.append(box)
+    return read
 
 
 def _open(data: bytes) -> pypdfium2.PdfDocument:
