@@ -105,3 +105,11 @@ def test_a_pdf_word_at_an_absurd_x_does_not_become_gigabytes_of_spaces() -> None
              {"text": "0", "x0": 1e10, "x1": 1e10 + 5, "top": 100.0, "bottom": 110.0}]
     _line(out, words, 1, 5.0)
     assert out.size < 400
+
+
+def test_a_zip_of_a_version_python_cannot_open_is_refused() -> None:
+    """Found by the fuzz suite: zipfile raises NotImplementedError for an entry of "version 13.8"."""
+    data = bytearray(STRUCTURED[1])
+    central = data.index(b"PK\x01\x02")
+    data[central + 6:central + 8] = (138).to_bytes(2, "little")
+    assert check(bytes(data), "v.docx") is None

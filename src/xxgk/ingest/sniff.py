@@ -40,5 +40,5 @@ def _zip_kind(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()
         return "docx" if "word/document.xml" in names else "xlsx" if "xl/workbook.xml" in names else "zip"
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError):  # a version zipfile lacks
         return "docx" if b"word/" in data[:65536] else "zip"
