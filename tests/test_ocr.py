@@ -235,3 +235,14 @@ def test_a_banner_picture_above_a_text_report_is_not_read_as_its_words() -> None
     printed = parse_bytes(pdf, "printed.pdf")
     assert printed.agency == gold.agency and _wrong_and_missing(gold, printed) == ({}, {})
     assert "门户网站" not in read_source(pdf, "printed.pdf").text
+
+
+def test_a_scan_longer_than_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from xxgk.ingest import ocr
+
+    monkeypatch.setattr(ocr, "SETTINGS", replace(ocr.SETTINGS, max_pages=1))
+    blank = Image.new("L", (600, 800), 255)
+    with pytest.raises(ReportError, match="more than 1 pages need OCR"):
+        parse_bytes(_save([_pages("hongze-2024", dpi=72)[2], blank], "PDF", dpi=72), "long.pdf")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ..errors import ReportError
 from ..formats import FORMATS, Row
+from ..ingest.decode import decode
 from ..result import ParseResult
 from ..textnorm import compact, label_core
 
@@ -114,15 +115,7 @@ def compose(apps: list[Application], year: int, agency: str, base: ParseResult |
 
 # ---------------------------------------------------------------- reading the sheet
 def _csv_rows(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ReportError("ledger: not text in UTF-8 or GB18030")
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(io.StringIO(decode(data))))  # BOM, UTF-8 or GB18030, as any report
 
 
 def _xlsx_rows(data: bytes) -> list[list[object]]:

@@ -135,7 +135,7 @@ def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTIN
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(length, 2), 1) if axis == 0 else (1, max(length, 2)))
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
         count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-        for x, y, w, h, _ in stats[1:count]:
+        for x, y, w, h, _ in stats[1:count].tolist():  # plain ints: the boxes end in provenance
             if axis == 0:
                 mid = (y + h / 2) / scale
                 rules[0].append((x / scale, mid, (x + w) / scale, mid))

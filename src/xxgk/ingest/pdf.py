@@ -1,7 +1,8 @@
-"""PDF with a text layer → Source: ruled tables as grids, the rest as lines laid out by x.
+"""PDF → Source: ruled tables as grids, the rest as lines laid out by x.
 
 PDFium (C, via pypdfium2) reads the characters and the drawn lines of each page; pdfplumber's
-pure functions turn them into words and ruled tables with their merged cells. (pdfplumber's own
+word finder turns them into words, and its table chain (re-done on tuples in `ruling`) into ruled
+tables with their merged cells; pictures without text are read by `ocr`. (pdfplumber's own
 parser, pdfminer, is pure Python and was 15× slower than pdftotext.) Words outside tables become
 lines whose spacing follows their x position (as pdftotext -layout), so tables without rules still
 read. Provenance is the page and the bounding box of the cell or word, in points from the top left.
@@ -68,8 +69,9 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     chars, rules = page_chars(page, textpage), page_edges(page, settings, drawn)
                     pictures = _pictures(page, drawn, chars, settings)
                     if pictures:
-                        scanned += 1
-                        out.ocr += [(number, box) for box in _ocr(page, pictures, chars, rules, scanned)]
+                        read = _ocr(page, pictures, chars, rules, scanned)
+                        scanned += bool(read)
+                        out.ocr += [(number, box) for box in read]
                     turned = page.get_rotation() % 360 != 0
                     write_page(out, chars, rules, number, settings,
                                partial(char_dicts, textpage=textpage, turned=turned))
@@ -119,17 +121,15 @@ def _inside_any(chars: list[Char], box: Box) -> bool:
     return len(_outside(chars, [box])) < len(chars)
 
 
-def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules: Rules, nth: int) -> list[Box]:
+def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules: Rules, done: int) -> list[Box]:
     """OCR's characters and rules of each picture added to the page's (in its place); the pictures
-    read. On a page of
-    text only a picture ruled like a table or as large as half the page is read: a banner or a photo
-    holds words that are not the report's (a portal's name above a department's report)."""
+    read. On a page of text only a picture ruled like a table or as large as half the page is read:
+    a banner or a photo holds words that are not the report's (a portal's name above a department's
+    report)."""
     from . import ocr
 
     frame = _Frame(page)
     text_page, page_area, read = bool(chars), frame.w * frame.h, []
-    if nth > ocr.SETTINGS.max_pages:
-        raise ReportError(f"scan too long to read: more than {ocr.SETTINGS.max_pages} pages need OCR")
     scale = ocr.SETTINGS.dpi / 72
     image = page.render(scale=scale).to_pil()  # as displayed: the space of page_chars
     for box in pictures:
@@ -141,6 +141,8 @@ def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules:
         if text_page and (right - left) * (lower - upper) < 0.5 * page_area * scale * scale \
                 and not ocr.holds_a_table(picture):
             continue
+        if done >= ocr.SETTINGS.max_pages:  # `done`: pages OCR'd before this one
+            raise ReportError(f"scan too long to read: more than {ocr.SETTINGS.max_pages} pages need OCR")
         crop, found = ocr.read_page(picture, scale)
         x0, top = left / scale, upper / scale
         chars += [(c[0], c[1] + x0, c[2] + top, c[3] + x0, c[4] + top, c[5]) for c in found]
