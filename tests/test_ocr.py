@@ -21,6 +21,7 @@ from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
 from xxgk.ingest import read_source
 from xxgk.ingest.ocr import skew
+from xxgk.ingest.pdf import garbled, page_chars
 from xxgk.parse import parse_bytes
 from xxgk.result import ParseResult
 
@@ -73,6 +74,44 @@ def test_a_scanned_pdf_reads_like_its_text_layer() -> None:
     scan_kinds = {f.rule: f.kind for f in audit(scanned)}
     assert text_kinds["requests.row_total"] == "source" and scan_kinds["requests.row_total"] == "extraction"
     assert text_kinds["form.label_typo"] == "source" and scan_kinds["form.label_typo"] == "extraction"
+
+
+def _without_unicode_maps(data: bytes) -> bytes:
+    """The PDF with every font's ToUnicode map removed, as some PDF makers embed CJK fonts: PDFium
+    then gives glyph numbers for letters (pdftotext prints the same gibberish)."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            for _, font in page.Resources.get("/Font", {}).items():
+                if "/ToUnicode" in font:
+                    del font["/ToUnicode"]
+        buf = io.BytesIO()
+        pdf.save(buf)
+    return buf.getvalue()
+
+
+def test_a_pdf_whose_fonts_have_no_unicode_map_is_read_by_ocr() -> None:
+    data = _without_unicode_maps((REAL / "hongze-2024.pdf").read_bytes())
+    document = pypdfium2.PdfDocument(data)
+    printed = [page_chars(page, page.get_textpage()) for page in document]
+    document.close()
+    assert all(garbled(chars) for chars in printed)  # the text layer is there, and gibberish
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    got = parse_bytes(data, "hongze-2024.pdf")
+    assert _wrong_and_missing(gold, got) == ({}, {})
+    assert (got.agency, got.year, got.template) == (gold.agency, gold.year, gold.template)
+    assert all(w.ocr for w in got.provenance.values())
+    assert [d for d in got.doubts if "文字层无法解码" in d] == [
+        f"第{n}页的文字层无法解码（所嵌字体没有到 Unicode 的映射），已按图片识别（OCR）" for n in range(1, 6)]
+    assert not got.extras  # "3 危及…": the label's number OCR read without its dot is not a value
+
+
+def test_no_page_of_the_real_pdfs_is_taken_for_garbled() -> None:
+    for path in sorted(REAL.glob("*.pdf")):
+        document = pypdfium2.PdfDocument(str(path))
+        assert not any(garbled(page_chars(page, page.get_textpage())) for page in document), path.name
+        document.close()
 
 
 def test_a_page_scanned_askew_is_turned_straight_first() -> None:

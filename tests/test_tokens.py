@@ -31,6 +31,13 @@ def test_cell_values(printed: str, cell_type: str, expected: object) -> None:
     assert value(f"规章\t{printed}\t", cell_type) == expected
 
 
+def test_a_label_cell_numbered_without_its_dot_gives_no_value() -> None:
+    """OCR often loses the dot of "3.危及…"; some tables print "3 危及…" anyway."""
+    assert values("\t3 危及“三安全一稳定”\t5\t0") == ["5", "0"]
+    assert values("\t12 其中修订3件\t4") == ["12", "3件", "4"]  # a count with a note: still a value
+    assert values("行政许可 3 危及") == ["3"]  # outside a cell it may be a value before the next label
+
+
 def test_a_decimal_is_not_a_count() -> None:
     with pytest.raises(ValueError):
         value("7.12", "count")

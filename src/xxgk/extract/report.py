@@ -46,6 +46,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
 
     fmt = detect_format(doc.norm, bounds, year)
     result = ParseResult(source=source, agency=agency, year=year, template=fmt.id, published=published)  # type: ignore[arg-type]
+    result.doubts += src.notes
     for table in fmt.tables:
         numeral = _TABLE_SECTION[table.id]
         if numeral not in bounds:

@@ -68,6 +68,8 @@ _ORDINAL_MARK = re.compile(r"[.、]\s?(?![\d\s]|$)")
 _CHANGE_WORD = re.compile(r"\s*(减少|减|增加|增)\s*")
 _WORD = re.compile(r"\S+")
 _NUM_NOISE = re.compile(r"[,\s]")
+# A cell that starts "3 危及…": a label's number printed without its dot (or OCR lost it), not a value.
+_BARE_ORDINAL = re.compile(r"\s*\d{1,2}\s+(?=[\u4e00-\u9fff“]{2})(?!其中|含|包括|注)")
 _TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d(?!\d*-)")  # "-2-" after it: a page number
 
 
@@ -135,7 +137,11 @@ def _misread(t: Token) -> Token:
 
 def _scan_cell_runs(doc: Document, fld: str, base: int, col: int, lineno: int, fidx: int) -> None:
     pos = 0
-    for chunk in _CELL_SPLIT.split(fld):
+    bare = _BARE_ORDINAL.match(fld) if fidx >= 0 else None
+    if bare:  # the cell is a label: its number is text
+        pos = bare.end()
+        _emit_text(doc, fld[:pos], base, col, lineno, fidx)
+    for chunk in _CELL_SPLIT.split(fld[pos:]):
         i = fld.index(chunk, pos) if chunk else pos
         if chunk.strip():
             _scan_chunk(doc, chunk, base + i, col + i, lineno, fidx)

@@ -47,6 +47,7 @@ class PdfSettings:
     word_y_tolerance: float = 2.0
     rule_thickness: float = 3.0  # a drawn shape thinner than this is a ruling line
     picture_share: float = 0.08  # a picture this share of the page or more, with no text on it, is OCR'd
+    readable_share: float = 0.8  # fewer of a page's characters ideographs, digits or punctuation: garbled
     table: dict = field(default_factory=dict)  # pdfplumber TableSettings; its defaults otherwise
 
 
@@ -68,6 +69,10 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     drawn = page_drawn(page)
                     chars, rules = page_chars(page, textpage), page_edges(page, settings, drawn)
                     pictures = _pictures(page, drawn, chars, settings)
+                    if garbled(chars):  # its letters are glyph numbers: read the page as a scan
+                        out.notes.append(f"第{number}页的文字层无法解码（所嵌字体没有到 Unicode 的映射），"
+                                         "已按图片识别（OCR）")
+                        chars, pictures = [], [_Frame(page).page_box()]
                     if pictures:
                         read = _ocr(page, pictures, chars, rules, scanned)
                         scanned += bool(read)
@@ -115,6 +120,21 @@ def _pictures(page: pypdfium2.PdfPage, drawn: Drawn, chars: list[Char], settings
     area = frame.w * frame.h
     return [b for b in boxes if (b[2] - b[0]) * (b[3] - b[1]) >= settings.picture_share * area
             and not _inside_any(chars, b)]
+
+
+def garbled(chars: list[Char], settings: PdfSettings = SETTINGS) -> bool:
+    """A text layer that is not the page's words: a font embedded with no map from its glyphs to
+    Unicode gives glyph numbers, which land in Latin, Cyrillic, Arabic… where a Chinese report prints
+    ideographs, digits and punctuation (its pages: 98–100 % of them)."""
+    if len(chars) < 20:
+        return False
+    readable = sum(1 for c in chars if _readable(c[0]))
+    return readable < settings.readable_share * len(chars)
+
+
+def _readable(ch: str) -> bool:
+    return ("\u4e00" <= ch <= "\u9fff" or (ch < "\x80" and not ch.isalpha()) or "\u3000" <= ch <= "\u303f"
+            or "\uff00" <= ch <= "\uffef" or "\u2000" <= ch <= "\u206f")
 
 
 def _inside_any(chars: list[Char], box: Box) -> bool:

@@ -22,6 +22,7 @@ class Source:
     kind: str = "text"  # text, html, docx, pdf, image
     spans: list[tuple[int, int, Provenance]] = field(default_factory=list)  # sorted by start
     ocr: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box) read by OCR
+    notes: list[str] = field(default_factory=list)  # what the reader could not read as printed, for the doubts
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> Provenance | None:
@@ -53,6 +54,7 @@ class SourceWriter:
         self.size = 0
         self.spans: list[tuple[int, int, Provenance]] = []
         self.ocr: list[tuple[int, tuple[float, float, float, float]]] = []  # (page, box) read by OCR
+        self.notes: list[str] = []
 
     def write(self, text: str, where: Provenance | None = None) -> None:
         if where is not None and text:
@@ -77,7 +79,7 @@ class SourceWriter:
         self.write("\n")
 
     def source(self) -> Source:
-        return Source("".join(self.parts), self.kind, self.spans, self.ocr)
+        return Source("".join(self.parts), self.kind, self.spans, self.ocr, self.notes)
 
 
 def _one_line(text: str) -> str:
