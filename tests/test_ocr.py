@@ -8,6 +8,7 @@ pages, one a single JPEG page.
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import pypdfium2
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from xxgk.audit import audit
+from xxgk.compose.render import html_to_pdf, to_html
 from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
 from xxgk.ingest import read_source
@@ -107,6 +109,27 @@ def test_a_pdf_whose_fonts_have_no_unicode_map_is_read_by_ocr() -> None:
     assert not got.extras  # "3 危及…": the label's number OCR read without its dot is not a value
 
 
+def test_a_pdf_with_its_letters_drawn_as_outlines_is_read_by_ocr(tmp_path: Path) -> None:
+    """Some PDFs are printed with the text turned into shapes ("转曲"): no text layer, no picture.
+    Made here as pdftocairo's SVG of each page (glyphs as paths) drawn into a PDF by WeasyPrint."""
+    source = REAL / "hongze-2024.pdf"
+    pages = []
+    for n in range(1, 6):
+        subprocess.run(["pdftocairo", "-svg", "-f", str(n), "-l", str(n), str(source), str(tmp_path / f"{n}.svg")],
+                       check=True)
+        pages.append(f'<img src="{(tmp_path / f"{n}.svg").as_uri()}">')
+    data = html_to_pdf("<style>@page{size:A4;margin:0} img{width:210mm;height:297mm;display:block}</style>"
+                       + "".join(pages))
+    document = pypdfium2.PdfDocument(data)
+    assert len(document) == 5 and all(page.get_textpage().count_chars() == 0 for page in document)
+    document.close()
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    got = parse_bytes(data, "hongze-2024.pdf")
+    assert _wrong_and_missing(gold, got) == ({}, {})
+    assert (got.agency, got.year) == (gold.agency, gold.year) and not got.extras
+    assert all(w.ocr for w in got.provenance.values())
+
+
 def test_no_page_of_the_real_pdfs_is_taken_for_garbled() -> None:
     for path in sorted(REAL.glob("*.pdf")):
         document = pypdfium2.PdfDocument(str(path))
@@ -140,6 +163,7 @@ def test_a_blank_scan_and_a_broken_picture_say_what_is_wrong() -> None:
     with pytest.raises(ReportError, match="OCR read nothing"):
         parse_bytes(_save([blank], "PNG"), "blank.png")
     png = _save([blank], "PNG")
+    html_to_pdf("<p>报告</p>")  # WeasyPrint, once used, must not make Pillow take a truncated picture
     with pytest.raises(ReportError, match="unreadable image"):
         parse_bytes(png[: len(png) // 2], "cut.png")
 
@@ -178,8 +202,6 @@ def test_a_table_pasted_as_a_picture_between_lines_of_text_is_read() -> None:
     """A text PDF whose tables are screenshots: the text layer is read, and the pictures by OCR."""
     import base64
 
-    import weasyprint
-
     gold = from_gold(REAL / "hongze-2024.gold.json")
     shots = []
     for page in _pages("hongze-2024")[2:4]:
@@ -190,7 +212,7 @@ def test_a_table_pasted_as_a_picture_between_lines_of_text_is_read() -> None:
             "<p>本报告所列数据统计期限自2024年1月1日起至12月31日止。</p>"
             + "".join(f'<p>见下表（第{i + 1}部分）。</p><img src="data:image/png;base64,{s}" style="width:100%">'
                       for i, s in enumerate(shots)))
-    result = parse_bytes(weasyprint.HTML(string=html).write_pdf(), "pasted.pdf")
+    result = parse_bytes(html_to_pdf(html), "pasted.pdf")
     wrong, _ = _wrong_and_missing(gold, result)
     assert wrong == {}
     assert sum(v is not None for v in result.cells.values()) >= 100
@@ -262,15 +284,12 @@ def test_a_banner_picture_above_a_text_report_is_not_read_as_its_words() -> None
     ImageDraw.Draw(banner).text((60, 200), "某省人民政府门户网站", font=font, fill="white")
     buf = io.BytesIO()
     banner.save(buf, "PNG")
-    from xxgk.compose.render import to_html
 
     gold = from_gold(REAL / "huaian-2024.gold.json")
     img = f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" style="width:100%">'
     html = to_html(gold).replace("<body>", "<body>" + img, 1)
     assert img in html
-    import weasyprint
-
-    pdf = weasyprint.HTML(string=html).write_pdf()
+    pdf = html_to_pdf(html)
     printed = parse_bytes(pdf, "printed.pdf")
     assert printed.agency == gold.agency and _wrong_and_missing(gold, printed) == ({}, {})
     assert "门户网站" not in read_source(pdf, "printed.pdf").text

@@ -171,13 +171,21 @@ def to_text(result: ParseResult, layout: Layout = STANDARD) -> str:
 
 
 def to_pdf(result: ParseResult, layout: Layout = STANDARD) -> bytes:
+    return html_to_pdf(to_html(result, layout))
+
+
+def html_to_pdf(html: str) -> bytes:
     import logging
 
     import weasyprint
+    from PIL import ImageFile
 
+    # WeasyPrint lets Pillow fill a truncated picture with grey, for the whole process: a truncated
+    # scan read after a PDF was made here would then pass for a page, not be refused.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return weasyprint.HTML(string=to_html(result, layout)).write_pdf()
+    return weasyprint.HTML(string=html).write_pdf()
 
 
 def to_docx(result: ParseResult, layout: Layout = STANDARD) -> bytes:

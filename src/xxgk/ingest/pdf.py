@@ -47,6 +47,7 @@ class PdfSettings:
     word_y_tolerance: float = 2.0
     rule_thickness: float = 3.0  # a drawn shape thinner than this is a ruling line
     picture_share: float = 0.08  # a picture this share of the page or more, with no text on it, is OCR'd
+    outline_shapes: int = 100  # a page with no text but this many shapes has its letters drawn as outlines
     readable_share: float = 0.8  # fewer of a page's characters ideographs, digits or punctuation: garbled
     table: dict = field(default_factory=dict)  # pdfplumber TableSettings; its defaults otherwise
 
@@ -66,13 +67,15 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                 page = document[number - 1]
                 textpage = page.get_textpage()
                 try:
-                    drawn = page_drawn(page)
-                    chars, rules = page_chars(page, textpage), page_edges(page, settings, drawn)
-                    pictures = _pictures(page, drawn, chars, settings)
+                    drawn, chars = page_drawn(page), page_chars(page, textpage)
                     if garbled(chars):  # its letters are glyph numbers: read the page as a scan
                         out.notes.append(f"第{number}页的文字层无法解码（所嵌字体没有到 Unicode 的映射），"
                                          "已按图片识别（OCR）")
                         chars, pictures = [], [_Frame(page).page_box()]
+                    else:
+                        pictures = _pictures(page, drawn, chars, settings)
+                    # a page read whole takes its rules from the picture: a letter's outline is no rule
+                    rules = page_edges(page, settings, drawn) if chars else ([], [])
                     if pictures:
                         read = _ocr(page, pictures, chars, rules, scanned)
                         scanned += bool(read)
@@ -115,8 +118,9 @@ def _pictures(page: pypdfium2.PdfPage, drawn: Drawn, chars: list[Char], settings
     large enough to be a table or a page of text with no character of the text layer on it."""
     frame = _Frame(page)
     boxes = [frame.box(*_bounds(obj, m)) for kind, obj, m in drawn if kind == pdfium.FPDF_PAGEOBJ_IMAGE]
-    if not chars:
-        return [frame.page_box()] if boxes else []
+    if not chars:  # a scan, or its letters drawn as outlines ("转曲"): hundreds of shapes
+        shapes = len(drawn) - len(boxes)
+        return [frame.page_box()] if boxes or shapes >= settings.outline_shapes else []
     area = frame.w * frame.h
     return [b for b in boxes if (b[2] - b[0]) * (b[3] - b[1]) >= settings.picture_share * area
             and not _inside_any(chars, b)]
