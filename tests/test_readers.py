@@ -147,6 +147,17 @@ def test_encrypted_pdf_says_so(tmp_path: Path) -> None:
         parse_bytes((tmp_path / "locked.pdf").read_bytes(), "locked.pdf")
 
 
+def test_a_pdf_locked_against_copying_only_is_read(tmp_path: Path) -> None:
+    """Agencies often publish with an owner password forbidding copying: it opens with no password."""
+    import pikepdf
+
+    with pikepdf.open(REAL / "hongze-2024.pdf") as pdf:
+        pdf.save(tmp_path / "nocopy.pdf", encryption=pikepdf.Encryption(
+            user="", owner="owner", allow=pikepdf.Permissions(extract=False, modify_other=False)))
+    got = parse_bytes((tmp_path / "nocopy.pdf").read_bytes(), "nocopy.pdf")
+    assert got.cells == parse_bytes((REAL / "hongze-2024.pdf").read_bytes(), "hongze-2024.pdf").cells
+
+
 def test_truncated_pdf_gets_a_message() -> None:
     data = (REAL / "hongze-2024.pdf").read_bytes()
     with pytest.raises(ReportError):
