@@ -114,6 +114,37 @@ def test_docx_title_in_a_text_box(huaian: ParseResult) -> None:
     assert (result.agency, result.year) == (huaian.agency, huaian.year)
 
 
+def test_docx_tables_and_cells_inside_content_controls(huaian: ParseResult) -> None:
+    """Templates put their fields in content controls (w:sdt): python-docx's lists pass over them."""
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    document = docx.Document(io.BytesIO(to_docx(huaian)))
+    body = document.element.body
+
+    def control(el: etree._Element) -> None:
+        sdt = etree.Element(qn("w:sdt"))
+        el.addprevious(sdt)
+        etree.SubElement(sdt, qn("w:sdtPr"))
+        etree.SubElement(sdt, qn("w:sdtContent")).append(el)
+
+    for table in list(body.iterchildren(qn("w:tbl"))):
+        control(table)
+    for cell in list(body.iter(qn("w:tc")))[::3]:
+        for p in list(cell.iterchildren(qn("w:p"))):
+            control(p)
+    control(body[0])  # the title paragraph
+    assert not docx.Document(_saved(document)).tables
+    assert same(huaian, parse_bytes(_saved(document).getvalue(), "controls.docx")) == {}
+
+
+def _saved(document: object) -> io.BytesIO:
+    buf = io.BytesIO()
+    document.save(buf)  # type: ignore[attr-defined]
+    buf.seek(0)
+    return buf
+
+
 def test_doc_converted_through_libreoffice(huaian: ParseResult, tmp_path: Path) -> None:
     src = tmp_path / "report.docx"
     src.write_bytes(to_docx(huaian))
