@@ -13,6 +13,15 @@ def test_title_on_one_line_and_on_two() -> None:
     assert meta.find_title("XX县人民政府办公室关于印发\n二〇二一年度政府信息公开工作年度报告\n")[1] == 2021
 
 
+def test_title_with_the_year_first_or_after_and_a_short_name() -> None:
+    assert meta.find_title("2020年某某县人民政府政府信息公开工作年度报告") == ("某某县人民政府", 2020)
+    assert meta.find_title("2020年某某县人民政府信息公开工作年度报告") == ("某某县人民政府", 2020)
+    assert meta.find_title("2021年度某某县财政局政府信息公开工作年度报告") == ("某某县财政局", 2021)
+    assert meta.find_title("某某县交通运输局政府信息公开工作年度报告（2022年）") == ("某某县交通运输局", 2022)
+    assert meta.find_title("某某县人民政府\n政府信息公开工作年度报告\n（2020年度）") == ("某某县人民政府", 2020)
+    assert meta.find_title("某某县财政局2020年度政府信息公开年报") == ("某某县财政局", 2020)
+
+
 def test_title_with_a_short_name_under_the_full_one() -> None:
     head = "广州市番禺区人民政府石壁街道办事处\n\n石壁街道办事处关于 2020 年政府信息公开 工作年度报告\n"
     assert meta.find_title(head) == ("广州市番禺区人民政府石壁街道办事处", 2020)

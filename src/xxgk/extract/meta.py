@@ -9,7 +9,10 @@ from ..textnorm import squeeze
 _CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 _YEAR = r"(20\d\d|二[〇零○O][一二三四五六七八九〇零○O]{2})"
-_TITLE = re.compile(_YEAR + r"年度?(?:的)?(?:政府信息公开|政务公开|信息公开)\S{0,12}?(?:年度)?(?:工作)?(?:年度)?报告")
+_NAME = r"(?:政府信息公开|政务公开|信息公开)\S{0,12}?(?:年度)?(?:工作)?(?:年度)?(?:报告|年报)"
+_TITLE = re.compile(_YEAR + r"年度?(?:的)?" + _NAME)  # XX局2020年政府信息公开工作年度报告
+_YEAR_FIRST = re.compile(_YEAR + r"年度?(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)" + _NAME)  # 2020年XX局政府信息…
+_YEAR_AFTER = re.compile(_NAME + r"[(（]" + _YEAR + r"年度?[)）]")  # XX局政府信息公开工作年度报告（2020年度）
 _AGENCY_SUFFIX = (r"(?:街道办事处|办事处|街道|人民政府|政府|管理委员会|委员会|管委会|局|委|办公室|办|厅|部|院|中心|"
                   r"镇|乡|署|所|队|馆|会|公司|集团|社)")
 _AGENCY = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?" + _AGENCY_SUFFIX + r")")
@@ -45,19 +48,17 @@ def _clean_name(name: str) -> str | None:
 
 
 def find_title(head: str) -> tuple[str | None, int | None]:
-    """(agency, year) from the title: "XX街道办事处2020年政府信息公开工作年度报告", maybe on two lines."""
+    """(agency, year) from the title: "XX街道办事处2020年政府信息公开工作年度报告", maybe on two lines,
+    the year first ("2020年XX局政府信息公开…") or after ("…年度报告（2020年度）")."""
     lines = _lines(head)[:20]
     for i, line in enumerate(lines):
         if len(line) > 80:
             continue  # a sentence that mentions the report, not its title
-        m = _TITLE.search(line)
-        if not m and i + 1 < len(lines) and len(line) > 8:  # a long title wrapped onto a second line
-            m = _TITLE.search(line + lines[i + 1])
-            m = m if m and m.start() < len(line) else None
-        if not m:
+        found = _title_in(line, lines[i + 1] if i + 1 < len(lines) else "")
+        if found is None:
             continue
-        year = _year(m.group(1))
-        before = _clean_name(line[:m.start()])
+        before, year = found
+        before = _clean_name(before)
         if before is None and i > 0 and _AGENCY.fullmatch(lines[i - 1]):
             before = _clean_name(lines[i - 1])
         elif before and i > 0 and lines[i - 1].endswith(before) and _AGENCY.fullmatch(lines[i - 1]):
@@ -66,6 +67,25 @@ def find_title(head: str) -> tuple[str | None, int | None]:
     return None, None
 
 
+def _title_in(line: str, following: str) -> tuple[str, int] | None:
+    """(what the line prints before the title's words: the agency, the year) if it is the title."""
+    joined = line + following  # a long title wrapped onto a second line
+    for text in (line, joined) if len(line) > 8 or _YEAR_AFTER.search(joined) else (line,):
+        m = _TITLE.search(text)
+        if m and m.start() < len(line):
+            return line[:m.start()], _year(m.group(1))
+        m = _YEAR_FIRST.match(text)
+        if m:
+            agency = m.group("agency")
+            if agency.endswith("政府") and _AGENCY.fullmatch(agency[:-2]) and not agency.endswith("人民政府"):
+                agency = agency[:-2]  # "XX局政府信息公开": the 政府 is the report's name
+            elif agency.endswith("人民"):
+                agency += "政府"  # "XX县人民政府信息公开": one 政府 for both
+            return agency, _year(m.group(1))
+        m = _YEAR_AFTER.search(text)
+        if m and m.start() < len(line):
+            return line[:m.start()], _year(m.group(1))
+    return None
 def agency_from_prose(body: str) -> str | None:
     """The subject of the first sentence of 总体情况, when it names a body ("2020年佳木斯市…街道严格…")."""
     first = squeeze(body)[:120]
