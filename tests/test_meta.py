@@ -22,6 +22,12 @@ def test_title_with_the_year_first_or_after_and_a_short_name() -> None:
     assert meta.find_title("某某县财政局2020年度政府信息公开年报") == ("某某县财政局", 2020)
 
 
+def test_title_under_a_browsers_date_and_time() -> None:
+    title = "淮安市洪泽区人民政府2024年政府信息公开工作年度报告"
+    for stamp in ("11/22/26, 7:02 PM", "2026/11/22 19:03", "2026/11/22 下午7:03", "2026-11-22"):
+        assert meta.find_title(f"{stamp}    {title}\n{title}\n") == ("淮安市洪泽区人民政府", 2024)
+
+
 def test_title_with_a_short_name_under_the_full_one() -> None:
     head = "广州市番禺区人民政府石壁街道办事处\n\n石壁街道办事处关于 2020 年政府信息公开 工作年度报告\n"
     assert meta.find_title(head) == ("广州市番禺区人民政府石壁街道办事处", 2020)

@@ -189,6 +189,28 @@ def test_a_pdf_locked_against_copying_only_is_read(tmp_path: Path) -> None:
     assert got.cells == parse_bytes((REAL / "hongze-2024.pdf").read_bytes(), "hongze-2024.pdf").cells
 
 
+def test_pdfs_a_browser_printed_with_its_header_and_footer_on_every_page(tmp_path: Path) -> None:
+    """Researchers keep web pages as PDF: Chromium prints the date and title at the top of every page
+    and the address and "1/2" at the bottom, inside the tables where a page breaks them."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        for gold_path in GOLDS:
+            gold = from_gold(gold_path)
+            for layout in ("standard", "flat_labels"):
+                (tmp_path / "report.html").write_text(to_html(gold, PERTURBED[layout]), encoding="utf-8")
+                page.goto((tmp_path / "report.html").as_uri())
+                pdf = page.pdf(display_header_footer=True, format="A4", margin={"top": "15mm", "bottom": "15mm"})
+                assert len(pdfplumber.open(io.BytesIO(pdf)).pages) >= 2
+                got = parse_bytes(pdf, "printed.pdf")
+                assert same(gold, got) == {} and not got.extras, (gold_path.name, layout)
+        browser.close()
+
+
 def test_truncated_pdf_gets_a_message() -> None:
     data = (REAL / "hongze-2024.pdf").read_bytes()
     with pytest.raises(ReportError):

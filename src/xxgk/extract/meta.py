@@ -39,7 +39,12 @@ def _lines(text: str) -> list[str]:
     return [squeeze(x) for x in text.split("\n") if x.strip()]
 
 
+_STAMP = re.compile(r"^(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}),?(?:上午|下午)?"
+                    r"(?:\d{1,2}:\d\d(?::\d\d)?)?(?:[AP]M)?")
+
+
 def _clean_name(name: str) -> str | None:
+    name = _STAMP.sub("", name)  # a browser's running header: "2024/5/6 下午3:21" before the title
     name = re.sub(r"^[#*>\-\s]+|[#*\s]+$", "", name)
     name = re.sub(r"(关于|的)$", "", name)
     if len(name) < 2 or (_NOT_NAME.match(name) and len(name) <= 4):

@@ -5,7 +5,8 @@ rapidocr runs PaddleOCR's models (shipped in its wheel: offline, deterministic) 
 character's box; OpenCV's morphology finds the table rules in the picture. Both come back in
 points (1/72 inch) of the page, as PDFium's characters and lines do.
 
-    picture → read_page (straight, upright, its characters) + image_rules → pdf.write_page → Source
+    picture → read_page (straight, upright, its characters) + image_rules → pdf.edges_to_tables
+        → pdf.write_page → Source
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ def write_picture(out: SourceWriter, data: bytes, first: int, settings: OcrSetti
     seen = 0
     for number, frame in enumerate(pages, start=first):
         frame, chars = read_page(frame, scale, settings)
-        pdf.write_page(out, chars, image_rules(frame, scale, settings), number, pdf.SETTINGS, pdf.char_dicts)
+        tables = pdf.edges_to_tables(image_rules(frame, scale, settings))
+        pdf.write_page(out, chars, tables, number, pdf.SETTINGS, pdf.char_dicts)
         out.ocr.append((number, (0.0, 0.0, frame.width / scale, frame.height / scale)))
         seen += len(chars)
     return seen

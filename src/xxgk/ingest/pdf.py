@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
 import threading
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,46 +59,87 @@ SETTINGS = PdfSettings()
 
 def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     """The text layer, and by OCR the pictures without one: a scanned page, a table pasted as an
-    image between paragraphs of text."""
+    image between paragraphs of text. Pages are written once all are read: a running header or
+    footer is known only then."""
     out = SourceWriter("pdf")
-    chars_seen = scanned = 0
+    scanned = 0
+    pages: list[PageText] = []
     with pdfium_held():
         document = _open(data)
+        held: list = []  # PDFium pages and text pages, open until their page is written
         try:
             for number in range(1, min(len(document), MAX_PAGES) + 1):
                 page = document[number - 1]
                 textpage = page.get_textpage()
-                try:
-                    drawn, chars = page_drawn(page), page_chars(page, textpage)
-                    if garbled(chars):  # its letters are glyph numbers: read the page as a scan
-                        out.notes.append(f"第{number}页的文字层无法解码（所嵌字体没有到 Unicode 的映射），"
-                                         "已按图片识别（OCR）")
-                        chars, pictures = [], [_Frame(page).page_box()]
-                    else:
-                        pictures = _pictures(page, drawn, chars, settings)
-                    # a page read whole takes its rules from the picture: a letter's outline is no rule
-                    rules = page_edges(page, settings, drawn) if chars else ([], [])
-                    if pictures:
-                        read = _ocr(page, pictures, chars, rules, scanned)
-                        scanned += bool(read)
-                        out.ocr += [(number, box) for box in read]
-                    turned = page.get_rotation() % 360 != 0
-                    write_page(out, chars, rules, number, settings,
-                               partial(char_dicts, textpage=textpage, turned=turned))
-                    chars_seen += len(chars)
-                finally:
-                    textpage.close()
-                    page.close()
+                held += [textpage, page]
+                drawn, chars = page_drawn(page), page_chars(page, textpage)
+                if garbled(chars):  # its letters are glyph numbers: read the page as a scan
+                    out.notes.append(f"第{number}页的文字层无法解码（所嵌字体没有到 Unicode 的映射），"
+                                     "已按图片识别（OCR）")
+                    chars, pictures = [], [_Frame(page).page_box()]
+                else:
+                    pictures = _pictures(page, drawn, chars, settings)
+                # a page read whole takes its rules from the picture: a letter's outline is no rule
+                rules = page_edges(page, settings, drawn) if chars else ([], [])
+                if pictures:
+                    read = _ocr(page, pictures, chars, rules, scanned)
+                    scanned += bool(read)
+                    out.ocr += [(number, box) for box in read]
+                turned = page.get_rotation() % 360 != 0
+                pages.append(PageText(number, chars, edges_to_tables(rules, settings),
+                                      partial(char_dicts, textpage=textpage, turned=turned)))
+            for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
+                chars = [c for i, c in enumerate(page_text.chars) if i not in running]
+                write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts)
         except ReportError:
             raise
         except Exception as e:
             raise ReportError(f"corrupt or truncated PDF ({type(e).__name__}: {e})") from e
         finally:
+            for obj in held:
+                obj.close()
             document.close()
-    if chars_seen == 0:
+    if not any(p.chars for p in pages):
         raise ReportError("no text: the PDF has no text layer and OCR read nothing on its pictures"
                           if scanned else "no text: the PDF has no text layer and no pictures")
     return out.source()
+
+
+@dataclass
+class PageText:
+    number: int
+    chars: list[Char]
+    tables: list[Table]
+    as_dicts: Callable[[list[Char]], list[dict]]  # for pdfplumber's word finder
+
+
+def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> list[set[int]]:
+    """Each page's characters that are a running header or footer: the top or bottom line outside
+    the tables, printed alike, numbers aside, on two pages or more (a browser prints the date and
+    the address; Word the title). Their numbers are no cells. The first page keeps its header: it
+    is above everything, and may be the only title printed."""
+    edges = []
+    for page in pages:
+        loose = set(map(id, _outside(page.chars, [t.bbox for t in page.tables])))
+        indexed = [(i, c) for i, c in enumerate(page.chars) if id(c) in loose]
+        if not indexed:
+            edges.append(((set(), ""), (set(), "")))
+            continue
+        top, bottom = min(c[2] for _, c in indexed), max(c[4] for _, c in indexed)
+        first = [(i, c) for i, c in indexed if c[2] - top < settings.line_tolerance]
+        last = [(i, c) for i, c in indexed if bottom - c[4] < settings.line_tolerance]
+        edges.append(tuple((set(i for i, _ in line), _signature(line)) for line in (first, last)))
+    heads = Counter(head[1] for head, _ in edges)
+    feet = Counter(foot[1] for _, foot in edges)
+    return [(head[0] if n and heads[head[1]] >= 2 else set()) | (foot[0] if feet[foot[1]] >= 2 else set())
+            for n, (head, foot) in enumerate(edges)]
+
+
+def _signature(line: list[tuple[int, Char]]) -> str:
+    return _DIGITS.sub("#", "".join(c[0] for _, c in sorted(line, key=lambda ic: ic[1][1])))
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 @contextmanager
@@ -355,10 +398,9 @@ def _rule(rules: Rules, box: Box) -> None:
 
 
 # ---------------------------------------------------------------- chars and edges → Source
-def write_page(out: SourceWriter, chars: list[Char], rules: Rules, number: int, settings: PdfSettings,
+def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,
                as_dicts: Callable[[list[Char]], list[dict]]) -> None:
-    """One page's characters and rules → lines of text and grid rows, from the top."""
-    tables = edges_to_tables(rules, settings)
+    """One page's characters and ruled tables → lines of text and grid rows, from the top."""
     loose = as_dicts(_outside(chars, [t.bbox for t in tables]))
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
     items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
