@@ -98,6 +98,28 @@ def test_200_files_with_10_bad_ones(tmp_path: Path) -> None:
     assert "190 parsed" in proc.stderr and "10 failed" in proc.stderr
 
 
+def test_a_batch_converts_its_doc_rtf_and_odt_files_in_one_libreoffice_run(tmp_path: Path) -> None:
+    src, work = tmp_path / "in", tmp_path / "work"
+    src.mkdir()
+    gold = from_gold(REAL / "huaian-2024.gold.json")
+    (work / "report.docx").parent.mkdir()
+    (work / "report.docx").write_bytes(to_docx(gold))
+    for kind in ("doc", "rtf", "odt"):
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
+                        kind, "--outdir", str(work), str(work / "report.docx")], check=True, capture_output=True,
+                       timeout=300)
+        (work / f"report.{kind}").rename(src / f"{kind}-report.{kind}")
+    from xxgk.batch import convert_legacy_word
+
+    assert len(convert_legacy_word(sorted(src.iterdir()), tmp_path / "converted")) == 3  # told by content
+    out = tmp_path / "out"
+    proc = run("parse", str(src), "--out", str(out), "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr
+    for kind in ("doc", "rtf", "odt"):
+        got = json.loads((out / f"{kind}-report.{kind}.json").read_text(encoding="utf-8"))
+        assert got["cells"] == gold.cells, kind
+
+
 def test_a_batch_killed_midway_resumes_and_stores_every_file_once(tmp_path: Path) -> None:
     src = tmp_path / "in"
     reports = make_reports(src, 160)

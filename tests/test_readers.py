@@ -156,6 +156,18 @@ def test_doc_converted_through_libreoffice(huaian: ParseResult, tmp_path: Path) 
     assert same(huaian, parse_bytes(data, "report.doc")) == {}
 
 
+@pytest.mark.parametrize("kind", ["rtf", "odt"])
+def test_rtf_and_odt_converted_through_libreoffice(huaian: ParseResult, tmp_path: Path, kind: str) -> None:
+    src = tmp_path / "report.docx"
+    src.write_bytes(to_docx(huaian))
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", kind, "--outdir", str(tmp_path), str(src)], check=True, capture_output=True,
+                   timeout=300)
+    data = (tmp_path / f"report.{kind}").read_bytes()
+    assert sniff(data) == sniff(data[:4096]) == kind  # told from its first bytes, as a batch does
+    assert same(huaian, parse_bytes(data, "report")) == {}
+
+
 def test_a_batch_converts_all_its_doc_files_in_one_libreoffice_run(huaian: ParseResult, tmp_path: Path) -> None:
     from xxgk.ingest.office import convert_to_docx
 

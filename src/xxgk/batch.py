@@ -260,13 +260,14 @@ class DaskExecutor:
 
 
 def convert_legacy_word(paths: Iterable[Path], out_dir: Path, chunk: int = 200) -> dict[Path, Path]:
-    """DOC and WPS files among `paths`, converted to DOCX by one LibreOffice run per `chunk` files."""
+    """DOC, WPS, RTF and ODT files among `paths`, converted to DOCX by one LibreOffice run per `chunk` files."""
     from .ingest.office import convert_to_docx
+    from .ingest.sniff import sniff
 
     legacy = []
     for p in paths:
         with contextlib.suppress(OSError), open(p, "rb") as f:
-            if f.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            if sniff(f.read(4096)) in ("ole", "rtf", "odt"):
                 legacy.append(p)
     done: dict[Path, Path] = {}
     for i in range(0, len(legacy), chunk):

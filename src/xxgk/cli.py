@@ -29,8 +29,8 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
 
 LEDGER = ".xxgk-ledger.sqlite"
-REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps", ".png", ".jpg",
-                   ".jpeg", ".tif", ".tiff", ""}
+REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps", ".rtf", ".odt",
+                   ".png", ".jpg", ".jpeg", ".tif", ".tiff", ""}
 
 
 def expand(sources: list[str]) -> Iterator[Path]:
@@ -58,7 +58,8 @@ def _progress(total: int) -> Progress:
 
 def run(sources: list[str], ledger: Finished, keep: Callable[[Outcome], None], jobs: int | None,
         scheduler: str | None, retry_failed: bool, label: str) -> Tally:
-    """A batch over the sources with a progress bar: DOC/WPS converted up front, `keep` stores each outcome."""
+    """A batch over the sources with a progress bar: DOC/WPS/RTF/ODT converted up front; `keep` stores each
+    outcome."""
     from .batch import convert_legacy_word, executor_for, run_batch
 
     total = sum(1 for _ in expand(sources))

@@ -24,10 +24,10 @@ def read_source(data: bytes, name: str = "") -> Source:
         from .docx import read_docx
 
         return read_docx(data)
-    if kind == "ole":
+    if kind in ("ole", "rtf", "odt"):
         from .office import read_legacy_word
 
-        return read_legacy_word(data, name)
+        return read_legacy_word(data, name, kind)
     if kind in ("png", "jpeg", "gif", "tiff"):
         from .ocr import read_image
 

@@ -1,4 +1,4 @@
-"""DOC and WPS files through LibreOffice headless: one converter process for a whole batch."""
+"""DOC, WPS, RTF and ODT files through LibreOffice headless: one converter process for a whole batch."""
 
 from __future__ import annotations
 
@@ -41,15 +41,17 @@ def convert_to_docx(files: list[Path], out_dir: Path) -> dict[Path, Path]:
     return done
 
 
-def read_legacy_word(data: bytes, name: str = "report.doc") -> Source:
-    """One DOC/WPS file (a batch converts all of its files up front with `convert_to_docx`)."""
+def read_legacy_word(data: bytes, name: str = "report.doc", kind: str = "ole") -> Source:
+    """One DOC/WPS, RTF or ODT file (a batch converts all of its files up front with `convert_to_docx`)."""
     with tempfile.TemporaryDirectory(prefix="xxgk-doc-") as tmp:
-        suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".doc", ".wps") else ".doc"
+        suffix = Path(name).suffix.lower()
+        suffix = {"rtf": ".rtf", "odt": ".odt"}.get(kind, suffix if suffix in (".doc", ".wps") else ".doc")
         src = Path(tmp) / f"report{suffix}"
         src.write_bytes(data)
         converted = convert_to_docx([src], Path(tmp))
         if src not in converted:
-            raise ReportError("LibreOffice could not convert this DOC/WPS file (corrupt, encrypted or not Word)")
+            what = {"rtf": "RTF", "odt": "ODT"}.get(kind, "DOC/WPS")
+            raise ReportError(f"LibreOffice could not convert this {what} file (corrupt, encrypted or not a document)")
         source = read_docx(converted[src].read_bytes())
     source.kind = "doc"
     return source

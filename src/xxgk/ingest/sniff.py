@@ -24,7 +24,8 @@ _HTML = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|meta|div|p)\b"
 
 
 def sniff(data: bytes) -> str:
-    """"pdf", "docx", "ole", "html", "text", or another container name."""
+    """"pdf", "docx", "ole" (DOC, WPS), "rtf", "odt", "html", "text", a picture's kind, or another
+    container name."""
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     for sig, kind in _SIGNATURES:
         if head.startswith(sig):
@@ -34,8 +35,13 @@ def sniff(data: bytes) -> str:
     return "text"
 
 
+_ODT = b"mimetypeapplication/vnd.oasis.opendocument.text"  # an ODF file's first entry, stored as is
+
+
 def _zip_kind(data: bytes) -> str:
     """A Word file is a zip with word/document.xml; a cut one still shows "word/" in its first entries."""
+    if data[30:30 + len(_ODT)] == _ODT:
+        return "odt"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()
