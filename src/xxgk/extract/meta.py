@@ -91,6 +91,8 @@ def _title_in(line: str, following: str) -> tuple[str, int] | None:
         if m and m.start() < len(line):
             return line[:m.start()], _year(m.group(1))
     return None
+
+
 def agency_from_prose(body: str) -> str | None:
     """The subject of the first sentence of 总体情况, when it names a body ("2020年佳木斯市…街道严格…")."""
     first = squeeze(body)[:120]

@@ -3,7 +3,8 @@ pictures large enough to be a table or a page (read by OCR, as numbered pages).
 
 `row.cells` repeats a merged cell once per grid column it covers, horizontally and vertically;
 the repeats are covered positions. Provenance: table index, row index and cell index in
-`row.cells` — so `Document(f).tables[t].rows[r].cells[c]` is the cell a value came from.
+`row.cells` — so `Document(f).tables[t].rows[r].cells[c]` is the cell a value came from (where no
+table sits in a content control: python-docx's list leaves those out, the index counts them).
 """
 
 from __future__ import annotations
