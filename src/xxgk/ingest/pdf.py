@@ -33,6 +33,7 @@ from pdfplumber.utils import extract_words
 
 from ..errors import ReportError
 from ..result import Provenance
+from ..textnorm import is_cjk
 from .ruling import Box, find_tables
 from .source import Source, SourceWriter
 
@@ -180,7 +181,7 @@ def garbled(chars: list[Char], settings: PdfSettings = SETTINGS) -> bool:
 
 
 def _readable(ch: str) -> bool:
-    return ("\u4e00" <= ch <= "\u9fff" or (ch < "\x80" and not ch.isalpha()) or "\u3000" <= ch <= "\u303f"
+    return (is_cjk(ch) or (ch < "\x80" and not ch.isalpha()) or "\u3000" <= ch <= "\u303f"
             or "\uff00" <= ch <= "\uffef" or "\u2000" <= ch <= "\u206f")
 
 
