@@ -40,6 +40,27 @@ def blank_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token
     return seq
 
 
+def blank_lines(got: list[Token], width: int, tokens: list[Token]) -> list[Token] | None:
+    """The row's cells by line, when a text printed one cell per line (Word's and crawlers' text
+    exports) left each blank cell an empty line: the `width` lines after the label hold them all.
+
+    Only when the lines fit exactly: the last value on the last of them, or the next text on the
+    line after it.
+    """
+    if not got or got[0].field >= 0 or got[0].grid or len({t.line for t in got}) != len(got):
+        return None
+    i, j = tokens.index(got[0]), tokens.index(got[-1])
+    if i == 0 or tokens[i - 1].kind != "text" or tokens[i:j + 1] != got:
+        return None
+    first = tokens[i - 1].line + 1
+    last = first + width - 1
+    after = tokens[j + 1].line if j + 1 < len(tokens) else None
+    if got[-1].line > last or (got[-1].line != last and after != last + 1) or (after is not None and after <= last):
+        return None
+    by_line = {t.line: t for t in got}
+    return [by_line.get(n) or Token("empty", "", 0, 0, n, 0) for n in range(first, last + 1)]
+
+
 def by_columns(got: list[Token], width: int, full_rows: list[list[Token]]) -> list[Token | None] | None:
     """Cells of a short row printed in columns (pdftotext -layout), placed under the columns of the
     nearest complete row; the cells no value stands under were left blank."""

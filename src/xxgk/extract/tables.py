@@ -194,7 +194,7 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
                 value = None if tok is None else cell_value(tok, fmt.cell_type(key))
                 reading.cells[key] = Cell(value, tok, blank=tok is None or value is None)
             return
-        slotted = repair.blank_slots(got, width, tokens)
+        slotted = repair.blank_slots(got, width, tokens) or repair.blank_lines(got, width, tokens)
         if slotted is not None:
             got = slotted
         else:
