@@ -158,6 +158,23 @@ def test_glued_digits_that_no_split_can_make_add_up_stay_null_and_say_why(pdf_te
                for f in audit(result))
 
 
+def test_glued_digits_the_row_cuts_two_ways_are_cut_by_the_column_totals(pdf_texts: dict) -> None:
+    """"110000011" is 11,0,0,0,0,0,11 or 1,10,0,0,0,0,11 by its row; the 自然人 and 商业企业 columns'
+    totals (through the three printed rows of （六）其他处理) keep the first. The 复议/诉讼 row glued
+    whole cuts three ways by its totals: the ten cells they agree on are read, the rest stay null."""
+    page = crawled(pdf_texts["layout"]["huaian-2024"].read_text(encoding="utf-8"))
+    assert "需要另行制作 11 0 0 0 0 0 11" in page and "72 64 178 37 351 13 4 8 1 26 12 1 1 6 20" in page
+    page = page.replace("需要另行制作 11 0 0 0 0 0 11", "需要另行制作 110000011")
+    page = page.replace("72 64 178 37 351 13 4 8 1 26 12 1 1 6 20", "72641783735113481261211620")
+    result = parse_text(page, "huaian-2024.pdf")
+    wrong = differs(result, REAL / "huaian-2024.pdf")
+    assert set(wrong) == {f"litigation_after_review.{k}" for k in ("upheld", "corrected", "other", "pending")}
+    assert set(wrong.values()) == {None}
+    assert "本表合计" in result.inferred["requests.unavailable.needs_creation.commercial"]
+    assert "一致" in result.inferred["review.upheld"] and "一致" in result.inferred["litigation_after_review.total"]
+    assert any("拆法有 3 种" in d and "4 格无法确定" in d for d in result.doubts)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
 def test_encodings(encoding: str, tmp_path: Path) -> None:
     from xxgk.parse import parse_bytes

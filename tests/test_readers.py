@@ -138,6 +138,24 @@ def test_docx_tables_and_cells_inside_content_controls(huaian: ParseResult) -> N
     assert same(huaian, parse_bytes(_saved(document).getvalue(), "controls.docx")) == {}
 
 
+@pytest.mark.parametrize("join", ["", "\n"], ids=["glued", "one_per_line"])
+def test_web_pages_flattened_to_text_by_a_crawler(join: str) -> None:
+    """A crawler's text of a web page: every text node joined as is (a row's cells glued: "规章000",
+    "2.没有现成信息需要另行制作110000011") or one per line (blank cells gone). Glued digits are cut only
+    where the row's or the table's totals decide; a cell never comes out as another number."""
+    cells = read = 0
+    for gold in GOLDS:
+        for layout in PERTURBED.values():
+            original = from_gold(gold)
+            page = lhtml.fromstring(to_html(original, layout))
+            text = join.join(t if not join else t.strip() for t in page.body.itertext() if join == "" or t.strip())
+            diff = same(original, parse_bytes(text.encode(), "page.txt"))
+            assert all(got is None for _, got in diff.values()), (gold.name, diff)
+            cells += len(original.cells)
+            read += len(original.cells) - len(diff)
+    assert read >= 0.95 * cells, (read, cells)
+
+
 def _saved(document: object) -> io.BytesIO:
     buf = io.BytesIO()
     document.save(buf)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from itertools import combinations, pairwise, product
+from itertools import combinations, pairwise
 from typing import TYPE_CHECKING
 
 from ..formats import Format, Relation, Row
@@ -18,7 +18,8 @@ from .values import Number, cell_value
 if TYPE_CHECKING:
     from .tables import Reading
 
-MAX_SPLITS = 20000
+MAX_SPLITS = 100_000  # steps of the search for cuts of glued digits, per row
+MAX_DIGITS = 7  # the longest number a glued cut may make
 
 
 def blank_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token] | None:
@@ -86,18 +87,6 @@ def by_columns(got: list[Token], width: int, full_rows: list[list[Token]]) -> li
     return slots
 
 
-def _splits(digits: str) -> list[list[str]]:
-    """Ways to cut a digit string into numbers as a table prints them (no leading zeros)."""
-    if not digits:
-        return [[]]
-    out = []
-    if digits[0] == "0":
-        return [["0", *rest] for rest in _splits(digits[1:])]
-    for i in range(1, len(digits) + 1):
-        out.extend([[digits[:i], *rest] for rest in _splits(digits[i:])])
-    return out
-
-
 def join_wrapped(values: list[Token], keys: list[str], fmt: Format,
                  rels: tuple[Relation, ...]) -> list[Token] | None:
     """A number wrapped in a narrow cell ("17⏎8" is 178) joined back: only the one way the totals allow.
@@ -141,43 +130,105 @@ def _joined(a: Token, b: Token) -> Token:
     return replace(a, text=a.text + b.text, end=a.start + len(a.text), number=Decimal(a.text + _tail(b)))
 
 
-def split_glued(fmt: Format, row: Row, got: list[Token]) -> list[tuple[Number, Token]] | None:
-    """Cut digit runs printed without separators into the row's cells, by the row's own totals.
+Cut = list[tuple[Number, Token]]  # a row's values, each with the token it was cut from
 
-    None when no cut, or more than one, satisfies them.
+
+class _TooMany(Exception):
+    pass
+
+
+def glued_cuts(fmt: Format, row: Row, got: list[Token], limit: int = 24) -> list[Cut]:
+    """Every way to cut digit runs printed without separators into the row's cells that keeps the
+    row's own totals: numbers as a table prints them (no leading zeros, at most `MAX_DIGITS`
+    digits), a total cut only where it equals its parts. [] when none, or too many to weigh.
     """
     width = len(row.cells)
-    if not got or len(got) >= width or any(len(t.text) > 16 for t in got):
-        return None
-    options: list[list[list[str]]] = []
-    for t in got:
-        plain = t.text.isdigit() and not t.sign and not t.unit
-        options.append(_splits(t.text) if plain else [[t.text]])
+    if not got or len(got) >= width or any(len(t.text) > 40 for t in got):
+        return []
+    plain = [t.text.isdigit() and not t.sign and not t.unit for t in got]
+    index = {k: i for i, k in enumerate(row.cells)}
     rels = [r for r in fmt.relations if r.kind == "eq" and set(r.cells) <= set(row.cells)]
-    answers: list[list[tuple[Number, Token]]] = []
-    tried = 0
-    for combo in product(*options):
-        tried += 1
-        if tried > MAX_SPLITS:
-            return None
-        if sum(map(len, combo)) != width:
-            continue
-        pairs = [(p, t) for parts, t in zip(combo, got, strict=True) for p in parts]
-        values: list[Number] = []
-        for (p, t), key in zip(pairs, row.cells, strict=True):
-            v = cell_value(t, fmt.cell_type(key)) if p == t.text else int(p)
-            if v is None:
-                break
-            values.append(v)
+    closes: dict[int, list[Relation]] = {}  # cell index → relations whose last cell it is
+    for r in rels:
+        closes.setdefault(max(index[k] for k in r.cells), []).append(r)
+    rest = [sum(len(t.text) if p else 1 for t, p in zip(got[i:], plain[i:], strict=True)) for i in range(len(got) + 1)]
+    vals: dict[str, Number | None] = {}
+    cut: Cut = []
+    found: list[Cut] = []
+    steps = 0
+
+    def place(ti: int, pos: int) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > MAX_SPLITS:
+            raise _TooMany
+        ci = len(cut)
+        if ti == len(got):
+            if ci == width:
+                found.append(list(cut))
+                if len(found) > limit:
+                    raise _TooMany
+            return
+        left = width - ci  # cells still to fill, and at least one digit each
+        if left < len(got) - ti or left > rest[ti] - pos:
+            return
+        tok = got[ti]
+        key = row.cells[ci]
+        if not plain[ti]:
+            parts = [(cell_value(tok, fmt.cell_type(key)), ti + 1, 0)]
         else:
-            vals = dict(zip(row.cells, values, strict=True))
-            if all(r.holds(vals) for r in rels):
-                answers.append([(v, t) for v, (_, t) in zip(values, pairs, strict=True)])
-    if len(answers) != 1:
-        return None
-    if not rels and not all(set(t.text) == {"0"} for t in got if len(t.text) > 1):
-        return None  # nothing to confirm the cut: only runs of zeros ("000") cut one way for sure
-    return answers[0]
+            digits = tok.text[pos:]
+            lengths = [1] if digits[0] == "0" else range(1, min(len(digits), MAX_DIGITS) + 1)
+            parts = [(cell_value(tok, fmt.cell_type(key)) if pos == 0 and n == len(digits) else int(digits[:n]),
+                      ti + (n == len(digits)), 0 if n == len(digits) else pos + n) for n in lengths]
+        for value, nti, npos in parts:
+            if value is None:
+                continue
+            vals[key] = value
+            if all(r.holds(vals) for r in closes.get(ci, ())):
+                cut.append((value, tok))
+                place(nti, npos)
+                cut.pop()
+            del vals[key]
+
+    try:
+        place(0, 0)
+    except _TooMany:
+        return []
+    if not rels and found and not all(set(t.text) == {"0"} for t in got if len(t.text) > 1):
+        return []  # nothing to confirm a cut: only runs of zeros ("000") cut one way for sure
+    return found
+
+
+def settle_cuts(reading: Reading, rels: tuple[Relation, ...]) -> None:
+    """Rows whose glued digits the row's totals cut more than one way: the cut the rest of the
+    table confirms (a column total across rows holds with it, and breaks with every other cut);
+    where none is confirmed, the cells on which every cut the table allows agrees."""
+    from .tables import Cell
+
+    def verdicts(row_cells: tuple[str, ...], cuts: list[Cut]) -> list[list[bool | None]]:
+        base = reading.values()
+        across = [r for r in rels if set(r.cells) & set(row_cells) and not set(r.cells) <= set(row_cells)]
+        return [[r.holds({**base, **{k: v for k, (v, _) in zip(row_cells, cut, strict=True)}}) for r in across]
+                for cut in cuts]
+
+    progress = True
+    while progress and reading.cuts:
+        progress = False
+        for key, (row_cells, cuts) in list(reading.cuts.items()):
+            kept = [c for c, v in zip(cuts, verdicts(row_cells, cuts), strict=True) if False not in v and True in v]
+            if len(kept) == 1:
+                for k, (value, tok) in zip(row_cells, kept[0], strict=True):
+                    reading.cells[k] = Cell(value, tok, inferred="由粘连的数字按本表合计关系拆分")
+                del reading.cuts[key]
+                reading.short.pop(key, None)
+                progress = True
+    for row_cells, cuts in reading.cuts.values():
+        allowed = [c for c, v in zip(cuts, verdicts(row_cells, cuts), strict=True) if False not in v] or cuts
+        for i, k in enumerate(row_cells):
+            if len({(c[i][0], id(c[i][1])) for c in allowed}) == 1:
+                value, tok = allowed[0][i]
+                reading.cells[k] = Cell(value, tok, inferred="由粘连的数字拆分：合乎合计关系的各种拆法在此格一致")
 
 
 def derive(key: str, values: dict[str, Number | None], rels: tuple[Relation, ...]) -> Number | bool | None:

@@ -16,7 +16,7 @@ together split by the totals, one lost value derived) in `repair`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import permutations
 
 from ..formats import Format, Relation, Row, Table
@@ -47,6 +47,7 @@ class Reading:
     extras: list[Token] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # row key → label as printed
     short: dict[str, list[Token]] = field(default_factory=dict)  # rows printed with too few values
+    cuts: dict[str, tuple[tuple[str, ...], list[repair.Cut]]] = field(default_factory=dict)  # glued, several ways
 
     def values(self) -> dict[str, Number | None]:
         return {k: c.value for k, c in self.cells.items()}
@@ -63,10 +64,18 @@ _RELATIONS: dict[tuple[str, str, str], tuple[Relation, ...]] = {}
 
 
 def table_relations(fmt: Format, table: Table, variant: str) -> tuple[Relation, ...]:
+    """The format's relations among this variant's cells; a cell the variant prints as parts (the
+    three rows of 2021's （六）其他处理) is replaced by them, so the column totals still count."""
     key = (fmt.id, table.id, variant)
     if key not in _RELATIONS:
         keys = set(table.cells(variant))
-        _RELATIONS[key] = tuple(r for r in fmt.relations if set(r.cells) <= keys)
+        parts = {d.key: d.parts for d in fmt.derived if d.when_variant == variant}
+
+        def spread(side: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(p for k in side for p in parts.get(k, (k,)))
+
+        rels = (replace(r, left=spread(r.left), right=spread(r.right)) for r in fmt.relations)
+        _RELATIONS[key] = tuple(r for r in rels if set(r.cells) <= keys)
     return _RELATIONS[key]
 
 
@@ -166,6 +175,9 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             for k in row.cells:
                 reading.cells[k] = Cell(None)
     repair.complete_rows(fmt, reading, rows, rels)
+    if reading.cuts:  # each may settle what the other needs
+        repair.settle_cuts(reading, rels)
+        repair.complete_rows(fmt, reading, rows, rels)
     for row in rows:
         unread = [k for k in row.cells if reading.cells[k].value is None and not reading.cells[k].blank]
         if not unread:
@@ -176,10 +188,12 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
         else:
             shown = " ".join(t.text for t in printed)
             why = ("数比应有的多，合计又不成立，无法确定哪些属于本行" if len(printed) > len(row.cells)
+                   else f"数字粘连，合乎合计关系的拆法有 {len(reading.cuts[row.key][1])} 种" if row.key in reading.cuts
                    else "数字可能粘连，但没有一种拆分能使本行合计成立" if any(len(t.text) > 1 for t in printed)
                    else "无法确定各数所在的列")
+            left = "整行留空" if len(unread) == len(row.cells) else f"{len(unread)} 格无法确定，留空"
             reading.doubts.append(f"「{row.label}」印有 {len(printed)} 个数（{shown}），应有 {len(row.cells)} 个："
-                                  f"{why}，整行留空")
+                                  f"{why}，{left}")
     return reading
 
 
@@ -198,14 +212,15 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
         if slotted is not None:
             got = slotted
         else:
-            split = repair.split_glued(fmt, row, got)
-            if split is None:
-                reading.short[row.key] = got
-                got = []
-            else:
-                for key, (value, tok) in zip(row.cells, split, strict=True):
+            cuts = repair.glued_cuts(fmt, row, got)
+            if len(cuts) == 1:
+                for key, (value, tok) in zip(row.cells, cuts[0], strict=True):
                     reading.cells[key] = Cell(value, tok, inferred="由粘连的数字按本行总计拆分")
                 return
+            reading.short[row.key] = got
+            if cuts:
+                reading.cuts[row.key] = (row.cells, cuts)
+            got = []
     for i, key in enumerate(row.cells):
         tok = got[i] if i < len(got) else None
         if tok is None:
