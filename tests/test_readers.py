@@ -238,6 +238,39 @@ def test_a_pdf_locked_against_copying_only_is_read(tmp_path: Path) -> None:
     assert got.cells == parse_bytes((REAL / "hongze-2024.pdf").read_bytes(), "hongze-2024.pdf").cells
 
 
+def _turn_every_other_page(src: Path, out: Path) -> list[int]:
+    """Pages 2, 6, … given a /Rotate that turns their upright text (90°, 180°, 270°); pages 4, 8, …
+    drawn sideways on portrait paper (a landscape table printed turned). The turned page numbers."""
+    import pikepdf
+
+    turned = []
+    with pikepdf.open(src) as pdf:
+        for i, page in enumerate(pdf.pages):
+            if i % 2 == 0:
+                continue
+            turned.append(i + 1)
+            if i % 4 == 1:
+                page.Rotate = 90 * (1 + (i // 4) % 3)
+                continue
+            x0, y0, x1, y1 = (float(v) for v in page.MediaBox)
+            page.contents_coalesce()
+            page.contents_add(pdf.make_stream(b"q 0 1 -1 0 %f 0 cm 1 0 0 1 %f %f cm" % (y1 - y0, -x0, -y0)),
+                              prepend=True)
+            page.contents_add(pdf.make_stream(b"Q"))
+            page.MediaBox = [0, 0, y1 - y0, x1 - x0]
+        pdf.save(out)
+    return turned
+
+
+@pytest.mark.parametrize("pdf", sorted(REAL.glob("*.pdf")), ids=lambda p: p.stem)
+def test_pages_printed_sideways_or_upside_down_are_read_turned_back(pdf: Path, tmp_path: Path) -> None:
+    turned = _turn_every_other_page(pdf, tmp_path / "turned.pdf")
+    original = parse_bytes(pdf.read_bytes(), pdf.name)
+    got = parse_bytes((tmp_path / "turned.pdf").read_bytes(), pdf.name)
+    assert same(original, got) == {}
+    assert f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取" in got.doubts
+
+
 def test_pdfs_a_browser_printed_with_its_header_and_footer_on_every_page(tmp_path: Path) -> None:
     """Researchers keep web pages as PDF: Chromium prints the date and title at the top of every page
     and the address and "1/2" at the bottom, inside the tables where a page breaks them."""

@@ -65,6 +65,7 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     out = SourceWriter("pdf")
     scanned = 0
     pages: list[PageText] = []
+    turned: list[int] = []  # pages whose text was printed sideways or upside down
     with pdfium_held():
         document = _open(data)
         held: list = []  # PDFium pages and text pages, open until their page is written
@@ -73,6 +74,10 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                 page = document[number - 1]
                 textpage = page.get_textpage()
                 held += [textpage, page]
+                upright = text_rotation(textpage)
+                if upright is not None and upright != page.get_rotation() % 360:
+                    page.set_rotation(upright)  # in memory only: the page read as it is meant to be read
+                    turned.append(number)
                 drawn, chars = page_drawn(page), page_chars(page, textpage)
                 if garbled(chars):  # its letters are glyph numbers: read the page as a scan
                     out.notes.append(f"第{number}页的文字层无法解码（所嵌字体没有到 Unicode 的映射），"
@@ -86,9 +91,11 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     read = _ocr(page, pictures, chars, rules, scanned)
                     scanned += bool(read)
                     out.ocr += [(number, box) for box in read]
-                turned = page.get_rotation() % 360 != 0
+                rotated = page.get_rotation() % 360 != 0
                 pages.append(PageText(number, chars, edges_to_tables(rules, settings),
-                                      partial(char_dicts, textpage=textpage, turned=turned)))
+                                      partial(char_dicts, textpage=textpage, turned=rotated)))
+            if turned:
+                out.notes.append(f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取")
             for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
                 chars = [c for i, c in enumerate(page_text.chars) if i not in running]
                 write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts)
@@ -218,6 +225,24 @@ def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules:
             mine += [(a + x0, b + top, c + x0, d + top) for a, b, c, d in found]
         read.append(box)
     return read
+
+
+def text_rotation(textpage: pypdfium2.PdfTextPage, sample: int = 48) -> int | None:
+    """The page rotation (/Rotate) under which most of its characters read upright, or None when
+    it has no text. A page printed sideways (a landscape table on portrait paper, a /Rotate that
+    turns upright text) is read turned back, as a reader would turn it."""
+    n = pdfium.FPDFText_CountChars(textpage.raw)
+    quarters: Counter[int] = Counter()
+    for i in range(0, n, max(1, n // sample)):
+        if chr(pdfium.FPDFText_GetUnicode(textpage.raw, i)).isspace():
+            continue
+        angle = pdfium.FPDFText_GetCharAngle(textpage.raw, i)  # clockwise, radians
+        if angle >= 0:
+            quarters[round(math.degrees(angle) / 90) % 4] += 1
+    if not quarters:
+        return None
+    quarter, count = quarters.most_common(1)[0]
+    return (360 - 90 * quarter) % 360 if count * 2 > quarters.total() else None
 
 
 def _open(data: bytes) -> pypdfium2.PdfDocument:
