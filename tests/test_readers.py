@@ -114,6 +114,27 @@ def test_docx_title_in_a_text_box(huaian: ParseResult) -> None:
     assert (result.agency, result.year) == (huaian.agency, huaian.year)
 
 
+@pytest.mark.parametrize("gold", GOLDS, ids=lambda p: p.name.split(".")[0][:12])
+def test_docx_whose_report_sits_in_one_cell_of_a_layout_table(gold: Path) -> None:
+    """A web page pasted into Word keeps the page's layout table: the whole report, its tables nested,
+    in one cell between the site's header and footer cells."""
+    from docx.oxml.ns import qn
+
+    original = from_gold(gold)
+    document = docx.Document(io.BytesIO(to_docx(original, PERTURBED["split"])))
+    body = document.element.body
+    content = [el for el in body if el.tag != qn("w:sectPr")]
+    layout = document.add_table(rows=3, cols=1)
+    layout.cell(0, 0).text = "首页 > 政府信息公开 > 年度报告"
+    layout.cell(2, 0).text = "主办单位：某某人民政府办公室 电话：0517-87221234"
+    cell = layout.cell(1, 0)._tc
+    for el in content:
+        cell.append(el)
+    cell.append(body.makeelement(qn("w:p"), {}))  # a cell ends with a paragraph
+    assert len(docx.Document(_saved(document)).tables) == 1
+    assert same(original, parse_bytes(_saved(document).getvalue(), "pasted.docx")) == {}
+
+
 def test_docx_tables_and_cells_inside_content_controls(huaian: ParseResult) -> None:
     """Templates put their fields in content controls (w:sdt): python-docx's lists pass over them."""
     from docx.oxml.ns import qn

@@ -3,8 +3,9 @@ pictures large enough to be a table or a page (read by OCR, as numbered pages).
 
 `row.cells` repeats a merged cell once per grid column it covers, horizontally and vertically;
 the repeats are covered positions. Provenance: table index, row index and cell index in
-`row.cells` — so `Document(f).tables[t].rows[r].cells[c]` is the cell a value came from (where no
-table sits in a content control: python-docx's list leaves those out, the index counts them).
+`row.cells` — so `Document(f).tables[t].rows[r].cells[c]` is the cell a value came from where the
+tables are all in the body. The index counts tables in document order, also those python-docx's
+list leaves out: in content controls, and nested in a layout table's cells.
 """
 
 from __future__ import annotations
@@ -35,21 +36,31 @@ def read_docx(data: bytes) -> Source:
     except Exception as e:
         raise ReportError(f"corrupt Word file ({type(e).__name__})") from e
     out = SourceWriter("docx")
-    tables = 0
-    for child in blocks(document.element.body):
-        if child.tag == qn("w:p"):
+    _write_blocks(out, document.element.body, document, [0])
+    return out.source()
+
+
+def _write_blocks(out: SourceWriter, parent: object, document: object, tables: list[int]) -> None:
+    """Paragraphs as lines and tables as grids, in order. A table holding other tables is layout
+    (a report pasted from a web page into one big cell): the contents of its cells are read in turn."""
+    for child in blocks(parent):
+        if child.tag == _P:
             out.line(paragraph_text(child))
-            for box in child.iter(qn("w:txbxContent")):  # text boxes anchored in the paragraph
-                for p in box.iter(qn("w:p")):
-                    out.line("".join(t.text or "" for t in p.iter(qn("w:t"))))
-        elif child.tag == qn("w:tbl"):
-            _table(out, Table(child, document), tables)
-            tables += 1
+            for box in child.iter(_BOX):  # text boxes anchored in the paragraph
+                for p in box.iter(_P):
+                    out.line("".join(t.text or "" for t in p.iter(_T)))
+        elif child.tag == _TBL:
+            table = Table(child, document)  # type: ignore[arg-type]
+            tables[0] += 1  # numbered in document order, layout tables too
+            if next(child.iterdescendants(_TBL), None) is not None:
+                for tc in dict.fromkeys(cell._tc for row in table.rows for cell in row.cells):
+                    _write_blocks(out, tc, document, tables)
+                continue  # its pictures are read with its cells
+            _table(out, table, tables[0] - 1)
         for picture in _pictures(child, document):  # after the paragraph or table it is in
             from .ocr import write_picture
 
             write_picture(out, picture, max((page for page, _ in out.ocr), default=0) + 1)
-    return out.source()
 
 
 _BLIP, _EMBED = qn("a:blip"), qn("r:embed")
@@ -84,7 +95,7 @@ def _table(out: SourceWriter, table: Table, index: int) -> None:
 
 
 _P, _R, _T, _TAB, _BR, _CR, _BOX = (qn(t) for t in ("w:p", "w:r", "w:t", "w:tab", "w:br", "w:cr", "w:txbxContent"))
-_SDT, _SDT_CONTENT, _CUSTOM_XML = qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")
+_SDT, _SDT_CONTENT, _CUSTOM_XML, _TBL = qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:tbl")
 
 
 def blocks(parent: object) -> Iterator:
