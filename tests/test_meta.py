@@ -56,3 +56,17 @@ def test_published_in_numeric_forms() -> None:
     assert meta.find_published("", "XX局\n2021-01-20\n") == "2021-01-20"
     assert meta.find_published("", "XX局 2021.1.8") == "2021-01-08"
     assert meta.find_published("", "联系电话：0517-87222589") is None
+
+
+def test_title_with_the_year_inside_its_name_in_book_marks_or_after_a_field_label() -> None:
+    assert meta.find_title("某某县交通运输局政府信息公开工作2022年度报告") == ("某某县交通运输局", 2022)
+    assert meta.find_title("《某某县交通运输局2022年政府信息公开工作年度报告》") == ("某某县交通运输局", 2022)
+    assert meta.find_title("标题：某某县交通运输局2022年政府信息公开工作年度报告") == ("某某县交通运输局", 2022)
+
+
+def test_published_from_a_web_pages_date_field_when_the_report_is_not_signed_with_one() -> None:
+    head = "索引号：014123456/2024-00012  发布机构：某某县交通运输局  发布日期：2024-01-20\n标题\n"
+    assert meta.find_published(head, "无。\n某某县交通运输局\n") == "2024-01-20"
+    assert meta.find_published("发布时间：2024年01月20日 10:12\n", "") == "2024-01-20"
+    assert meta.find_published(head, "无。\n某某县交通运输局\n2024年1月18日\n") == "2024-01-18"  # signed: that date
+    assert meta.find_published("发布日期：2024年\n", "") is None

@@ -13,6 +13,8 @@ _NAME = r"(?:政府信息公开|政务公开|信息公开)\S{0,12}?(?:年度)?(?
 _TITLE = re.compile(_YEAR + r"年度?(?:的)?" + _NAME)  # XX局2020年政府信息公开工作年度报告
 _YEAR_FIRST = re.compile(_YEAR + r"年度?(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)" + _NAME)  # 2020年XX局政府信息…
 _YEAR_AFTER = re.compile(_NAME + r"[(（]" + _YEAR + r"年度?[)）]")  # XX局政府信息公开工作年度报告（2020年度）
+# XX局政府信息公开工作2020年度报告
+_YEAR_INSIDE = re.compile(r"(?:政府信息公开|政务公开)(?:工作)?" + _YEAR + r"年度?(?:工作)?(?:报告|年报)")
 _AGENCY_SUFFIX = (r"(?:街道办事处|办事处|街道|人民政府|政府|管理委员会|委员会|管委会|局|委|办公室|办|厅|部|院|中心|"
                   r"镇|乡|署|所|队|馆|会|公司|集团|社)")
 _AGENCY = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?" + _AGENCY_SUFFIX + r")")
@@ -45,7 +47,8 @@ _STAMP = re.compile(r"^(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]
 
 def _clean_name(name: str) -> str | None:
     name = _STAMP.sub("", name)  # a browser's running header: "2024/5/6 下午3:21" before the title
-    name = re.sub(r"^[#*>\-\s]+|[#*\s]+$", "", name)
+    name = re.sub(r"^[#*>\-\s《「“【]+|[#*\s》」”】]+$", "", name)
+    name = re.sub(r"^(?:标题|名称|文件名称|信息名称|主题)[:：]", "", name)  # a web page's field label
     name = re.sub(r"(关于|的)$", "", name)
     if len(name) < 2 or (_NOT_NAME.match(name) and len(name) <= 4):
         return None
@@ -87,9 +90,10 @@ def _title_in(line: str, following: str) -> tuple[str, int] | None:
             elif agency.endswith("人民"):
                 agency += "政府"  # "XX县人民政府信息公开": one 政府 for both
             return agency, _year(m.group(1))
-        m = _YEAR_AFTER.search(text)
-        if m and m.start() < len(line):
-            return line[:m.start()], _year(m.group(1))
+        for pattern in (_YEAR_AFTER, _YEAR_INSIDE):
+            m = pattern.search(text)
+            if m and m.start() < len(line):
+                return line[:m.start()], _year(m.group(1))
     return None
 
 
@@ -118,7 +122,8 @@ def _date(m: re.Match[str]) -> str:
 
 
 def find_published(head: str, tail: str) -> str | None:
-    """The date the report is signed with: at its end (not inside a sentence), else under its title."""
+    """The date the report is signed with: at its end (not inside a sentence), else under its title
+    or in the web page's 发布日期 field above it."""
     squeezed_tail = squeeze(tail)
     for m in reversed(list(_DATE.finditer(squeezed_tail))):
         after = squeezed_tail[m.end():]
@@ -128,4 +133,12 @@ def find_published(head: str, tail: str) -> str | None:
     for line in _lines(head)[:20]:
         if re.fullmatch(r"\(?(?:" + _DATE.pattern + r")\)?", line):
             return _date(_DATE.search(line))  # type: ignore[arg-type]
+        posted = _POSTED.search(line)
+        date = _DATE.match(line, posted.start(1)) if posted else None
+        if date:
+            return _date(date)
     return None
+
+
+# a web page's field above the report: 发布日期：2021-01-20
+_POSTED = re.compile(r"(?:发布|成文|印发)(?:日期|时间)[:：]?(?=" + _YEAR + ")")
