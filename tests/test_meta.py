@@ -70,3 +70,16 @@ def test_published_from_a_web_pages_date_field_when_the_report_is_not_signed_wit
     assert meta.find_published("发布时间：2024年01月20日 10:12\n", "") == "2024-01-20"
     assert meta.find_published(head, "无。\n某某县交通运输局\n2024年1月18日\n") == "2024-01-18"  # signed: that date
     assert meta.find_published("发布日期：2024年\n", "") is None
+
+
+def test_agency_from_the_signature_when_no_title_or_first_sentence_names_it() -> None:
+    from xxgk.extract.report import parse_text
+
+    from .conftest import SEEDS
+
+    text = next(SEEDS.glob("001_*.txt")).read_text(encoding="utf-8")  # no title; "我街道…"
+    assert parse_text(text, "001.txt").agency is None
+    signed = parse_text(text + "\n广州市海珠区南华西街道办事处\n2021年1月20日\n", "001.txt")
+    assert (signed.agency, signed.published) == ("广州市海珠区南华西街道办事处", "2021-01-20")
+    assert meta.agency_from_signature("无。\n本局将于2024年1月20日前完成。") is None
+    assert meta.agency_from_signature("无。\n石壁街道办事处 2020年1月20日\n打印本页\n") == "石壁街道办事处"

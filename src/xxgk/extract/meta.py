@@ -108,6 +108,21 @@ def agency_from_prose(body: str) -> str | None:
     return _clean_name(m.group(1))
 
 
+def agency_from_signature(tail: str) -> str | None:
+    """The body that signs the report: the line above its closing date, or before it on its line
+    ("XX局 2021年1月20日"), when that line is a name and nothing else."""
+    lines = _lines(tail)
+    for i in range(len(lines) - 1, max(-1, len(lines) - 6), -1):
+        m = _DATE.search(lines[i])
+        if m is None or "。" in lines[i][m.end():]:
+            continue
+        before = lines[i][:m.start()] or (lines[i - 1] if i > 0 else "")
+        if _AGENCY.fullmatch(before):
+            return _clean_name(before)
+        return None
+    return None
+
+
 def year_from_prose(body: str) -> int | None:
     m = re.search(_YEAR + r"年", squeeze(body)[:400])
     return _year(m.group(1)) if m else None

@@ -37,11 +37,11 @@ def parse_source(src: Source, source: str) -> ParseResult:
     head_end = min(sections.values())
     agency, year = meta.find_title(doc.norm[:head_end])
     body_one = doc.norm[slice(*bounds["一"])] if "一" in bounds else ""
+    tail_start = bounds["六"][0] if "六" in bounds else max(0, len(doc.norm) - 400)
     if agency is None:
-        agency = meta.agency_from_prose(body_one)
+        agency = meta.agency_from_prose(body_one) or meta.agency_from_signature(doc.norm[tail_start:])
     if year is None:
         year = meta.year_from_prose(body_one or doc.norm[:2000])
-    tail_start = bounds["六"][0] if "六" in bounds else max(0, len(doc.norm) - 400)
     published = meta.find_published(doc.norm[:head_end], doc.norm[tail_start:])
 
     fmt = detect_format(doc.norm, bounds, year)
