@@ -18,7 +18,27 @@ from .conftest import REAL, SEEDS
 from .test_readers import GOLDS, from_gold
 
 TEXTS = [p.read_bytes() for p in sorted(SEEDS.glob("*.txt"))]
-STRUCTURED = [to_html(from_gold(GOLDS[1])).encode(), to_docx(from_gold(GOLDS[6]))]
+
+
+def _web_archive(html: str) -> bytes:
+    """A page and a picture in one MIME message, as browsers save .mht files."""
+    from email.mime.image import MIMEImage
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    archive = MIMEMultipart("related")
+    page = MIMEText(html.replace("</body>", '<img src="logo.png"></body>'), "html", "utf-8")
+    page["Content-Location"] = "http://www.example.gov.cn/xxgk/report.html"
+    picture = MIMEImage(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                                      "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"))
+    picture["Content-Location"] = "http://www.example.gov.cn/xxgk/logo.png"
+    archive.attach(page)
+    archive.attach(picture)
+    return archive.as_bytes()
+
+
+STRUCTURED = [to_html(from_gold(GOLDS[1])).encode(), to_docx(from_gold(GOLDS[6])),
+              _web_archive(to_html(from_gold(GOLDS[2])))]
 PDF = (REAL / "hongze-2024.pdf").read_bytes()
 
 
@@ -41,9 +61,9 @@ def test_mutated_text_reports(which: int, seed: int) -> None:
     assert check(mutate(random.Random(seed), TEXTS[which]), "t.txt") is None
 
 
-@bounded(40)
+@bounded(60)
 @given(st.sampled_from(range(len(STRUCTURED))), st.integers(0, 2**32))
-def test_mutated_html_and_word(which: int, seed: int) -> None:
+def test_mutated_html_word_and_web_archive(which: int, seed: int) -> None:
     assert check(mutate(random.Random(seed), STRUCTURED[which])) is None
 
 

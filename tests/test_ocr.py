@@ -21,7 +21,7 @@ from xxgk.audit import audit
 from xxgk.compose.render import html_to_pdf, to_html
 from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
-from xxgk.ingest import read_source
+from xxgk.ingest import read_source, sniff
 from xxgk.ingest.ocr import skew
 from xxgk.ingest.pdf import garbled, page_chars
 from xxgk.parse import parse_bytes
@@ -198,25 +198,96 @@ def test_a_picture_bomb_is_refused_before_it_is_decoded() -> None:
         parse_bytes(buf.getvalue(), "sliver.png")
 
 
-def test_a_table_pasted_as_a_picture_between_lines_of_text_is_read() -> None:
-    """A text PDF whose tables are screenshots: the text layer is read, and the pictures by OCR."""
-    import base64
+def _page_with_pictures(sources: list[str]) -> str:
+    """hongze-2024's title and a sentence as text, its tables as the pictures at `sources`."""
+    return ("<html><head><meta charset='utf-8'></head><body><h1>淮安市洪泽区人民政府2024年政府信息公开工作年度报告</h1>"
+            "<p>本报告所列数据统计期限自2024年1月1日起至12月31日止。</p>"
+            + "".join(f'<p>见下表（第{i + 1}部分）。</p><img src="{s}" style="width:100%">'
+                      for i, s in enumerate(sources))
+            + "</body></html>")
 
-    gold = from_gold(REAL / "hongze-2024.gold.json")
+
+def _table_shots() -> list[bytes]:
+    """hongze-2024's two pages of tables as screenshots (PNG)."""
     shots = []
     for page in _pages("hongze-2024")[2:4]:
         buf = io.BytesIO()
         page.crop((0, 60, page.width, page.height - 60)).save(buf, "PNG")
-        shots.append(base64.b64encode(buf.getvalue()).decode())
-    html = ("<h1>淮安市洪泽区人民政府2024年政府信息公开工作年度报告</h1>"
-            "<p>本报告所列数据统计期限自2024年1月1日起至12月31日止。</p>"
-            + "".join(f'<p>见下表（第{i + 1}部分）。</p><img src="data:image/png;base64,{s}" style="width:100%">'
-                      for i, s in enumerate(shots)))
-    result = parse_bytes(html_to_pdf(html), "pasted.pdf")
+        shots.append(buf.getvalue())
+    return shots
+
+
+def _data_uris() -> list[str]:
+    import base64
+
+    return [f"data:image/png;base64,{base64.b64encode(s).decode()}" for s in _table_shots()]
+
+
+def test_a_table_pasted_as_a_picture_between_lines_of_text_is_read() -> None:
+    """A text PDF whose tables are screenshots: the text layer is read, and the pictures by OCR."""
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    result = parse_bytes(html_to_pdf(_page_with_pictures(_data_uris())), "pasted.pdf")
     wrong, _ = _wrong_and_missing(gold, result)
     assert wrong == {}
     assert sum(v is not None for v in result.cells.values()) >= 100
     assert (result.agency, result.year) == (gold.agency, gold.year)  # from the text layer
+
+
+def _read_like_the_original(result: object) -> None:
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    wrong, _ = _wrong_and_missing(gold, result)
+    assert wrong == {}
+    assert sum(v is not None for v in result.cells.values()) >= 100  # type: ignore[attr-defined]
+    assert (result.agency, result.year) == (gold.agency, gold.year)  # type: ignore[attr-defined]
+    assert {w.page for w in result.provenance.values() if w.ocr} == {1, 2}  # type: ignore[attr-defined]
+
+
+def test_a_web_page_whose_tables_are_pictures_in_the_page() -> None:
+    """Pictures carried in the page itself (data: URIs), one of them framed in a table."""
+    first, second = _data_uris()
+    framed = f'<table><tr><td><img src="{second}"></td></tr></table>'
+    html = _page_with_pictures([first]).replace("</body>", framed + "</body>")
+    _read_like_the_original(parse_bytes(html.encode(), "page.html"))
+
+
+def test_a_web_page_saved_with_its_files_reads_its_pictures_from_its_folder(tmp_path: Path) -> None:
+    """"网页，全部" saves `报告_files/…` beside the page: read from there, and from nowhere else."""
+    from xxgk.parse import parse_file
+
+    (tmp_path / "报告_files").mkdir()
+    for i, shot in enumerate(_table_shots()):
+        (tmp_path / "报告_files" / f"image{i + 1}.png").write_bytes(shot)
+    page = tmp_path / "报告.html"
+    page.write_text(_page_with_pictures(["%E6%8A%A5%E5%91%8A_files/image1.png", "./报告_files/image2.png?v=2"]),
+                    encoding="utf-8")
+    _read_like_the_original(parse_file(page))
+    outside = tmp_path / "site" / "报告.html"  # the same page one folder down: ../ leads outside it
+    outside.parent.mkdir()
+    outside.write_text(_page_with_pictures(["../报告_files/image1.png", f"{tmp_path}/报告_files/image2.png"]),
+                       encoding="utf-8")
+    with pytest.raises(ReportError, match="none of its three tables"):
+        parse_file(outside)
+
+
+def test_a_web_archive_saved_by_chromium_reads_its_pictures(tmp_path: Path) -> None:
+    """Chromium's "save as MHTML" (as IE's .mht and Word's 单个文件网页): the page and its pictures
+    in one MIME message."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import ARGS, CHROMIUM
+
+    for i, shot in enumerate(_table_shots()):
+        (tmp_path / f"t{i}.png").write_bytes(shot)
+    (tmp_path / "page.html").write_text(_page_with_pictures(["t0.png", "t1.png"]), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.goto((tmp_path / "page.html").as_uri())
+        archive = page.context.new_cdp_session(page).send("Page.captureSnapshot", {"format": "mhtml"})["data"]
+        browser.close()
+    data = archive.encode("utf-8")
+    assert sniff(data) == "mht"
+    _read_like_the_original(parse_bytes(data, "page.mhtml"))
 
 
 def test_a_long_screenshot_is_cut_into_pages_between_lines() -> None:

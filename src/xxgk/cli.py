@@ -29,8 +29,8 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
 
 LEDGER = ".xxgk-ledger.sqlite"
-REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps", ".rtf", ".odt",
-                   ".png", ".jpg", ".jpeg", ".tif", ".tiff", ""}
+REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".mht", ".mhtml", ".pdf", ".docx", ".doc", ".wps",
+                   ".rtf", ".odt", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ""}
 
 
 def expand(sources: list[str]) -> Iterator[Path]:

@@ -13,9 +13,10 @@ from .result import ParseResult
 MAX_BYTES = 200 * 1024 * 1024
 
 
-def parse_bytes(data: bytes, source: str) -> ParseResult:
-    """Parse one report; raises ReportError with a one-line reason when it cannot be read."""
-    result = parse_source(read_source(data, source), source)
+def parse_bytes(data: bytes, source: str, folder: Path | None = None) -> ParseResult:
+    """Parse one report; raises ReportError with a one-line reason when it cannot be read.
+    `folder`: where it lies (a saved web page keeps its pictures beside it)."""
+    result = parse_source(read_source(data, source, folder), source)
     result.findings = audit(result)
     return result
 
@@ -29,4 +30,4 @@ def parse_file(path: str | Path, name: str = "") -> ParseResult:
     if size > MAX_BYTES:
         raise ReportError(f"file too large ({size // (1024 * 1024)} MB; the limit is "
                           f"{MAX_BYTES // (1024 * 1024)} MB)")
-    return parse_bytes(path.read_bytes(), name or path.name)
+    return parse_bytes(path.read_bytes(), name or path.name, path.parent)

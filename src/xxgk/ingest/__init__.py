@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import ReportError
 from .decode import decode
 from .sniff import sniff
 from .source import Source
 
 
-def read_source(data: bytes, name: str = "") -> Source:
+def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Source:
+    """`folder`: where the file lies, for the pictures a saved web page keeps beside it."""
     kind = sniff(data)
     if kind == "text":
         return Source(decode(data))
@@ -17,9 +20,13 @@ def read_source(data: bytes, name: str = "") -> Source:
 
         return read_pdf(data)
     if kind == "html":
-        from .html import read_html
+        from .html import folder_pictures, read_html
 
-        return read_html(data)
+        return read_html(data, folder_pictures(folder) if folder else None)
+    if kind == "mht":
+        from .html import read_mht
+
+        return read_mht(data)
     if kind == "docx":
         from .docx import read_docx
 

@@ -4,16 +4,27 @@ Web pages are TRS-style or Word-pasted: labels split over many <span>/<font> run
 cells, empty spacer cells, tables nested in site chrome. Only innermost tables are read as
 grids; a table holding other tables is layout. Provenance: the table (index among all <table>
 elements in document order), the row (index of its <tr>) and the cell (index in that row).
+
+Tables published as pictures (<img>) are read by OCR where the picture is at hand: in the page
+(a data: URI), in a web archive (MHT/MHTML: the page and its files in one MIME message), or in
+the folder of a page saved with its files ("网页，全部": `name_files/…`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import email
 import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urljoin
 
 from lxml import etree
 from lxml import html as lhtml
 
-from ..errors import BinaryInput, EmptyInput
+from ..errors import BinaryInput, EmptyInput, ReportError
 from ..result import Provenance
 from .source import Source, SourceWriter
 
@@ -43,7 +54,11 @@ def decode_html(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def read_html(data: bytes) -> Source:
+Pictures = Callable[[str], bytes | None]  # an <img> src → the picture's bytes, when at hand
+MAX_PICTURE = 20 * 1024 * 1024
+
+
+def read_html(data: bytes, pictures: Pictures | None = None) -> Source:
     text = decode_html(data)
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     try:
@@ -65,13 +80,90 @@ def read_html(data: bytes) -> Source:
         elif tag == "table" and next(el.iterdescendants("table"), None) is None:
             out.line()
             _grid(out, el, tables[el])
+            for img in el.iter("img"):  # a picture framed in a table
+                _picture(out, img, pictures)
             walker.skip_subtree()
+        elif tag == "img":
+            _picture(out, el, pictures)
         else:
             if tag in _BLOCK:
                 out.line()
             if el.text:
                 out.write(_inline(el.text))
     return out.source()
+
+
+def _picture(out: SourceWriter, img: etree._Element, pictures: Pictures | None) -> None:
+    src = (img.get("src") or "").strip()
+    data = _data_uri(src) if src.startswith("data:") else pictures(src) if pictures and src else None
+    if not data:
+        return
+    from .ocr import worth_reading, write_picture  # OpenCV and the OCR engine load only for a page with pictures
+
+    if worth_reading(data):
+        write_picture(out, data, max((page for page, _ in out.ocr), default=0) + 1)
+
+
+def _data_uri(src: str) -> bytes | None:
+    head, _, payload = src.partition(",")
+    if not head.startswith("data:image/") or not head.endswith(";base64"):
+        return None
+    try:
+        return base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def folder_pictures(folder: Path) -> Pictures:
+    """Pictures a saved page refers to by relative path, from its folder and below only."""
+    root = folder.resolve()
+
+    def get(src: str) -> bytes | None:
+        if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:|/|\\", src):
+            return None  # on the web or elsewhere on this machine: not the page's own files
+        try:
+            path = (root / unquote(re.split(r"[?#]", src)[0])).resolve()
+            if path.is_relative_to(root) and path.is_file() and path.stat().st_size <= MAX_PICTURE:
+                return path.read_bytes()
+        except (OSError, ValueError):
+            pass
+        return None
+
+    return get
+
+
+def read_mht(data: bytes) -> Source:
+    """A web archive (IE's .mht, Chrome's .mhtml, Word's 单个文件网页): its page, with its pictures."""
+    try:
+        parts = [p for p in email.message_from_bytes(data).walk() if not p.is_multipart()]
+        page = next((p for p in parts if p.get_content_type() == "text/html"), None)
+        files: dict[str, bytes] = {}
+        for part in parts:
+            if part is not page and part.get_content_maintype() == "image":
+                picture = part.get_payload(decode=True)
+                for key in (str(part.get("Content-Location") or "").strip(),
+                            "cid:" + str(part.get("Content-ID") or "").strip().strip("<>")):
+                    if key not in ("", "cid:") and isinstance(picture, bytes):
+                        files[key] = picture
+        html = page.get_payload(decode=True) if page is not None else None
+        base = str(page.get("Content-Location") or "").strip() if page is not None else ""
+        charset = page.get_content_charset() if page is not None else None
+    except Exception as e:  # the email package's errors on a damaged message are of many kinds
+        raise ReportError(f"damaged web archive (MHT): {type(e).__name__}") from e
+    if not isinstance(html, bytes):
+        raise ReportError("web archive (MHT) without a web page in it")
+
+    def get(src: str) -> bytes | None:
+        try:
+            return files.get(src) or files.get(urljoin(base, src))
+        except ValueError:  # a src no URL parser accepts ("http://[")
+            return None
+
+    if charset:  # the MIME header's charset; the page's own meta may be missing or wrong
+        with contextlib.suppress(LookupError):
+            html = b"\xef\xbb\xbf" + html.decode("gb18030" if charset.lower() in ("gb2312", "gbk") else charset,
+                                             errors="replace").encode("utf-8")
+    return read_html(html, get)
 
 
 def _inline(text: str) -> str:

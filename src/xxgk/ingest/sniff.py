@@ -20,16 +20,19 @@ _SIGNATURES = (
     (b"Rar!", "rar"),
     (b"7z\xbc\xaf", "7z"),
 )
+_MHT = re.compile(rb"(?:[A-Za-z-]+:[^\n]*\r?\n|[ \t][^\n]*\r?\n)*?MIME-Version:", re.I)  # mail headers, then MIME
 _HTML = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|meta|div|p)\b", re.I)
 
 
 def sniff(data: bytes) -> str:
-    """"pdf", "docx", "ole" (DOC, WPS), "rtf", "odt", "html", "text", a picture's kind, or another
-    container name."""
+    """"pdf", "docx", "ole" (DOC, WPS), "rtf", "odt", "html", "mht" (a web archive), "text", a
+    picture's kind, or another container name."""
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     for sig, kind in _SIGNATURES:
         if head.startswith(sig):
             return _zip_kind(data) if kind == "zip" else kind
+    if _MHT.match(head) and b"multipart/related" in head.lower():
+        return "mht"
     if _HTML.search(data[:4096]):
         return "html"
     return "text"
