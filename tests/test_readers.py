@@ -259,6 +259,15 @@ def test_a_pdf_locked_against_copying_only_is_read(tmp_path: Path) -> None:
     assert got.cells == parse_bytes((REAL / "hongze-2024.pdf").read_bytes(), "hongze-2024.pdf").cells
 
 
+@pytest.mark.parametrize("pdf", sorted(REAL.glob("*.pdf")), ids=lambda p: p.stem)
+def test_pdfs_reprinted_by_cairo_whose_letters_are_partly_drawn_as_shapes(pdf: Path, tmp_path: Path) -> None:
+    """pdftocairo draws some fonts' glyphs as shapes over invisible text: the stem of a "1" is a
+    thin upright shape, and was taken for a rule that cut "447228" into two cells (4472 was read)."""
+    out = tmp_path / "cairo.pdf"
+    subprocess.run(["pdftocairo", "-pdf", str(pdf), str(out)], check=True, capture_output=True, timeout=120)
+    assert same(parse_bytes(pdf.read_bytes(), pdf.name), parse_bytes(out.read_bytes(), pdf.name)) == {}
+
+
 def _turn_every_other_page(src: Path, out: Path) -> list[int]:
     """Pages 2, 6, … given a /Rotate that turns their upright text (90°, 180°, 270°); pages 4, 8, …
     drawn sideways on portrait paper (a landscape table printed turned). The turned page numbers."""

@@ -86,7 +86,7 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                 else:
                     pictures = _pictures(page, drawn, chars, settings)
                 # a page read whole takes its rules from the picture: a letter's outline is no rule
-                rules = page_edges(page, settings, drawn) if chars else ([], [])
+                rules = not_in_letters(page_edges(page, settings, drawn), chars) if chars else ([], [])
                 if pictures:
                     read = _ocr(page, pictures, chars, rules, scanned)
                     scanned += bool(read)
@@ -409,6 +409,23 @@ def _segments(obj: object, matrix: tuple | None) -> list[tuple[tuple[float, floa
             out.append((point, start))
         last = point
     return out
+
+
+def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Rules:
+    """The rules that are not strokes of a letter: some producers draw a font's glyphs as shapes
+    over invisible text (pdftocairo does for some fonts), and the stem of a "1" would split its
+    cell. A stroke lies inside its character's box; a table's rule runs between characters."""
+    boxes = sorted(c[1:5] for c in chars)
+    starts = [b[0] for b in boxes]
+
+    def in_a_letter(rule: Box) -> bool:
+        x0, top, x1, bottom = rule
+        if max(x1 - x0, bottom - top) > longest:
+            return False
+        return any(b[1] - 0.5 <= top and bottom <= b[3] + 0.5 and x1 <= b[2] + 0.5
+                   for b in boxes[bisect_left(starts, x0 - longest):bisect_right(starts, x0 + 0.5)])
+
+    return [r for r in rules[0] if not in_a_letter(r)], [r for r in rules[1] if not in_a_letter(r)]
 
 
 def _rule(rules: Rules, box: Box) -> None:
