@@ -334,6 +334,38 @@ def test_a_table_pasted_as_a_picture_in_a_word_file_is_read() -> None:
     assert {w.page for w in result.provenance.values() if w.ocr} == {1, 2}  # the two pictures, in order
 
 
+def _photographed(page: Image.Image) -> Image.Image:
+    """The page as a phone sees it on a desk: farther at the top (narrower), a little turned,
+    on a darker, grainy ground."""
+    import cv2
+    import numpy as np
+
+    w, h = page.size
+    ground_w, ground_h = int(w * 1.35), int(h * 1.25)
+    ox, oy, d = (ground_w - w) / 2, (ground_h - h) / 2, 0.08 * w
+    corners = np.float32([[ox + d, oy + 0.02 * h], [ox + w - 0.6 * d, oy], [ox + w + 0.2 * d, oy + h],
+                          [ox - 0.1 * d, oy + 0.99 * h]])
+    warp = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), corners)
+    ground = np.clip(90 + np.random.default_rng(0).normal(0, 12, (ground_h, ground_w)), 0, 255).astype(np.uint8)
+    photo = cv2.warpPerspective(np.asarray(page), warp, (ground_w, ground_h), dst=ground,
+                                borderMode=cv2.BORDER_TRANSPARENT)
+    return Image.fromarray(photo).rotate(3, resample=Image.BICUBIC, fillcolor=80)
+
+
+def test_a_page_photographed_at_an_angle_is_flattened() -> None:
+    from xxgk.ingest.ocr import flatten
+
+    gold = from_gold(REAL / "hongze-2024.gold.json")
+    page = _pages("hongze-2024")[2]
+    assert flatten(page) is page  # a scan: the paper fills the picture
+    scanned = parse_bytes(_save([page], "JPEG"), "scan.jpg")
+    photo = parse_bytes(_save([_photographed(page)], "JPEG"), "photo.jpg")
+    wrong, _ = _wrong_and_missing(gold, photo)
+    assert wrong == {}
+    read = {k for k, v in gold.cells.items() if v is not None and photo.cells.get(k) == v}
+    assert len(read) >= 0.9 * sum(1 for k, v in gold.cells.items() if v is not None and scanned.cells.get(k) == v)
+
+
 @pytest.mark.parametrize("turn", [90, -90, 180])
 def test_a_page_scanned_on_its_side_or_upside_down_is_turned_upright(turn: int) -> None:
     gold = from_gold(REAL / "huaian-2024.gold.json")

@@ -72,7 +72,7 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
     """The page turned straight, and upright if it was scanned on its side (its lines of text come
     out taller than wide) or upside down (read with little confidence), with the characters OCR
     reads on it. Which way up is the way OCR reads more characters."""
-    image = straight(image, settings)
+    image = straight(flatten(image), settings)
     result = _recognise(image)
     turns = (90, -90) if _sideways(result) else (180,) if _confidence(result) < 0.9 else ()
     tries = [(image, result)]
@@ -96,6 +96,45 @@ def _sideways(result: object) -> bool:
     tall = sum(1 for w, h in spans if h > 1.5 * w and h > 30)
     wide = sum(1 for w, h in spans if w > 1.5 * h and w > 30)
     return tall > 2 * wide
+
+
+def flatten(image: Image.Image) -> Image.Image:
+    """A page photographed at an angle, on a darker ground, cut out and drawn as a flat rectangle
+    as wide as the photo (its rows of text straight again). Anything else is returned as it is: a
+    scan (the paper fills the picture), a screenshot, a page whose edges do not show."""
+    gray = np.asarray(image.convert("L"))
+    k = 1000 / max(gray.shape)
+    small = cv2.resize(gray, (max(1, round(gray.shape[1] * k)), max(1, round(gray.shape[0] * k))))
+    paper = cv2.threshold(cv2.GaussianBlur(small, (5, 5), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    paper = cv2.morphologyEx(paper, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))  # letters and rules filled
+    contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return image
+    outline = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(outline) < 0.25 * paper.size:
+        return image
+    quad = cv2.approxPolyDP(outline, 0.02 * cv2.arcLength(outline, True), True).reshape(-1, 2).astype(np.float32)
+    if len(quad) != 4 or not cv2.isContourConvex(quad):
+        return image
+    s, d = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
+    tl, br, tr, bl = quad[np.argmin(s)], quad[np.argmax(s)], quad[np.argmin(d)], quad[np.argmax(d)]
+    box = cv2.boundingRect(quad)
+    square = np.float32([[box[0], box[1]], [box[0] + box[2], box[1]], [box[0] + box[2], box[1] + box[3]],
+                         [box[0], box[1] + box[3]]])
+    corners = np.float32([tl, tr, br, bl])
+    if np.abs(corners - square).max() < 0.015 * max(paper.shape):
+        return image  # upright and flat already: nothing to undo (and a screenshot's band is not cut)
+    corners /= k
+    width = float(np.hypot(*(tr - tl)) + np.hypot(*(br - bl))) / 2
+    height = float(np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2
+    if width < 0.3 * small.shape[1] or height < 0.3 * small.shape[0] * 0.5:
+        return image
+    out_w = image.width
+    out_h = max(1, round(out_w * height / width))
+    target = np.float32([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]])
+    flat = cv2.warpPerspective(np.asarray(image.convert("RGB")), cv2.getPerspectiveTransform(corners, target),
+                               (out_w, out_h), flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
+    return Image.fromarray(flat)
 
 
 def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Image:
