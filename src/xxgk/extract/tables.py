@@ -47,6 +47,7 @@ class Reading:
     extras: list[Token] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # row key → label as printed
     short: dict[str, list[Token]] = field(default_factory=dict)  # rows printed with too few values
+    stacked: bool = False  # labels printed one after another, then values no label places
     cuts: dict[str, tuple[tuple[str, ...], list[repair.Cut]]] = field(default_factory=dict)  # glued, several ways
 
     def values(self) -> dict[str, Number | None]:
@@ -88,7 +89,7 @@ def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
         by_labels = read_by_labels(fmt, table, variant, rows, tokens)
         found = [by_labels, read_by_columns(fmt, table, variant, rows, tokens)]
         if not _all_labelled_and_adding_up(by_labels, rows, rels):  # else no reading in order can win
-            found += read_in_order(fmt, table, variant, rows, tokens)
+            found += read_in_order(fmt, table, variant, rows, tokens, by_labels.stacked)
         found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found if r and r.score(rels)[0] > 0]
         for r in found:
             if r is not None:
@@ -115,6 +116,7 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     got: list[list[Token]] = [[] for _ in rows]
     extras: list[Token] = []
     overflow: dict[int, list[Token]] = {}  # values printed after a full row, before the next label
+    stacked, unplaceable = _stacked_labels(tokens, row_of_token, rows)
     cur = -1 if matched else 0
     for tok in tokens:
         if tok.kind == "text":
@@ -123,6 +125,12 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
                 cur = j
             continue
         if tok.kind == "empty":
+            continue
+        if id(tok) in stacked:
+            got[stacked[id(tok)]].append(tok)
+            continue
+        if id(tok) in unplaceable:
+            extras.append(tok)
             continue
         if cur < 0:
             extras.append(tok)
@@ -154,7 +162,8 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     # rows without label phrases (the 复议/诉讼 row) are filled in printed order: sure on one printed
     # row or in a grid, not when the values come one per line (pdftotext's default mode reorders)
     by_order = not matched and len({t.line for t in placed}) > 1 and not all(t.grid for t in placed)
-    reading = Reading(table, variant, "order" if by_order else "labels", {}, anchors=len(anchored), extras=extras)
+    reading = Reading(table, variant, "order" if by_order else "labels", {}, anchors=len(anchored), extras=extras,
+                      stacked=bool(unplaceable))
     for i, j in sorted(matched.items()):
         before = reading.labels.get(rows[j].key)
         reading.labels[rows[j].key] = texts[i].text if before is None else f"{before}|{texts[i].text}"
@@ -232,11 +241,51 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
             reading.cells[key] = Cell(value, tok, blank=value is None)
 
 
+def _stacked_labels(tokens: list[Token], row_of_token: dict[int, int], rows: tuple[Row, ...]
+                    ) -> tuple[dict[int, int], set[int]]:
+    """Labels of several rows printed one after another, then values (a table read column by column:
+    pdfminer prints the label column, then the values in an order of its own). The values up to
+    the next label are the last row's only if they are just as many; one value a row is placed in
+    order; otherwise no label says whose they are, and they are not placed.
+    ({value token id: row index}, ids of values not to place)."""
+    placed: dict[int, int] = {}
+    unplaceable: set[int] = set()
+    seen: set[int] = set()  # rows whose label came before: a word of it OCR split off is no new row
+    i = 0
+    while i < len(tokens):
+        if row_of_token.get(id(tokens[i])) is None:
+            i += 1
+            continue
+        stack = [row_of_token[id(tokens[i])]]
+        while i + 1 < len(tokens) and tokens[i + 1].kind == "text":
+            i += 1
+            j = row_of_token.get(id(tokens[i]))
+            if j is not None and j > stack[-1]:
+                stack.append(j)
+        stack = [j for j in stack if j not in seen]
+        seen.update(stack)
+        values = []
+        while i + 1 < len(tokens) and row_of_token.get(id(tokens[i + 1])) is None:
+            i += 1
+            if tokens[i].kind in ("value", "blank"):
+                values.append(tokens[i])
+        i += 1
+        stack = [j for j in stack if not rows[j].extra]
+        if len(stack) < 2 or len(values) <= len(rows[stack[-1]].cells):
+            continue
+        if all(len(rows[j].cells) == 1 for j in stack) and len(values) == len(stack):
+            placed.update((id(v), j) for v, j in zip(values, stack, strict=True))
+        else:
+            unplaceable.update(id(v) for v in values)
+    return placed, unplaceable
+
+
 # ---------------------------------------------------------------- reading in order
 def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
-                  tokens: list[Token]) -> list[Reading]:
+                  tokens: list[Token], stacked: bool = False) -> list[Reading]:
     """All values of the region in reading order, if there are exactly as many as cells: one reading
-    in row order and one in each other order the table may be printed in."""
+    in row order and one in each other order the table may be printed in. After stacked labels
+    (`stacked`) the values may as well run down the columns: see `_unless_down_the_columns`."""
     keys = [k for r in rows for k in r.cells]
     types = {fmt.cell_type(k) for k in keys}
     widths = {len(r.cells) for r in rows}
@@ -257,7 +306,37 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
                 v = cell_value(tok, fmt.cell_type(key))
                 cells[key] = Cell(v, tok, blank=v is None, inferred="" if id(tok) in printed else why)
             readings.append(Reading(table, variant, name, cells))
-    return readings
+    return _unless_down_the_columns(fmt, table, variant, rows, values, readings) if stacked else readings
+
+
+def _down_the_columns(rows: tuple[Row, ...]) -> list[str]:
+    """The cells in the order a block of rows is read column by column (pdfminer prints each cell
+    as a box, a sub-table's boxes column after column): each group of rows of one width in turn."""
+    keys: list[str] = []
+    block: list[Row] = []
+    for row in (*rows, None):
+        if block and (row is None or row.group != block[0].group or len(row.cells) != len(block[0].cells)):
+            keys += [r.cells[c] for c in range(len(block[0].cells)) for r in block]
+            block = []
+        if row is not None:
+            block.append(row)
+    return keys
+
+
+def _unless_down_the_columns(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
+                             values: list[Token], readings: list[Reading]) -> list[Reading]:
+    """After stacked labels nothing but the sums can vouch for an order of the values: they may
+    run across the rows, down the columns, or (pdfminer) in an order of the text boxes' own. Only
+    readings every cell of which a sum checks, and whose sums all hold, are kept; if the values
+    read down the columns pass too and differ, neither is kept."""
+    rels = table_relations(fmt, table, variant)
+    checked = {k for r in rels if r.kind == "eq" for k in r.cells}
+    down = _down_the_columns(rows)
+    if len(values) == len(down) and all(fits(t, fmt.cell_type(k)) for t, k in zip(values, down, strict=True)):
+        cells = {k: Cell(cell_value(t, fmt.cell_type(k)), t) for t, k in zip(values, down, strict=True)}
+        readings = [*readings, Reading(table, variant, "order", cells)]
+    kept = [r for r in readings if set(r.cells) <= checked and r.score(rels)[0] == 0]
+    return kept if len({tuple(sorted(r.values().items())) for r in kept}) <= 1 else []
 
 
 # ---------------------------------------------------------------- reading column by column
@@ -303,7 +382,10 @@ def reorder_chunks(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens:
                    rels: tuple[Relation, ...]) -> Reading | None:
     """Runs of values (split where text intervenes) put in the order that satisfies every relation.
 
-    Only when exactly one order of the runs, the nearest to the printed one, does so.
+    Only when exactly one order of the runs, the nearest to the printed one, does so. Where the
+    sums fall into groups that add up alone (the 复议/诉讼 table's three), a run must lie within
+    one group: one that runs across groups puts whole groups in each other's places and every sum
+    still holds (pdfminer's text prints such runs).
     """
     keys = [k for r in rows for k in r.cells]
     chunks: list[list[Token]] = [[]]
@@ -320,8 +402,11 @@ def reorder_chunks(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens:
     totals = [keys.index(r.left[0]) for r in eqs if len(r.left) == 1]
     index = {id(t): i for i, t in enumerate(t for c in chunks for t in c)}
     found: list[tuple[tuple[int, int], list[Token]]] = []
+    group = _groups(keys, eqs)
     for order in permutations(range(len(chunks))):
         if list(order) == sorted(order):
+            continue
+        if len(set(group.values())) > 1 and not _each_in_one_group([len(chunks[i]) for i in order], keys, group):
             continue
         seq = [t for i in order for t in chunks[i]]
         if not all(fits(t, fmt.cell_type(k)) for t, k in zip(seq, keys, strict=True)):
@@ -344,6 +429,30 @@ def reorder_chunks(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens:
                           blank=v is None)
     return Reading(reading.table, reading.variant, "reordered", cells, anchors=reading.anchors,
                    labels=reading.labels)
+
+
+def _groups(keys: list[str], eqs: list[Relation]) -> dict[str, int]:
+    """Each cell's group: cells the equalities join, directly or through others, share one."""
+    group = {k: i for i, k in enumerate(keys)}
+    merged = True
+    while merged:
+        merged = False
+        for r in eqs:
+            ids = {group[k] for k in r.cells if k in group}
+            if len(ids) > 1:
+                low = min(ids)
+                group.update({k: low for k, g in group.items() if g in ids})
+                merged = True
+    return group
+
+
+def _each_in_one_group(lengths: list[int], keys: list[str], group: dict[str, int]) -> bool:
+    start = 0
+    for n in lengths:
+        if len({group[k] for k in keys[start:start + n]}) > 1:
+            return False
+        start += n
+    return True
 
 
 def _inversions(seq: list[int]) -> int:
