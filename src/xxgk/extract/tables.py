@@ -116,7 +116,7 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     got: list[list[Token]] = [[] for _ in rows]
     extras: list[Token] = []
     overflow: dict[int, list[Token]] = {}  # values printed after a full row, before the next label
-    stacked, unplaceable = _stacked_labels(tokens, row_of_token, rows)
+    one_each, unplaceable = _stacked_labels(tokens, row_of_token, rows)
     cur = -1 if matched else 0
     for tok in tokens:
         if tok.kind == "text":
@@ -126,8 +126,8 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             continue
         if tok.kind == "empty":
             continue
-        if id(tok) in stacked:
-            got[stacked[id(tok)]].append(tok)
+        if id(tok) in one_each:
+            got[one_each[id(tok)]].append(tok)
             continue
         if id(tok) in unplaceable:
             extras.append(tok)
@@ -164,6 +164,9 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     by_order = not matched and len({t.line for t in placed}) > 1 and not all(t.grid for t in placed)
     reading = Reading(table, variant, "order" if by_order else "labels", {}, anchors=len(anchored), extras=extras,
                       stacked=bool(unplaceable))
+    if unplaceable:
+        reading.doubts.append(f"第{table.section}部分的行标签连续印出、数值印在其后（逐列读出的文本），"
+                              f"{len(unplaceable)} 个数无法确定所属的行，未读取")
     for i, j in sorted(matched.items()):
         before = reading.labels.get(rows[j].key)
         reading.labels[rows[j].key] = texts[i].text if before is None else f"{before}|{texts[i].text}"
@@ -285,7 +288,7 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
                   tokens: list[Token], stacked: bool = False) -> list[Reading]:
     """All values of the region in reading order, if there are exactly as many as cells: one reading
     in row order and one in each other order the table may be printed in. After stacked labels
-    (`stacked`) the values may as well run down the columns: see `_unless_down_the_columns`."""
+    (`stacked`) only what the sums vouch for: see `_vouched_by_sums`."""
     keys = [k for r in rows for k in r.cells]
     types = {fmt.cell_type(k) for k in keys}
     widths = {len(r.cells) for r in rows}
@@ -306,12 +309,12 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
                 v = cell_value(tok, fmt.cell_type(key))
                 cells[key] = Cell(v, tok, blank=v is None, inferred="" if id(tok) in printed else why)
             readings.append(Reading(table, variant, name, cells))
-    return _unless_down_the_columns(fmt, table, variant, rows, values, readings) if stacked else readings
+    return _vouched_by_sums(fmt, table, variant, rows, values, readings) if stacked else readings
 
 
 def _down_the_columns(rows: tuple[Row, ...]) -> list[str]:
-    """The cells in the order a block of rows is read column by column (pdfminer prints each cell
-    as a box, a sub-table's boxes column after column): each group of rows of one width in turn."""
+    """The cells in the order a table read column by column gives: each group of rows of one
+    width in turn, down its first column, then its second …"""
     keys: list[str] = []
     block: list[Row] = []
     for row in (*rows, None):
@@ -323,8 +326,8 @@ def _down_the_columns(rows: tuple[Row, ...]) -> list[str]:
     return keys
 
 
-def _unless_down_the_columns(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
-                             values: list[Token], readings: list[Reading]) -> list[Reading]:
+def _vouched_by_sums(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
+                     values: list[Token], readings: list[Reading]) -> list[Reading]:
     """After stacked labels nothing but the sums can vouch for an order of the values: they may
     run across the rows, down the columns, or (pdfminer) in an order of the text boxes' own. Only
     readings every cell of which a sum checks, and whose sums all hold, are kept; if the values

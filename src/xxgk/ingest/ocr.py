@@ -125,10 +125,8 @@ def flatten(image: Image.Image) -> Image.Image:
     if np.abs(corners - square).max() < 0.015 * max(paper.shape):
         return image  # upright and flat already: nothing to undo (and a screenshot's band is not cut)
     corners /= k
-    width = float(np.hypot(*(tr - tl)) + np.hypot(*(br - bl))) / 2
+    width = float(np.hypot(*(tr - tl)) + np.hypot(*(br - bl))) / 2  # the paper's sides, as seen
     height = float(np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2
-    if width < 0.3 * small.shape[1] or height < 0.3 * small.shape[0] * 0.5:
-        return image
     out_w = image.width
     out_h = max(1, round(out_w * height / width))
     target = np.float32([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]])
