@@ -21,6 +21,7 @@ _AGENCY = re.compile(r"([\u4e00-\u9fff（）()]{2,40}?" + _AGENCY_SUFFIX + r")")
 _NOT_NAME = re.compile(r"^(?:我|本|全|各|该|市|区|县|街|镇|乡|局)")
 _DATE = re.compile(_YEAR + r"(?:年([0-9一二三四五六七八九十]{1,3})月(?:([0-9一二三四五六七八九十]{1,3})日)?"
                    r"|[-./](\d{1,2})[-./](\d{1,2})(?!\d))")  # 2021年1月20日, 2021-01-20, 2021.1.20
+_POSTED = re.compile(r"(?:发布|成文|印发)(?:日期|时间)[:：]?(?=" + _YEAR + ")")  # a web page's 发布日期：2021-01-20
 
 
 def _cn_number(s: str) -> int:
@@ -154,6 +155,3 @@ def find_published(head: str, tail: str) -> str | None:
             return _date(date)
     return None
 
-
-# a web page's field above the report: 发布日期：2021-01-20
-_POSTED = re.compile(r"(?:发布|成文|印发)(?:日期|时间)[:：]?(?=" + _YEAR + ")")

@@ -58,9 +58,9 @@ def _write_blocks(out: SourceWriter, parent: object, document: object, tables: l
                 continue  # its pictures are read with its cells
             _table(out, table, tables[0] - 1)
         for picture in _pictures(child, document):  # after the paragraph or table it is in
-            from .ocr import write_picture
+            from .ocr import write_document_picture
 
-            write_picture(out, picture, max((page for page, _ in out.ocr), default=0) + 1)
+            write_document_picture(out, picture)
 
 
 _BLIP, _EMBED = qn("a:blip"), qn("r:embed")
@@ -68,16 +68,13 @@ _VML_IMAGE, _VML_ID = "{urn:schemas-microsoft-com:vml}imagedata", qn("r:id")
 
 
 def _pictures(element: object, document: object) -> list[bytes]:
-    """The pictures in a paragraph or table (DrawingML and old VML) that may hold a table or a page."""
+    """The pictures in a paragraph or table (DrawingML and old VML)."""
     ids = [el.get(_EMBED) for el in element.iter(_BLIP)]  # type: ignore[attr-defined]
     ids += [el.get(_VML_ID) for el in element.iter(_VML_IMAGE)]  # type: ignore[attr-defined]
     if not ids:
         return []
-    from .ocr import worth_reading  # OpenCV and the OCR engine load only for a document with pictures
-
     parts = document.part.related_parts  # type: ignore[attr-defined]
-    blobs = [parts[i].blob for i in dict.fromkeys(ids) if i in parts]
-    return [b for b in blobs if worth_reading(b)]
+    return [parts[i].blob for i in dict.fromkeys(ids) if i in parts]
 
 
 def _table(out: SourceWriter, table: Table, index: int) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import email
 import re
 from collections.abc import Callable
@@ -34,17 +33,16 @@ _DROP = {"script", "style", "noscript", "head", "template", "select", "button", 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 
 
-def decode_html(data: bytes) -> str:
-    """Bytes → text by BOM, then the page's meta charset, then UTF-8, then GB18030."""
+def decode_html(data: bytes, charset: str | None = None) -> str:
+    """Bytes → text by BOM, then `charset` (a web archive's MIME header), then the page's meta
+    charset, then UTF-8, then GB18030."""
     if not data.strip():
         raise EmptyInput("empty file")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     m = _CHARSET.search(data[:8192])
-    candidates = []
-    if m:
-        declared = m.group(1).decode("ascii").lower()
-        candidates.append("gb18030" if declared in ("gb2312", "gbk", "gb18030", "x-gbk", "cp936") else declared)
+    declared = [c.lower() for c in (charset, m.group(1).decode("ascii") if m else None) if c]
+    candidates = ["gb18030" if c in ("gb2312", "gbk", "gb18030", "x-gbk", "cp936") else c for c in declared]
     candidates += ["utf-8", "gb18030"]
     for encoding in candidates:
         try:
@@ -58,8 +56,8 @@ Pictures = Callable[[str], bytes | None]  # an <img> src → the picture's bytes
 MAX_PICTURE = 20 * 1024 * 1024
 
 
-def read_html(data: bytes, pictures: Pictures | None = None) -> Source:
-    text = decode_html(data)
+def read_html(data: bytes, pictures: Pictures | None = None, charset: str | None = None) -> Source:
+    text = decode_html(data, charset)
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     try:
         root = lhtml.document_fromstring(text, parser=lhtml.HTMLParser(huge_tree=True, remove_comments=True))
@@ -96,12 +94,10 @@ def read_html(data: bytes, pictures: Pictures | None = None) -> Source:
 def _picture(out: SourceWriter, img: etree._Element, pictures: Pictures | None) -> None:
     src = (img.get("src") or "").strip()
     data = _data_uri(src) if src.startswith("data:") else pictures(src) if pictures and src else None
-    if not data:
-        return
-    from .ocr import worth_reading, write_picture  # OpenCV and the OCR engine load only for a page with pictures
+    if data:
+        from .ocr import write_document_picture  # OpenCV and the OCR engine load only for a page with pictures
 
-    if worth_reading(data):
-        write_picture(out, data, max((page for page, _ in out.ocr), default=0) + 1)
+        write_document_picture(out, data)
 
 
 def _data_uri(src: str) -> bytes | None:
@@ -159,11 +155,7 @@ def read_mht(data: bytes) -> Source:
         except ValueError:  # a src no URL parser accepts ("http://[")
             return None
 
-    if charset:  # the MIME header's charset; the page's own meta may be missing or wrong
-        with contextlib.suppress(LookupError):
-            html = b"\xef\xbb\xbf" + html.decode("gb18030" if charset.lower() in ("gb2312", "gbk") else charset,
-                                             errors="replace").encode("utf-8")
-    return read_html(html, get)
+    return read_html(html, get, charset)  # the MIME header's charset: the page's own may be missing
 
 
 def _inline(text: str) -> str:

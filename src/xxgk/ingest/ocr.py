@@ -248,6 +248,13 @@ def write_picture(out: SourceWriter, data: bytes, first: int, settings: OcrSetti
     return seen
 
 
+def write_document_picture(out: SourceWriter, data: bytes) -> None:
+    """A picture in a Word file or on a web page, read as the next page(s) if it may hold a table
+    or a page (not a seal, a logo or a banner)."""
+    if worth_reading(data):
+        write_picture(out, data, max((page for page, _ in out.ocr), default=0) + 1)
+
+
 def worth_reading(data: bytes) -> bool:
     """Whether a picture in a document is a table or a page to read: large, not a small square (a
     seal, a logo, a QR code), and ruled like a table or shaped like a page (not a banner or photo)."""
