@@ -1,7 +1,7 @@
 # make run   — set up and run xxgk on the bundled example reports
 # make test  — set up and run the tests
 # make bench — set up and measure speed and memory
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test test-all bench lint clean
 
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml scripts/setup.sh | cksum | cut -d' ' -f1)
@@ -18,6 +18,10 @@ run: setup
 	  $(VENV)/bin/xxgk serve
 
 test: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/python -m pytest -q -n 2 -m "not slow"
+
+test-all: setup
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/python -m pytest -q -n 2
 

@@ -51,6 +51,10 @@ class ParseResult(BaseModel):
     readings: dict[str, str] = Field(default_factory=dict)  # table id → how values were placed (labels, order…)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
     inferred: dict[str, str] = Field(default_factory=dict)  # cell → why it is not simply as printed
+    # cell → what placed its value (or its blank): "grid" (a structured table's cell), "label" (after
+    # its row label in text), "cut" (glued digits, one cut possible or settled by sums), "columns"
+    # (under its column heading), "order" (print order, vouched by sums), "derived" (from totals)
+    evidence: dict[str, str] = Field(default_factory=dict)
     blank: list[str] = Field(default_factory=list)  # cells printed blank ("", "/", "—")
     signs: dict[str, str] = Field(default_factory=dict)  # cells printed with "+" or "-"
     doubts: list[str] = Field(default_factory=list)  # what could not be read, and why

@@ -11,7 +11,7 @@ from ..result import ParseResult, Provenance
 from ..textnorm import squeeze
 from . import meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
-from .tables import Reading, read_table, table_relations
+from .tables import Cell, Reading, read_table, table_relations
 from .tokens import Document, Token, tokenize
 
 _ORDER = ("一", "二", "三", "四", "五", "六")
@@ -70,6 +70,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
             parts = [result.cells.get(k) for k in d.parts]
             result.cells[d.key] = None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
             result.inferred[d.key] = "（六）其他处理为其三行之和"
+            result.evidence[d.key] = "derived"
     result.cells = {k: result.cells.get(k) for k in fmt.cell_keys}
     result.found_sections = list(bounds)
     for numeral in ("一", "五", "六"):
@@ -145,6 +146,8 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
             result.inferred[key] = cell.inferred or cell.token.misread  # type: ignore[union-attr]
         if cell.blank:
             result.blank.append(key)
+        if cell.value is not None or cell.blank:
+            result.evidence[key] = evidence_of(cell, reading.strategy)
     result.doubts.extend(reading.doubts)
     result.labels.update(reading.labels)
     for tok in reading.extras:
@@ -153,6 +156,16 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
     result.readings[reading.table.id] = reading.strategy
     if reading.strategy != "labels":
         result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
+
+
+def evidence_of(cell: Cell, strategy: str) -> str:
+    if cell.evidence:
+        return cell.evidence
+    if cell.token is None and cell.value is not None:
+        return "derived"
+    if "粘连" in cell.inferred:
+        return "cut"
+    return {"labels": "label", "columns": "columns"}.get(strategy, "order")
 
 
 _STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",

@@ -34,6 +34,7 @@ class Cell:
     token: Token | None = None  # where it was printed; None when derived or not printed
     inferred: str = ""  # why the value is not simply what was printed in its place
     blank: bool = False  # printed as a blank ("", "/", "—")
+    evidence: str = ""  # what placed it (ParseResult.evidence); "" = the reading's own strategy
 
 
 @dataclass
