@@ -52,8 +52,9 @@ class ParseResult(BaseModel):
     provenance: dict[str, Provenance] = Field(default_factory=dict)
     inferred: dict[str, str] = Field(default_factory=dict)  # cell → why it is not simply as printed
     # cell → what placed its value (or its blank): "grid" (a structured table's cell), "label" (after
-    # its row label in text), "cut" (glued digits, one cut possible or settled by sums), "columns"
-    # (under its column heading), "order" (print order, vouched by sums), "derived" (from totals)
+    # its row label in text), "cut" (glued digits with one possible cut), "cut_sums" (glued digits,
+    # the cut chosen by sums among several), "columns" (under its column heading), "order" (print
+    # order, vouched by sums), "derived" (from totals)
     evidence: dict[str, str] = Field(default_factory=dict)
     blank: list[str] = Field(default_factory=list)  # cells printed blank ("", "/", "—")
     signs: dict[str, str] = Field(default_factory=dict)  # cells printed with "+" or "-"

@@ -164,7 +164,7 @@ def evidence_of(cell: Cell, strategy: str) -> str:
     if cell.token is None and cell.value is not None:
         return "derived"
     if "粘连" in cell.inferred:
-        return "cut"
+        return "cut_sums"
     return {"labels": "label", "columns": "columns"}.get(strategy, "order")
 
 
