@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +40,24 @@ def fragment(path: Path, start: str, end: str | None = None) -> str:
     i = next(n for n, line in enumerate(lines) if start in line)
     j = next((n for n, line in enumerate(lines[i + 1:], i + 1) if end and end in line), len(lines))
     return "\n".join(lines[i:j])
+
+
+@contextlib.contextmanager
+def running(app: object) -> Iterator[str]:
+    """A real uvicorn server for `app` on a free loopback port, in a thread: its base URL."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -13,6 +13,8 @@ from .conftest import SHARED
 def test_bench_measures_every_format_on_a_tiny_corpus(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     main(["--corpus", str(SHARED / "corpus"), "--scale", "0.003", "--jobs", "2", "--json", str(out)])
-    rows = json.loads(out.read_text())
+    numbers = json.loads(out.read_text())
+    rows = numbers["formats"]
+    assert numbers["evaluate"]["reports"] == 100 and numbers["evaluate"]["evaluate_s"] > 0
     assert [r["format"] for r in rows] == ["text", "html", "docx", "pdf"]
     assert all(r["failed"] == 0 and r["ms"] > 0 and r["base_ms"] > 0 and r["peak_mb"] > 0 for r in rows)

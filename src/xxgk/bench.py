@@ -21,6 +21,7 @@ import time
 import unicodedata
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -31,8 +32,10 @@ from .compose.layout import PERTURBED
 from .compose.render import to_docx, to_html, to_pdf, to_text
 from .compose.synth import from_gold, vary
 from .result import ParseResult
+from .store import Store
 
 COUNTS = {"text": 2000, "html": 800, "docx": 300, "pdf": 60}
+STORED = 100_000  # reports in the synthetic store the evaluation is timed on
 TARGETS = {"text": "≤ 10×", "html": "≤ 10×", "docx": "", "pdf": "≤ 1.5×"}
 
 
@@ -137,6 +140,53 @@ def show(rows: list[dict], jobs: int, console: Console) -> None:
     console.print("baselines: text/html read + NFKC; docx unzip + NFKC of document.xml; pdf `pdftotext -layout`")
 
 
+def synthetic_store(url: str, n: int, seed: int = 0) -> Store:
+    """A store of `n` reports with findings, inserted in bulk (no parsing): a province's year, for
+    timing what reads a whole store. Agencies of three kinds in 50 cities; findings as audits find them."""
+    import random
+
+    from sqlalchemy import insert
+
+    from .store.models import Agency, Finding, Report, Source
+
+    rng = random.Random(seed)
+    store = Store(url)
+    kinds = ("department", "street", "county_gov")
+    now = datetime(2026, 1, 1)
+    rules = [("legal.deadline", "warning", "source"), ("requests.row_total", "error", "source"),
+             ("values.blank", "warning", "source"), ("form.sections", "warning", "source"),
+             ("extraction.unread", "warning", "extraction"), ("years.carried_over", "warning", "source")]
+    with store.engine.begin() as c:
+        c.execute(insert(Agency), [{"id": i + 1, "name": f"测试{i % 50}市第{i}局", "kind": kinds[i % 3]}
+                                   for i in range(n // 2)])
+        for lo in range(0, n, 10_000):
+            ids = range(lo + 1, min(n, lo + 10_000) + 1)
+            c.execute(insert(Source), [{"digest": f"{i:064x}", "name": f"{i}.txt", "kind": "text", "size": 1,
+                                        "content": b"", "added": now} for i in ids])
+            c.execute(insert(Report), [{"id": i, "digest": f"{i:064x}", "parser_version": "bench",
+                                        "agency_id": 1 + i % (n // 2), "source_name": f"{i}.txt",
+                                        "agency_name": f"测试{(i % (n // 2)) % 50}市第{i % (n // 2)}局",
+                                        "year": 2023 + i % 2, "template": "2021",
+                                        "published": None if i % 7 == 0 else "2025-01-20", "result": {},
+                                        "parsed": now} for i in ids])
+            c.execute(insert(Finding), [{"report_id": i, "rule": rule, "severity": sev, "kind": kind,
+                                         "cells": ["requests.new.natural"], "message": "…"}
+                                        for i in ids for rule, sev, kind in rules if rng.random() < 0.3])
+    return store
+
+
+def time_evaluation(n: int, root: Path) -> dict[str, float]:
+    from .evaluate import evaluate, stored_facts
+
+    start = time.perf_counter()
+    store = synthetic_store(f"sqlite:///{root / 'evaluate.db'}", n)
+    built = time.perf_counter() - start
+    start = time.perf_counter()
+    ev = evaluate(stored_facts(store))
+    return {"reports": len(ev.reports), "build_s": built, "evaluate_s": time.perf_counter() - start,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="measure xxgk's speed and memory per input format")
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "corpus")
@@ -151,9 +201,15 @@ def main(argv: list[str] | None = None) -> None:
         files = build(args.corpus, Path(tmp), counts, args.jobs)
         console.print(f"built {sum(counts.values())} reports in {time.perf_counter() - start:.0f} s")
         rows = measure(files, args.jobs)
+        stored = max(100, int(STORED * args.scale))
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
+            evaluation = one.submit(time_evaluation, stored, Path(tmp)).result()
     show(rows, args.jobs, console)
+    console.print(f"evaluate: {evaluation['reports']:,} stored reports scored and ranked in "
+                  f"{evaluation['evaluate_s']:.1f} s (store built in bulk in {evaluation['build_s']:.0f} s; "
+                  f"peak {evaluation['peak_mb']:.0f} MB)")
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps({"formats": rows, "evaluate": evaluation}, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -345,6 +345,70 @@ def export(
 
 
 @app.command()
+def evaluate(
+    sources: Annotated[list[str] | None, typer.Argument(help="report files, directories or glob patterns")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="evaluate the reports in this database instead")] = None,
+    year: Annotated[int | None, typer.Option(help="only this year")] = None,
+    indicators: Annotated[Path | None, typer.Option(help="a TOML file of indicators (weights or a whole set)")] = None,
+    output: Annotated[str, typer.Option("--format", help="table, json, csv, xlsx or html")] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", help="file to write (json, csv, xlsx, html)")] = None,
+    jobs: Annotated[int | None, JOBS] = None,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+) -> None:
+    """Score reports by declared indicators and rank them by level and region; every lost point names
+    its finding. Reading doubts never cost points: they are listed to verify."""
+    from .evaluate import DEFAULT_INDICATORS, evaluate, facts_of, load_indicators, stored_facts
+    from .evaluate.output import to_json, write
+    from .show import show_evaluation
+
+    if output not in ("table", "json", "csv", "xlsx", "html"):
+        err.print("--format is one of table, json, csv, xlsx, html")
+        raise typer.Exit(2)
+    if bool(sources) == bool(db):
+        err.print("give report files or --db, one of them")
+        raise typer.Exit(2)
+    try:
+        chosen = load_indicators(indicators) if indicators else DEFAULT_INDICATORS
+    except (OSError, ValueError) as e:
+        err.print(f"--indicators: {e}")
+        raise typer.Exit(2) from e
+    failed: list[tuple[str, str]] = []
+    if db:
+        from .store import Store
+
+        ev = evaluate(stored_facts(Store(db), year), chosen)
+    else:
+        from .audit import audit_batch
+        from .batch import executor_for, process_file
+
+        paths = list(expand(sources or []))
+        executor = executor_for(jobs if len(paths) > 1 else 1, scheduler)
+
+        def parsed() -> Iterator[Outcome]:
+            for outcome in executor.run(process_file, ((str(p), "") for p in paths)):
+                if outcome.result is None:
+                    failed.append((outcome.path, outcome.error or ""))
+                yield outcome
+
+        try:
+            results = audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)})
+            ev = evaluate((facts_of(r) for r, _ in results if year is None or r.year == year), chosen)
+        finally:
+            executor.close()
+    if output == "table":
+        show_evaluation(ev, out)
+    elif out_file is None and output == "json":
+        print(json.dumps(to_json(ev), ensure_ascii=False, indent=1))
+    else:
+        dest = out_file or Path(f"evaluation.{output}")
+        write(ev, dest, output)
+        err.print(f"wrote {dest}: {len(ev.reports)} reports")
+    for p, e in failed:
+        err.print(f"[red]{p}[/red]: {e}", highlight=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
 def serve(
     db: Annotated[str | None, DB] = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",

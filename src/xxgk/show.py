@@ -9,6 +9,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from .audit.rules import fmt_num
+from .evaluate.score import Evaluation
 from .formats import FORMATS
 from .result import ParseResult
 
@@ -101,3 +102,24 @@ class Summary:
                       f"提示 {c['info']} 项；{self.with_errors} 份有错误；{len(self.failed)} 个文件无法读取")
         for rule_id, n in sorted(self.rules.items(), key=lambda x: -x[1])[:10]:
             console.print(f"  {rule_id}: {n}")
+
+
+def show_evaluation(ev: Evaluation, console: Console) -> None:
+    """The ranking, then each indicator's failure rate: what an evaluator publishes."""
+    t = RichTable(title="评估排名（满分 100；待核实的读取存疑不扣分）", title_justify="left")
+    for name, justify in (("排名", "right"), ("机关", "left"), ("年度", "right"), ("层级", "left"),
+                          ("地区", "left"), ("得分", "right"), ("失分指标", "left"), ("待核实", "right")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in ev.reports:
+        lost = "、".join(f"{i.name} −{fmt_num(round(i.weight - i.points, 2))}"
+                        for i in r.indicators if i.points < i.weight)
+        t.add_row(str(r.rank), r.facts.agency or f"（未识别：{r.facts.source}）", str(r.facts.year or ""),
+                  r.facts.level, r.facts.region, f"{r.score:.1f}", lost,
+                  str(sum(len(i.verify) for i in r.indicators)))
+    console.print(t)
+    rates = RichTable(title="各指标未通过率", title_justify="left")
+    for name in ("指标", "权重", "未通过", "比例", "待核实"):
+        rates.add_column(name, justify="left" if name == "指标" else "right")
+    for r in ev.rates:
+        rates.add_row(r["name"], fmt_num(r["weight"]), str(r["failed"]), f"{100 * r['share']:.1f}%", str(r["verify"]))
+    console.print(rates)

@@ -25,6 +25,10 @@ from ..audit.rules import fmt_num
 from ..batch import TIMEOUT, within
 from ..compose.layout import active_groups, format_of, label_path, request_rows
 from ..errors import ReportError
+from ..evaluate import evaluate, stored_facts
+from ..evaluate.output import chart_data, to_json
+from ..evaluate.output import write as write_evaluation
+from ..evaluate.score import LEVEL_ORDER
 from ..formats.national import OUTCOMES, REVIEW_GROUPS
 from ..parse import parse_bytes
 from ..result import ParseResult
@@ -160,6 +164,36 @@ def create_app(store: Store, token: str | None) -> FastAPI:
             raise HTTPException(404, "no such agency")
         return page(request, "agency.html", name=name, reports=reports, charts=_charts(reports))
 
+    @app.get("/evaluate", response_class=HTMLResponse)
+    def evaluation_page(request: Request, year: str = "", level: str = "", region: str = "") -> HTMLResponse:
+        chosen = _year_or_none(year)
+        ev = evaluate(stored_facts(store, chosen))
+        shown = [r for r in ev.reports
+                 if (not level or r.facts.level == level) and (not region or r.facts.region == region)]
+        regions = sorted({r.facts.region for r in ev.reports} - {""})
+        return page(request, "evaluate.html", shown=shown, rates=ev.rates, year=chosen, level=level, region=region,
+                    years=store.years(), levels=LEVEL_ORDER, regions=regions,
+                    notes={i.id: i.note for i in ev.indicators},
+                    charts=json.dumps(chart_data(ev), ensure_ascii=False).replace("</", "<\\/"))
+
+    @app.get("/api/evaluate")
+    def api_evaluate(format: str = "json", year: str = "") -> Response:
+        if format not in ("json", "csv", "xlsx", "html"):
+            raise HTTPException(422, "format 须为 json、csv、xlsx 或 html")
+        ev = evaluate(stored_facts(store, _year_or_none(year)))
+        if format == "json":
+            return JSONResponse(to_json(ev))
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, f"evaluation.{format}")
+            write_evaluation(ev, path, format)
+            data = path.read_bytes()
+        media = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[format]
+        return Response(data, media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> HTMLResponse:
         return page(request, "login.html")
@@ -260,6 +294,15 @@ def create_app(store: Store, token: str | None) -> FastAPI:
                                       status_code=exc.status_code)
 
     return app
+
+
+def _year_or_none(text: str) -> int | None:
+    """A year from a form field: empty means every year; anything else must be a year."""
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 2000 <= int(text) <= 2100:
+        raise HTTPException(422, f"年度须为 2000–2100 之间的数字，而不是「{text[:20]}」")
+    return int(text)
 
 
 def _summary(r: Report) -> dict:
