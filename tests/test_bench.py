@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from xxgk.bench import main
+from xxgk.bench import STORED, main
 
 from .conftest import SHARED
 
@@ -15,6 +15,6 @@ def test_bench_measures_every_format_on_a_tiny_corpus(tmp_path: Path) -> None:
     main(["--corpus", str(SHARED / "corpus"), "--scale", "0.003", "--jobs", "2", "--json", str(out)])
     numbers = json.loads(out.read_text())
     rows = numbers["formats"]
-    assert numbers["evaluate"]["reports"] == 100 and numbers["evaluate"]["evaluate_s"] > 0
+    assert numbers["evaluate"]["reports"] == int(STORED * 0.003) and numbers["evaluate"]["evaluate_s"] > 0
     assert [r["format"] for r in rows] == ["text", "html", "docx", "pdf"]
     assert all(r["failed"] == 0 and r["ms"] > 0 and r["base_ms"] > 0 and r["peak_mb"] > 0 for r in rows)
