@@ -12,10 +12,14 @@ $(STAMP): pyproject.toml scripts/setup.sh
 
 setup: $(STAMP)
 
+PORT ?= 8000
+
 run: setup
-	$(VENV)/bin/xxgk ingest examples || true
+	$(VENV)/bin/xxgk ingest examples; status=$$?; \
+	  [ $$status -le 1 ] || { echo "ingest failed (exit $$status)"; exit $$status; }; \
+	  [ $$status -eq 0 ] || echo "some example files could not be read (see above); serving the rest"
 	XXGK_TOKEN=$${XXGK_TOKEN:-$$($(VENV)/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')} \
-	  $(VENV)/bin/xxgk serve
+	  $(VENV)/bin/xxgk serve --port $(PORT)
 
 test: setup
 	$(VENV)/bin/ruff check src tests

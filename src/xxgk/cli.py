@@ -433,6 +433,20 @@ def version() -> None:
     print(__version__)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    _version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                           help="print the version and exit")] = False,
+) -> None:
+    """Read, check and compare 政府信息公开工作年度报告."""
+
+
 def main() -> None:  # pragma: no cover
     app(prog_name="xxgk")
 

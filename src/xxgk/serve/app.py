@@ -62,7 +62,8 @@ def source_text(digest: str, name: str, data: bytes) -> str:
 
 
 def create_app(store: Store, token: str | None) -> FastAPI:
-    app = FastAPI(title="xxgk", version=__version__, description="政府信息公开工作年度报告: data, findings, exports")
+    app = FastAPI(title="xxgk", version=__version__, description="政府信息公开工作年度报告: data, findings, exports",
+                  docs_url=None, redoc_url=None)  # served below from vendored files: no CDN
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     pages = Jinja2Templates(directory=HERE / "templates")
     pages.env.globals.update(num=fmt_num, version=__version__)
@@ -111,6 +112,14 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         return await run_in_threadpool(store.add, result, data, name)
 
     # ------------------------------------------------------------ pages
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        return pages.TemplateResponse(request, "docs.html", {})
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> RedirectResponse:
+        return RedirectResponse("/docs", status_code=308)
+
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request) -> HTMLResponse:
         return page(request, "overview.html", **store.overview())

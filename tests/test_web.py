@@ -1,0 +1,38 @@
+"""The web app as a reviewer uses it, in Debian's chromium: what works offline, as a person sees it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from xxgk.serve.app import create_app
+from xxgk.store import Store
+
+from .conftest import running
+from .test_browser import ARGS, CHROMIUM
+
+
+def test_api_docs_render_offline_from_vendored_files(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    app = create_app(Store(f"sqlite:///{tmp_path / 'x.db'}"), None)
+    with running(app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url))
+        page.goto(f"{url}/redoc")  # the old address leads to the same documentation
+        page.wait_for_selector(".opblock", timeout=15_000)
+        assert page.url == f"{url}/docs"
+        assert page.locator(".opblock").count() >= 10  # every route of the API is listed
+        assert "/api/reports" in page.inner_text("body")
+        assert [u for u in asked if not u.startswith(url)] == []  # nothing from a CDN
+        browser.close()
+
+
+def test_version_option() -> None:
+    from xxgk import __version__
+
+    done = subprocess.run([sys.executable, "-m", "xxgk.cli", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == __version__
