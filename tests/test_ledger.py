@@ -252,6 +252,7 @@ def test_composed_report_reads_back_the_same_in_docx_and_pdf(tmp_path: Path) -> 
         assert (back.agency, back.year, back.published) == (AGENCY, YEAR, f"{YEAR + 1}-01-20"), name
         assert [f.message for f in back.findings if f.severity != "info"] == [], name
         assert "本机关本年度未收取信息处理费" in back.sections["六"]
+        assert "全年主动公开政府信息一批" in back.sections["一"] and "（五）监督保障。开展培训。" in back.sections["一"]
 
 
 def test_what_is_missing_is_marked_listed_and_strict_fails(tmp_path: Path) -> None:

@@ -134,13 +134,27 @@ def _sheet_rows(data: bytes, name: str) -> list[list[object]]:
 
 
 # ---------------------------------------------------------------- prose
-def draft_sections(draft: ParseResult) -> dict[str, str]:
-    """The prose of 一, 五, 六 a draft holds (its headings dropped, a signature at its end too)."""
-    return {n: body for n in PROSE if (body := _body(draft.sections.get(n, ""))).strip()}
+def draft_sections(text: str, name: str = "draft") -> dict[str, str]:
+    """The prose of 一, 五, 六 in a draft's text, cut at its headings (a line 「一、总体情况」 …): a
+    draft's prose names 主动公开政府信息 freely, so only a heading line starts a section."""
+    heads = {n: re.compile(rf"^{n}\s*[、.．]\s*(?:{'|'.join(pats)})") for n, _, pats in SECTIONS}
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in text.split("\n"):
+        squeezed = re.sub(r"\s+", "", line)
+        hit = next((n for n, pat in heads.items() if pat.match(squeezed)), None)
+        if hit:
+            current = hit
+            found[current] = []
+        elif current:
+            found[current].append(line)
+    if not found:
+        raise ReportError(f"{name}: 找不到「一、总体情况」「五、存在的主要问题及改进情况」等标题（每个标题单独一行）")
+    return {n: body for n in PROSE if (body := _body("\n".join(found.get(n, [])))).strip()}
 
 
 def _body(text: str) -> str:
-    lines = [x.strip() for x in text.split("\n")]
+    lines = [x.strip() for x in text.replace("\r", "").split("\n")]
     lines = [x for x in lines if x]
     if lines and re.match(r"^[一二三四五六][、.．]", lines[0]):
         lines = lines[1:]
@@ -211,7 +225,7 @@ def carry(result: ParseResult, base: ParseResult) -> list[str]:
 
 # ---------------------------------------------------------------- the whole report
 def compose_report(ledger: Ledger, year: int, agency: str, figures: dict[str, int | float] | None = None,
-                   draft: ParseResult | None = None, base: ParseResult | None = None, force: bool = False,
+                   draft: dict[str, str] | None = None, base: ParseResult | None = None, force: bool = False,
                    date: dt.date | None = None, name: str = "台账") -> Composed:
     """The year's report from its inputs: 三 from the ledger, 二 and 四 from the figures, the prose
     from the draft, what carries from last year's report; placeholders for the rest."""
@@ -224,7 +238,7 @@ def compose_report(ledger: Ledger, year: int, agency: str, figures: dict[str, in
     result.found_sections = [n for n, _, _ in SECTIONS]  # the document prints all six, placeholders or not
     result.cells.update(figures or {})
     if draft is not None:
-        result.sections.update(draft_sections(draft))
+        result.sections.update(draft)
     if base is not None:
         notes += carry(result, base)
     return Composed(result, notes, missing(result), len(ledger.applications))
@@ -254,6 +268,7 @@ def compose_files(ledger: Path, year: int, agency: str, *, figures: Path | None 
                   sheet: str | None = None, vocabulary_file: Path | None = None) -> Composed:
     """`compose_report` from files: a ledger (CSV/XLSX), a figures sheet, a draft and last year's
     report (a report file or its parse as .json). Every problem is a ReportError naming its file."""
+    from ..ingest import read_source
     from ..parse import parse_file
     from .ledger import read_ledger, vocabulary
 
@@ -275,5 +290,6 @@ def compose_files(ledger: Path, year: int, agency: str, *, figures: Path | None 
     return compose_report(
         book, year, agency,
         figures=named(figures, lambda p: read_figures(p.read_bytes(), p.name)) if figures else None,
-        draft=named(draft, report) if draft else None, base=named(base, report) if base else None,
+        draft=named(draft, lambda p: draft_sections(read_source(p.read_bytes(), p.name, p.parent).text, p.name))
+        if draft else None, base=named(base, report) if base else None,
         force=force, date=date, name=ledger.name)

@@ -6,8 +6,10 @@ and written out three ways, so the three outputs cannot disagree about the layou
 
 from __future__ import annotations
 
+import functools
 import io
 import re
+import subprocess
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
@@ -167,18 +169,40 @@ FONTS = {
     "heading": ("黑体", "SimHei", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "sans-serif"),
     "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "AR PL UKai CN", "Noto Serif CJK SC", "serif"),
 }
-_SUBHEADING = re.compile(r"^（[一二三四五六七八九十]+）")  # a second-level heading opening a paragraph: 楷体
+# A second-level heading opening a paragraph, up to its full stop: 楷体 (the paragraph goes on in 仿宋).
+_SUBHEADING = re.compile(r"^（[一二三四五六七八九十]+）[^。]{0,30}(?:。|$)")
 
 
-def to_html(result: ParseResult, layout: Layout = STANDARD) -> str:
+def _split_subheading(text: str) -> tuple[str, str]:
+    m = _SUBHEADING.match(text)
+    return (m.group(), text[m.end():]) if m else ("", text)
+
+
+def to_html(result: ParseResult, layout: Layout = STANDARD, installed_fonts: bool = False) -> str:
+    """`installed_fonts`: name only the fonts this machine has (for WeasyPrint, where fontconfig
+    would put a sans Latin font in place of a missing 黑体 and leave the Chinese to chance)."""
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              loader=jinja2.FunctionLoader(_template))
     if not layout.official:
         return env.get_template("report.html.j2").render(blocks=document(result, layout), layout=layout)
-    fonts = {k: ", ".join(f'"{f}"' if f not in ("serif", "sans-serif") else f for f in v) for k, v in FONTS.items()}
+    have = _installed_families() if installed_fonts else None
+    fonts = {k: Markup(", ".join(f'"{f}"' if f not in ("serif", "sans-serif") else f for f in v  # our names: CSS as is
+                                 if have is None or f in have or f in ("serif", "sans-serif")))
+             for k, v in FONTS.items()}
     return env.get_template("official.html.j2").render(
         blocks=document(result, layout), fonts=fonts, widths=lambda g: [100 * w for w in column_widths(g)],
-        marked=_marked_html, sub=lambda t: bool(_SUBHEADING.match(t)), is_value=_is_value)
+        title_lines=lambda t: title_lines(t, result.agency or ""),
+        marked=_marked_html, split_sub=_split_subheading, is_value=_is_value)
+
+
+TITLE_CHARS = 20  # characters of 二号 type in a line of the 156 mm 版心
+
+
+def title_lines(title: str, agency: str) -> list[str]:
+    """A title too long for one line, broken after the agency's name rather than inside a word."""
+    if len(title) <= TITLE_CHARS or not agency or not title.startswith(agency) or len(agency) > TITLE_CHARS:
+        return [title]
+    return [agency, title[len(agency):]]
 
 
 def _marked_html(text: str) -> Markup:
@@ -201,7 +225,7 @@ def column_widths(grid: Grid) -> list[float]:
     (to as many as the rows it spans), a heading to two, a number not at all."""
     placed = _place(grid)
     width = max(c + cell.colspan for (_, c), cell in placed.items())
-    need = [2.5] * width
+    need = [3.0] * width
     for (_, c), cell in placed.items():
         if cell.colspan > 1 or not cell.text:
             continue
@@ -236,7 +260,17 @@ def to_text(result: ParseResult, layout: Layout = STANDARD) -> str:
 
 
 def to_pdf(result: ParseResult, layout: Layout = STANDARD) -> bytes:
-    return html_to_pdf(to_html(result, layout))
+    return html_to_pdf(to_html(result, layout, installed_fonts=True))
+
+
+@functools.cache
+def _installed_families() -> frozenset[str] | None:
+    """The font families fontconfig knows (None without fc-list: then every name is tried)."""
+    try:
+        out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return frozenset(name.strip() for line in out.stdout.splitlines() for name in line.split(","))
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -318,18 +352,29 @@ def _official_docx(result: ParseResult, layout: Layout) -> bytes:
     Heading 1 黑体, Heading 2 楷体_GB2312), so an office can restyle the whole report at once."""
     import docx
     from docx.enum.text import WD_BREAK
+    from docx.shared import Pt
 
     doc = docx.Document()
     _official_styles(doc)
     for block in document(result, layout):
         if block.kind == "title":
-            doc.add_paragraph(block.text, style="Title")
+            par = doc.add_paragraph(style="Title")
+            for i, line in enumerate(title_lines(block.text, result.agency or "")):
+                if i:
+                    par.add_run().add_break()
+                par.add_run(line)
         elif block.kind == "heading":
             doc.add_paragraph(block.text, style="Heading 1")
         elif block.kind == "signature":
-            doc.add_paragraph(block.text, style="Signature")
+            par = doc.add_paragraph(block.text, style="Signature")
+            if doc.paragraphs[-2].style.name != "Signature":
+                par.paragraph_format.space_before = Pt(56)  # two blank lines above the 落款
         elif block.kind == "paragraph":
-            _marked_paragraph(doc, block.text, "Heading 2" if _SUBHEADING.match(block.text) else "Normal")
+            head, rest = _split_subheading(block.text)
+            if head and not rest:
+                _marked_paragraph(doc, head, "Heading 2")
+            else:
+                _marked_paragraph(doc, rest, "Normal", lead=head)
         elif block.grid is not None:
             if block.grid.page_break_before:
                 doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -386,6 +431,7 @@ def _official_styles(doc) -> None:  # type: ignore[no-untyped-def]
     paragraph("Heading 1", FONTS["heading"][0], 16)
     paragraph("Heading 2", FONTS["kai"][0], 16)
     paragraph("Signature", FONTS["body"][0], 16, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _set_font(doc.styles.add_style("Subheading", WD_STYLE_TYPE.CHARACTER), FONTS["kai"][0], 16)
     doc.styles["Signature"].paragraph_format.right_indent = Pt(32)
     doc.styles["Signature"].paragraph_format.keep_with_next = True  # agency and date on one page
     paragraph("Table Text", FONTS["body"][0], 9, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line=12)
@@ -393,21 +439,21 @@ def _official_styles(doc) -> None:  # type: ignore[no-untyped-def]
         doc.styles[name].paragraph_format.keep_with_next = True
 
 
-def _marked_paragraph(doc, text: str, style: str):  # type: ignore[no-untyped-def]
-    """A paragraph whose placeholders are highlighted yellow."""
+def _marked_paragraph(doc, text: str, style: str, lead: str = "") -> None:  # type: ignore[no-untyped-def]
+    """A paragraph whose placeholders are highlighted yellow; `lead`: a subheading's words (楷体) before it."""
     from docx.enum.text import WD_COLOR_INDEX
 
     par = doc.add_paragraph(style=style)
+    if lead:
+        par.add_run(lead, style="Subheading")
     at = 0
-    for m in [*PLACEHOLDER.finditer(text)] if text != TO_FILL else [re.match(".+", text)]:
-        assert m is not None
+    for m in PLACEHOLDER.finditer(text):
         if m.start() > at:
             par.add_run(text[at:m.start()])
         par.add_run(m.group()).font.highlight_color = WD_COLOR_INDEX.YELLOW
         at = m.end()
     if at < len(text):
         par.add_run(text[at:])
-    return par
 
 
 def _official_table(doc, grid: Grid) -> None:  # type: ignore[no-untyped-def]
