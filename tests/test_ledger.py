@@ -8,8 +8,11 @@ import io
 import random
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
+from docx.enum.text import WD_COLOR_INDEX
+from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
 from xxgk.audit import audit
@@ -17,7 +20,7 @@ from xxgk.cli import app
 from xxgk.compose.inputs import compose_files, figure_keys, figures_template, read_figures
 from xxgk.compose.layout import OFFICIAL
 from xxgk.compose.ledger import RESULT_ROWS, compose, read_ledger, section_three
-from xxgk.compose.render import to_docx, to_pdf
+from xxgk.compose.render import to_docx, to_html, to_pdf
 from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
 from xxgk.formats.model import cell_specs
@@ -264,9 +267,20 @@ def test_what_is_missing_is_marked_listed_and_strict_fails(tmp_path: Path) -> No
     assert "to fill: 一、总体情况" in out and "四、政府信息公开行政复议、行政诉讼情况：15 个数未填" in out
     back = parse_bytes((tmp_path / "r.docx").read_bytes(), "r.docx")
     assert "【待填写：" in back.sections["一"] and "无。" not in back.sections["一"]
+    word = docx.Document(str(tmp_path / "r.docx"))
+    marked = [r.text for p in word.paragraphs for r in p.runs if r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
+    assert len([t for t in marked if t.startswith("【待填写：")]) == 3  # 一, 五, 六, highlighted
+    fonts = {name: word.styles[name].element.rPr.rFonts.get(qn("w:eastAsia"))
+             for name in ("Title", "Normal", "Heading 1", "Heading 2")}
+    assert fonts == {"Title": "方正小标宋简体", "Normal": "仿宋_GB2312", "Heading 1": "黑体",
+                     "Heading 2": "楷体_GB2312"}
+    assert round(word.sections[0].top_margin.mm) == 37 and round(word.sections[0].left_margin.mm) == 28
+    three = word.tables[1]  # its three header rows repeat on every page
+    assert [bool(r._tr.trPr.find(qn("w:tblHeader")) is not None) for r in three.rows[:4]] == [True] * 3 + [False]
+    made = compose_files(tmp_path / "台账.csv", YEAR, AGENCY)
+    assert to_html(made.result, OFFICIAL).count("<mark>【待填写：") == 3
     assert back.cells["requests.new.total"] == _expected(truth, YEAR)["requests.new.total"]
     assert all(back.cells[k] is None for k in figure_keys())  # a placeholder, never a number nobody gave
-    made = compose_files(tmp_path / "台账.csv", YEAR, AGENCY)
     assert all(made.placeholders_own(f) for f in back.findings if f.severity != "info")
 
 

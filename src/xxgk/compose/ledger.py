@@ -388,14 +388,11 @@ def check_year(ledger: Ledger, year: int, name: str = "台账") -> None:
                       f"{days[0].isoformat()} 至 {days[-1].isoformat()}，且都不在 {year} 年办理）")
 
 
-def compose(apps: list[Application], year: int, agency: str, base: ParseResult | None = None) -> ParseResult:
-    """A report of `year` whose section 三 is the ledger's; 二, 四 and the prose from `base` (a
-    draft of this year's report), blank without one. Last year's report is `inputs.carry`'s job."""
+def compose(apps: list[Application], year: int, agency: str) -> ParseResult:
+    """A report of `year` whose section 三 is the ledger's, the rest blank (`inputs.compose_report`
+    fills it from checked inputs: last year's figures are never copied)."""
     result = ParseResult(source=f"ledger:{agency}:{year}", agency=agency, year=year, template="2021",
                          cells=dict.fromkeys(FORMAT.cell_keys))
-    if base is not None and base.template == "2021":
-        result.cells.update({k: v for k, v in base.cells.items() if not k.startswith("requests.")})
-        result.sections = dict(base.sections)
     result.cells.update(section_three(apps, year))
     result.variants["requests"] = "split"
     return result

@@ -408,6 +408,7 @@ def _official_styles(doc) -> None:  # type: ignore[no-untyped-def]
     section.page_width, section.page_height = Mm(_MM_A4[0]), Mm(_MM_A4[1])
     for side, mm in _MARGINS_MM.items():
         setattr(section, f"{side}_margin", Mm(mm))
+    _page_number(section.footer.paragraphs[0])
 
     def paragraph(name: str, font: str, size: float, *, bold: bool = False, indent: bool = True,
                   align: int = WD_ALIGN_PARAGRAPH.JUSTIFY, line: float = 28) -> None:
@@ -437,6 +438,32 @@ def _official_styles(doc) -> None:  # type: ignore[no-untyped-def]
     paragraph("Table Text", FONTS["body"][0], 9, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line=12)
     for name in ("Heading 1", "Heading 2"):
         doc.styles[name].paragraph_format.keep_with_next = True
+
+
+def _page_number(par) -> None:  # type: ignore[no-untyped-def]
+    """「— 1 —」 centred under the text (GB/T 9704 页码), a PAGE field Word fills in."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    par.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    par.add_run("— ").font.size = Pt(14)
+    for kind, text in (("begin", ""), ("instr", " PAGE "), ("separate", ""), ("text", "1"), ("end", "")):
+        run = par.add_run()
+        run.font.size = Pt(14)
+        if kind == "instr":
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        elif kind == "text":
+            el = OxmlElement("w:t")
+            el.text = text
+        else:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        run._r.append(el)
+    par.add_run(" —").font.size = Pt(14)
 
 
 def _marked_paragraph(doc, text: str, style: str, lead: str = "") -> None:  # type: ignore[no-untyped-def]
