@@ -287,9 +287,11 @@ def test_what_is_missing_is_marked_listed_and_strict_fails(tmp_path: Path) -> No
 def test_no_application_in_the_year_is_an_error(tmp_path: Path) -> None:
     rows, _ = _ledger(20, seed=3)
     (tmp_path / "台账.csv").write_bytes(_csv(rows))
-    code, out = _cli("compose", tmp_path / "台账.csv", "--year", 2019, "--agency", AGENCY, "--out", tmp_path / "x")
-    assert code == 1 and "没有 2019 年办理的申请（20 件申请的收到日期在" in out
+    code, out = _cli("compose", tmp_path / "台账.csv", "--year", 2023, "--agency", AGENCY, "--out", tmp_path / "x")
+    assert code == 1 and "没有 2023 年办理的申请（20 件申请的收到日期在 2024-" in out
     assert not (tmp_path / "x").exists()
+    code, out = _cli("compose", tmp_path / "台账.csv", "--year", 2020, "--agency", AGENCY, "--out", tmp_path / "x")
+    assert code == 1 and "2020 年度的报告用 2019 年格式" in out
 
 
 def test_base_of_last_year_carries_only_what_carries(tmp_path: Path) -> None:

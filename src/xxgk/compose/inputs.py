@@ -158,17 +158,17 @@ def _body(text: str) -> str:
     lines = [x for x in lines if x]
     if lines and re.match(r"^[一二三四五六][、.．]", lines[0]):
         lines = lines[1:]
-    while lines and _signature(lines[-1]):
-        lines.pop()  # the 落款 (agency, date) belongs to the report being written, not to a section
+    # the 落款 (agency, date) belongs to the report being written, not to a section
+    if lines and _SIGNED_DATE.match(lines[-1]):
+        lines.pop()
+    if lines and _SIGNED_BY.match(lines[-1]):
+        lines.pop()
     return "\n".join(lines)
 
 
-_SIGNED = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^[\u4e00-\u9fff（）()]{2,30}$")
-
-
-def _signature(line: str) -> bool:
-    """A closing line: a date, or a bare name (no punctuation, as an agency signs)."""
-    return bool(_SIGNED.match(line)) and not line.endswith(("。", "：", ":"))
+_SIGNED_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$")
+# an agency's name alone on a line: no punctuation, ending as agencies are named
+_SIGNED_BY = re.compile(r"^[\u4e00-\u9fff（）()]{2,40}(局|委|办|办公室|政府|院|厅|中心|委员会|部|署|处|所|站|馆|会)$")
 
 
 def rewrite_draft(text: str) -> str:
@@ -229,6 +229,9 @@ def compose_report(ledger: Ledger, year: int, agency: str, figures: dict[str, in
                    date: dt.date | None = None, name: str = "台账") -> Composed:
     """The year's report from its inputs: 三 from the ledger, 二 and 四 from the figures, the prose
     from the draft, what carries from last year's report; placeholders for the rest."""
+    if year < FORMAT.years[0]:
+        raise ReportError(f"{year} 年度的报告用 2019 年格式（国办公开办函〔2019〕60号），compose 只写 "
+                          f"{FORMAT.years[0]} 年度起的 2021 年格式")
     check_year(ledger, year, name)
     notes = list(ledger.notes)
     if base is not None:
