@@ -120,6 +120,7 @@ def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
     return buf.getvalue()
 
 
+runner = CliRunner()
 INSTRUCTIONS = [["填表说明"], ["1. 每件申请填一行；申请人类型填自然人、企业名称等"], ["2. 日期填 年-月-日"]]
 
 
@@ -169,7 +170,7 @@ def test_every_row_that_cannot_be_counted_is_listed_by_word_with_a_suggestion() 
     ("no_column", "缺少列：办理结果"),
     ("answered_pending", "第4行：有答复日期但办理结果为「办理中」"),
 ])
-def test_a_bad_ledger_says_precisely_what_is_wrong(change: str, says: str) -> None:
+def test_a_bad_ledger_says_precisely_what_is_wrong(change: str, says: str, tmp_path: Path) -> None:
     rows, _ = _ledger(10, seed=4)
     if change == "duplicate":
         rows[7][1] = rows[4][1]
@@ -179,7 +180,9 @@ def test_a_bad_ledger_says_precisely_what_is_wrong(change: str, says: str) -> No
         rows = [[c for j, c in enumerate(r) if j != 6] for r in rows]
     else:
         rows[3][6], rows[3][7] = "办理中", "2025-03-01"
-    assert says in _error(_csv(rows))
+    (tmp_path / "台账.csv").write_bytes(_csv(rows))
+    code, out = _cli("compose", tmp_path / "台账.csv", "--year", YEAR, "--agency", AGENCY, "--out", tmp_path / "r")
+    assert code == 1 and says in out and not (tmp_path / "r").exists()
 
 
 def test_identical_rows_are_noted_and_several_ledger_sheets_need_sheet() -> None:
@@ -192,9 +195,6 @@ def test_identical_rows_are_noted_and_several_ledger_sheets_need_sheet() -> None
     assert "几个工作表都像台账：「一月」、「二月」；请用 --sheet 指定一个" in _error(_xlsx(twice))
     assert read_ledger(_xlsx(twice), sheet="二月").sheet == "二月"
     assert "没有名为「三月」的工作表（有：一月、二月）" in _error(_xlsx(twice), sheet="三月")
-
-
-runner = CliRunner()
 
 
 def _cli(*args: object) -> tuple[int, str]:
