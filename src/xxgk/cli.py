@@ -298,10 +298,14 @@ def compose(
         raise typer.Exit(2)
     try:
         signed = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        err.print(f"[red]error[/red]: --date「{date}」不是 YYYY-MM-DD 格式的日期", highlight=False)
+        raise typer.Exit(2) from None
+    try:
         made = compose_files(ledger, year, agency, figures=figures, draft=draft, base=base, force=force,
                              date=signed, sheet=sheet, vocabulary_file=vocabulary)
-    except (ReportError, ValueError) as e:
-        err.print(f"[red]{ledger}[/red]: {e}", highlight=False)
+    except (ReportError, ValueError) as e:  # each message names its file
+        err.print(f"[red]error[/red]: {e}", highlight=False)
         raise typer.Exit(1) from None
     result = made.result
     result.findings = audit(result)
