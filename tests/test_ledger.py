@@ -348,6 +348,8 @@ def test_figures_sheet_round_trips_and_bad_values_are_named() -> None:
     assert {r[2] for r in rows[1:]} == {cell_specs()["2021"][k].label for k in figure_keys()}
     rows[1][3], rows[10][3] = "4", "12.5"
     assert read_figures(_csv(rows)) == {rows[1][0]: 4, rows[10][0]: 12.5}
+    saved_by_excel = [[r[0], r[1], r[2], float(r[3]) if r[3] else None] for r in rows[1:]]
+    assert read_figures(_xlsx({"Sheet1": [rows[0], *saved_by_excel]})) == {rows[1][0]: 4, rows[10][0]: 12.5}
     rows[2][3], rows[3][3] = "两件", "-1"
     bad = r"有 2 处无法使用：\n  第3行（.*）：「两件」不是数\n  第4行.*「-1」应是不小于 0 的整数"
     with pytest.raises(ReportError, match=bad):
