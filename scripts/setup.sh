@@ -10,6 +10,7 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)  # sto
 command -v chromium >/dev/null 2>&1 || need+=(chromium)  # browser tests drive Debian's chromium
 dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || need+=(libharfbuzz-subset0)  # WeasyPrint font subsetting
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-zenhei)  # CJK in rendered PDFs
+fc-list 2>/dev/null | grep -qi "noto serif cjk" || need+=(fonts-noto-cjk)  # compose: serif body, sans headings
 if ((${#need[@]})); then
   echo "installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -257,37 +257,73 @@ def render(
 
 @app.command()
 def compose(
-    ledger: Annotated[Path, typer.Argument(help="the request ledger: CSV or XLSX, one row per application")],
-    year: Annotated[int, typer.Option(help="the report's year")],
-    agency: Annotated[str, typer.Option(help="the agency's name, as on the report")],
-    base: Annotated[Path | None, typer.Option(help="a draft or last year's report (.json or a report file): "
-                                                    "its other sections are kept")] = None,
+    ledger: Annotated[Path | None, typer.Argument(help="the request ledger: CSV or XLSX, one row per application")]
+    = None,
+    year: Annotated[int | None, typer.Option(help="the report's year")] = None,
+    agency: Annotated[str | None, typer.Option(help="the agency's name, as on the report")] = None,
+    figures: Annotated[Path | None, typer.Option(help="the 二 and 四 figures the office filled (see --template)")]
+    = None,
+    draft: Annotated[Path | None, typer.Option(help="a draft with the prose of 一, 五, 六 (any report file)")] = None,
+    base: Annotated[Path | None, typer.Option(help="last year's report (a report file or its .json): only what "
+                                                    "carries over is taken")] = None,
+    force: Annotated[bool, typer.Option("--force", help="use a --base of another agency or year")] = False,
+    date: Annotated[str | None, typer.Option(help="the date signed under the report, YYYY-MM-DD (default today)")]
+    = None,
+    sheet: Annotated[str | None, typer.Option(help="the ledger's sheet (XLSX), when several look like one")] = None,
+    vocabulary: Annotated[Path | None, typer.Option(help="more words for results and applicants (TOML)")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 while anything is still to fill")] = False,
+    template: Annotated[Path | None, typer.Option("--template", help="write the figures sheet to fill, then stop")]
+    = None,
     to: Annotated[str, typer.Option("--to", help="docx, pdf, html or json")] = "docx",
     out_file: Annotated[Path | None, typer.Option("--out", help="where to write (default: beside the ledger)")] = None,
 ) -> None:
-    """Write the year's report in the standard layout, its section 三 counted from the ledger."""
+    """Write the year's report in the official layout: 三 counted from the ledger, 二 and 四 from the
+    figures, prose from the draft, what carries over from last year's report; what is missing marked."""
+    import datetime as dt
+
     from .audit import audit
-    from .compose.ledger import compose as from_ledger
-    from .compose.ledger import read_ledger
+    from .compose.inputs import compose_files, figures_template
+    from .compose.layout import OFFICIAL
     from .compose.render import to_docx, to_html, to_pdf
 
-    writers = {"docx": to_docx, "pdf": to_pdf, "html": lambda r: to_html(r).encode("utf-8"),
-               "json": lambda r: r.model_dump_json(indent=1).encode("utf-8")}
-    if to not in writers:
-        err.print("--to must be " + ", ".join(writers))
+    if template is not None:
+        template.write_bytes(figures_template())
+        err.print(f"wrote {template}: fill the 数值 column, then pass it as --figures")
+        return
+    writers = {"docx": to_docx, "pdf": to_pdf, "html": lambda r, lay: to_html(r, lay).encode("utf-8"),
+               "json": lambda r, lay: r.model_dump_json(indent=1).encode("utf-8")}
+    if to not in writers or ledger is None or year is None or not agency:
+        err.print("usage: xxgk compose LEDGER --year N --agency NAME [...]  (or --template FILE); "
+                  "--to is one of " + ", ".join(writers))
         raise typer.Exit(2)
     try:
-        apps = read_ledger(ledger.read_bytes(), ledger.name)
-        draft = None if base is None else _result_of(base)
-    except (ReportError, ValueError, OSError) as e:
-        err.print(f"[red]{ledger if base is None else f'{ledger} / {base}'}[/red]: {e}", highlight=False)
+        signed = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        err.print(f"[red]error[/red]: --date「{date}」不是 YYYY-MM-DD 格式的日期", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        made = compose_files(ledger, year, agency, figures=figures, draft=draft, base=base, force=force,
+                             date=signed, sheet=sheet, vocabulary_file=vocabulary)
+    except (ReportError, ValueError) as e:  # each message names its file
+        err.print(f"[red]error[/red]: {e}", highlight=False)
         raise typer.Exit(1) from None
-    result = from_ledger(apps, year, agency, draft)
+    result = made.result
     result.findings = audit(result)
     target = out_file or ledger.with_name(f"{ledger.stem}.{year}.{to}")
-    target.write_bytes(writers[to](result))
+    target.write_bytes(writers[to](result, OFFICIAL))
     new, carried = result.cells["requests.new.total"], result.cells["requests.carried_over.total"]
-    err.print(f"wrote {target}: {len(apps)} applications in the ledger, {new} new in {year}, {carried} carried over")
+    err.print(f"wrote {target}: {made.applications} applications in the "
+              f"ledger, {new} new in {year}, {carried} carried over", highlight=False)
+    for note in made.notes:
+        err.print(f"  note: {note}", highlight=False)
+    for f in result.findings:
+        if not made.placeholders_own(f):
+            err.print(f"  [yellow]check[/yellow]: {f.message}", highlight=False)
+    for item in made.missing:
+        err.print(f"  [red]to fill[/red]: {item}", highlight=False)
+    if strict and made.missing:
+        err.print(f"--strict: {len(made.missing)} parts still to fill")
+        raise typer.Exit(1)
 
 
 def _result_of(path: Path) -> ParseResult:

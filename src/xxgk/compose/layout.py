@@ -17,9 +17,11 @@ class Layout:
     blank_rows: int = 0  # empty rows after every this many rows of the 三 table (0: none; not with merged labels)
     blank_column: bool = False  # an empty column between labels and values, and one at the end
     borders: bool = True
+    official: bool = False  # the look of a published report: 公文 fonts and margins, placeholders, 落款
 
 
 STANDARD = Layout()
+OFFICIAL = Layout(official=True)
 PERTURBED = {
     "standard": STANDARD,
     "split": Layout(split_at="requests.unavailable.needs_creation"),
