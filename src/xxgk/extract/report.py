@@ -28,7 +28,7 @@ MAX_CHARS = 5_000_000  # a report is some ten thousand characters; the whole of 
 def parse_source(src: Source, source: str) -> ParseResult:
     if len(src.text) > MAX_CHARS:
         raise NotAReport(f"not a single report: {len(src.text):,} characters of text")
-    doc = tokenize(src.text)
+    doc = tokenize(src.text, src.tables)
     squeezed = Squeezed.of(doc.norm)
     sections = find_sections(squeezed)
     if not {"二", "三", "四"} & set(sections):
@@ -75,7 +75,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
     result.found_sections = list(bounds)
     for numeral in ("一", "五", "六"):
         if numeral in bounds:
-            result.sections[numeral] = _plain(doc.text[slice(*bounds[numeral])])
+            result.sections[numeral] = doc.text[slice(*bounds[numeral])].strip()
     return result
 
 
@@ -171,6 +171,3 @@ def evidence_of(cell: Cell, strategy: str) -> str:
 _STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",
              "turned": "转置的表格（每行一种结果）", "columns": "列标题（逐列印出的数值）"}
 
-
-def _plain(text: str) -> str:
-    return text.replace("\ue001", "").replace("\ue000", "").strip()
