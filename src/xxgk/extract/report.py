@@ -9,7 +9,7 @@ from ..formats import FORMATS, Format
 from ..ingest.source import Source
 from ..result import ParseResult, Provenance
 from ..textnorm import squeeze
-from . import meta
+from . import grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
 from .tables import Cell, Reading, read_table, table_relations
 from .tokens import Document, Token, tokenize
@@ -56,6 +56,10 @@ def parse_source(src: Source, source: str) -> ParseResult:
             continue
         lo, hi = bounds[numeral]
         tokens = [t for t in doc.tokens if lo <= t.start < hi]
+        by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc)
+        if by_grid is not None and grid.complete(*by_grid):
+            _apply(result, by_grid[0], doc, src)
+            continue
         reading = read_table(fmt, table, tokens)
         spill = spilled(numeral, doc, squeezed, hi)
         if spill and reading.score(())[1]:  # cells unread: part of the table may have flowed further down
@@ -64,11 +68,15 @@ def parse_source(src: Source, source: str) -> ParseResult:
             if wider.score(rels) < reading.score(rels):
                 wider.doubts.append(f"第{numeral}部分的表格有一部分印在后文中（分栏的文本），已接回")
                 reading = wider
+        if by_grid is not None:
+            grid.overrule(reading, *by_grid)
         _apply(result, reading, doc, src)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
-            result.cells[d.key] = None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
+            unread = any(p is None and k not in result.blank for p, k in zip(parts, d.parts, strict=True))
+            printed = [p for p in parts if p is not None]
+            result.cells[d.key] = None if unread or not printed else sum(printed)  # blanks add nothing
             result.inferred[d.key] = "（六）其他处理为其三行之和"
             result.evidence[d.key] = "derived"
     result.cells = {k: result.cells.get(k) for k in fmt.cell_keys}
@@ -154,7 +162,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
         if tok.kind == "value":
             result.extras.append(f"第{reading.table.section}部分第{tok.line}行「{tok.text}」")
     result.readings[reading.table.id] = reading.strategy
-    if reading.strategy != "labels":
+    if reading.strategy not in ("labels", "grid"):
         result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
 
 
@@ -165,9 +173,9 @@ def evidence_of(cell: Cell, strategy: str) -> str:
         return "derived"
     if "粘连" in cell.inferred:
         return "cut_sums"
-    return {"labels": "label", "columns": "columns"}.get(strategy, "order")
+    return {"labels": "label", "columns": "columns", "grid": "grid"}.get(strategy, "order")
 
 
 _STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",
-             "turned": "转置的表格（每行一种结果）", "columns": "列标题（逐列印出的数值）"}
+             "turned": "转置的表格（每行一种结果）", "grid": "表格的单元格", "columns": "列标题（逐列印出的数值）"}
 

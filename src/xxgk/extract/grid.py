@@ -1,0 +1,246 @@
+"""A table the reader gave with its cells → the statutory cells, each placed by its grid cell.
+
+    source tables of the section → table_to_rows → label_rows (labels.align) → row_to_columns
+    (by header text, by x where spans disagree, else by print order) → rows_to_cells → Reading
+
+The cell a grid shows is the strongest evidence there is: a blank cell is null (and `blank`), a
+value is its cell's; sums only verify afterwards (a failing sum never drops the grid). A row is
+placed only when its label matches a statutory row and its values map one to one onto the row's
+columns; anything less leaves the row to the token readings (`report` merges the two).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from ..formats import Format, Row, Table
+from ..ingest.source import Cell as SourceCell
+from ..ingest.source import Table as SourceTable
+from ..textnorm import compact
+from .labels import align
+from .tables import Cell, Reading
+from .tokens import Document, Token
+from .values import cell_value, fits
+
+
+@dataclass
+class GridCell:
+    """A source cell with the tokens read from it and what kind of cell they make."""
+
+    cell: SourceCell
+    table: int  # index of its table among the section's
+    tokens: list[Token]
+
+    @property
+    def kind(self) -> str:
+        """"empty", "value" (one number or a blank mark), "text", or "mixed" (several numbers)."""
+        kinds = [t.kind for t in self.tokens if t.kind != "empty"]
+        if not kinds:
+            return "empty"
+        if kinds in (["value"], ["blank"]):
+            return "value"
+        return "text" if "text" in kinds else "mixed"
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.cell.column, self.cell.column + self.cell.colspan
+
+
+@dataclass
+class GridRow:
+    cells: list[GridCell]
+    label: GridCell | None  # the rightmost text cell, after which only values and blanks follow
+    values: list[GridCell]  # the cells after the label (all of them when there is none)
+
+
+def table_to_rows(tables: list[SourceTable], doc: Document) -> list[GridRow]:
+    """Every row of the section's tables, its cells with their tokens (by offset in the text)."""
+    by_start: dict[int, list[Token]] = {}
+    for t in doc.tokens:
+        if t.grid:
+            by_start.setdefault(t.start, []).append(t)
+    rows = []
+    for ti, table in enumerate(tables):
+        for row in table.by_row():
+            cells = []
+            for c in row:
+                toks = [t for at in range(c.start, c.start + len(c.text) + 1) for t in by_start.get(at, ())
+                        if t.field == c.column]
+                cells.append(GridCell(c, ti, toks))
+            rows.append(_split_label(cells))
+    return rows
+
+
+def _split_label(cells: list[GridCell]) -> GridRow:
+    texts = [i for i, c in enumerate(cells) if c.kind == "text"]
+    if not texts:
+        return GridRow(cells, None, cells)
+    last = texts[-1]
+    return GridRow(cells, cells[last], cells[last + 1:])
+
+
+def label_rows(rows: list[GridRow], statutory: tuple[Row, ...]) -> dict[int, int]:
+    """{grid row index: statutory row index}: the rows whose label matches one, in the format's order
+    (labels.align over the label cells of rows that hold values or blanks after their label)."""
+    candidates = [i for i, r in enumerate(rows) if r.label is not None and r.values
+                  and all(c.kind in ("value", "empty") for c in r.values)]
+    labels = [rows[i].label.tokens[0] for i in candidates]  # type: ignore[union-attr]
+    merged = [Token("text", " ".join(t.text for t in rows[i].label.tokens if t.kind == "text"), lab.start, lab.end,  # type: ignore[union-attr]
+                    lab.line, lab.col) for i, lab in zip(candidates, labels, strict=True)]
+    matched = align(merged, statutory) if any(r.match for r in statutory) else {}
+    return {candidates[i]: j for i, j in matched.items()}
+
+
+def header_parts(table: Table, row: Row, key: str, fmt: Format) -> list[str]:
+    """The heading a statutory column is printed under, outermost first (行政诉讼 / 复议后起诉 / 结果维持)."""
+    if table.id == "active":
+        return [fmt.column_label(key)]
+    col = next((c for c in table.columns if key in (f"{row.key}.{c.key}", c.key)), None)
+    return col.label.split("/") if col else []
+
+
+def same_heading(printed: str, wanted: str) -> bool:
+    a, b = compact(printed), compact(wanted)
+    if a == b:
+        return True
+    return min(len(a), len(b)) >= 4 and (a in b or b in a or fuzz.ratio(a, b) >= 85)
+
+
+def _overlap(a: GridCell, b: GridCell) -> float:
+    """How much of `a` lies under `b`: by x where both were drawn or sized, else by grid column in
+    one table; -1 when they cannot be compared."""
+    if a.cell.x is not None and b.cell.x is not None:
+        lo, hi = max(a.cell.x[0], b.cell.x[0]), min(a.cell.x[1], b.cell.x[1])
+        width = a.cell.x[1] - a.cell.x[0]
+        return max(0.0, hi - lo) / width if width > 0 else -1
+    if a.table != b.table:
+        return -1
+    lo, hi = max(a.span[0], b.span[0]), min(a.span[1], b.span[1])
+    return max(0, hi - lo) / (a.span[1] - a.span[0])
+
+
+def header_block(rows: list[GridRow], at: int, data: set[int]) -> list[GridCell]:
+    """The heading cells over row `at`: the rows without values just above it (the statutory rows
+    in between skipped), in its table or, for a table continued on the next page, the one before."""
+    cells: list[GridCell] = []
+    i = at - 1
+    while i >= 0 and (i in data or not _heading(rows[i])):
+        i -= 1
+    while i >= 0 and i not in data and not any(c.kind in ("value", "mixed") for c in rows[i].cells):
+        cells += [c for c in rows[i].cells if c.kind == "text"]
+        i -= 1
+    return cells
+
+
+def _heading(row: GridRow) -> bool:
+    return any(c.kind == "text" for c in row.cells) and not any(c.kind in ("value", "mixed") for c in row.cells)
+
+
+def row_to_columns(row: GridRow, keys: tuple[str, ...], parts: list[list[str]],
+                   heads: list[GridCell]) -> list[GridCell | None] | None:
+    """Which cell holds each statutory column of the row: under its heading (by x where known, else
+    by grid column; empty cells under no heading are spacers), else, with as many cells as
+    columns, in print order. None when neither is one to one."""
+    under: list[GridCell | None] = []
+    for wanted in parts:
+        places = [h for h in heads if wanted and same_heading(h.cell.text, wanted[-1])
+                  and all(any(same_heading(o.cell.text, p) and _overlap(h, o) > 0.5 for o in heads)
+                          for p in wanted[:-1])]
+        cells = [c for c in row.values if any(_overlap(c, h) > 0.5 for h in places)]
+        under.append(cells[0] if len(cells) == 1 else None)
+    taken = {id(c) for c in under if c is not None}
+    if (all(c is not None for c in under) and len(taken) == len(keys)
+            and all(c.kind == "empty" for c in row.values if id(c) not in taken)):
+        return under
+    if len(row.values) == len(keys):
+        return list(row.values)
+    return None
+
+
+def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow],
+                  tables: list[SourceTable]) -> tuple[Reading, set[str]]:
+    """The reading of the grid, and the statutory rows it placed (every cell by its grid cell)."""
+    statutory = table.rows_for(variant)
+    matched = label_rows(rows, statutory)
+    if not any(r.match for r in statutory):  # the 复议/诉讼 row has no label: the one row of values
+        matched = {i: 0 for i, r in enumerate(rows)
+                   if any(c.kind == "value" for c in r.values) and all(c.kind in ("value", "empty") for c in r.values)}
+        if len(matched) != 1:
+            matched = {}
+    reading = Reading(table, variant, "grid", {k: Cell(None) for k in table.cells(variant)},
+                      anchors=len(matched))
+    placed: set[str] = set()
+    data = set(matched)
+    for i, j in sorted(matched.items()):
+        row = statutory[j]
+        grid_row = rows[i]
+        if grid_row.label is not None:
+            label = grid_row.label.cell.text
+            before = reading.labels.get(row.key)
+            reading.labels[row.key] = label if before is None else f"{before}|{label}"
+        if row.extra:
+            reading.extras += [t for c in grid_row.values for t in c.tokens if t.kind == "value"]
+            continue
+        if row.key in placed:
+            continue  # a label printed twice: the first row holds the values
+        parts = [header_parts(table, row, k, fmt) for k in row.cells]
+        columns = row_to_columns(grid_row, row.cells, parts, header_block(rows, i, data))
+        if columns is None or not all(c is None or _fits(c, fmt.cell_type(k)) for c, k in zip(columns, row.cells,
+                                                                                                    strict=True)):
+            continue
+        for key, gc in zip(row.cells, columns, strict=True):
+            reading.cells[key] = _cell(gc, fmt.cell_type(key))
+        placed.add(row.key)
+    return reading, placed
+
+
+def _fits(gc: GridCell, cell_type: str) -> bool:
+    return gc.kind == "empty" or (gc.kind == "value" and fits(_value_token(gc), cell_type))
+
+
+def _value_token(gc: GridCell) -> Token:
+    return next(t for t in gc.tokens if t.kind in ("value", "blank"))
+
+
+def _cell(gc: GridCell | None, cell_type: str) -> Cell:
+    if gc is None:
+        return Cell(None, evidence="grid")
+    if gc.kind == "empty":
+        empty = next((t for t in gc.tokens if t.kind == "empty"), None)
+        return Cell(None, empty, blank=True, evidence="grid")
+    tok = _value_token(gc)
+    value = cell_value(tok, cell_type)
+    return Cell(value, tok, blank=value is None, evidence="grid")
+
+
+def read_grid(fmt: Format, table: Table, tables: list[SourceTable], doc: Document) -> tuple[Reading, set[str]] | None:
+    """The grid reading of the variant that places most rows (ties: the format's first), or None
+    when the section has no table with cells."""
+    if not tables:
+        return None
+    rows = table_to_rows(tables, doc)
+    found = [rows_to_cells(fmt, table, variant, rows, tables) for variant in table.variants]
+    return min(found, key=lambda f: sum(1 for r in table.rows_for(f[0].variant) if not r.extra and r.key not in f[1]))
+
+
+def complete(reading: Reading, placed: set[str]) -> bool:
+    """Every statutory row of the reading's variant placed by its grid cells."""
+    return all(r.key in placed for r in reading.table.rows_for(reading.variant) if not r.extra)
+
+
+def overrule(reading: Reading, by_grid: Reading, placed: set[str]) -> None:
+    """A token reading of a table whose grid placed only some rows: those rows take their grid
+    cells (of the same row variant), and the token reading's doubts about them go."""
+    if by_grid.variant != reading.variant or not placed:
+        return
+    rows = [r for r in reading.table.rows_for(reading.variant) if r.key in placed]
+    for row in rows:
+        for key in row.cells:
+            reading.cells[key] = by_grid.cells[key]
+        reading.doubts = [d for d in reading.doubts if not d.startswith(f"「{row.label}」")]
+        reading.short.pop(row.key, None)
+        reading.cuts.pop(row.key, None)
+    moved = {id(c.token) for r in rows for k in r.cells if (c := by_grid.cells[k]).token is not None}
+    reading.extras = [t for t in reading.extras if id(t) not in moved]
