@@ -17,6 +17,7 @@ class Layout:
     blank_rows: int = 0  # empty rows after every this many rows of the 三 table (0: none; not with merged labels)
     blank_column: bool = False  # an empty column between labels and values, and one at the end
     borders: bool = True
+    blank_zeros: bool = False  # every 0 printed as an empty cell, totals included (as many agencies print)
 
 
 STANDARD = Layout()
@@ -28,8 +29,8 @@ PERTURBED = {
 }
 
 
-def number(v: int | float | None) -> str:
-    if v is None:
+def number(v: int | float | None, layout: Layout = STANDARD) -> str:
+    if v is None or (layout.blank_zeros and v == 0):
         return ""
     if isinstance(v, float):
         return f"{v:f}".rstrip("0").rstrip(".") if not v.is_integer() else str(int(v))

@@ -45,10 +45,10 @@ def document(result: ParseResult, layout: Layout = STANDARD) -> list[Block]:
     blocks = [Block("title", f"{result.agency or ''}{result.year or ''}年政府信息公开工作年度报告")]
     prose = result.sections
     blocks += [Block("heading", "一、总体情况"), *_paragraphs(prose.get("一"))]
-    blocks += [Block("heading", "二、主动公开政府信息情况"), Block("table", grid=_active(result))]
+    blocks += [Block("heading", "二、主动公开政府信息情况"), Block("table", grid=_active(result, layout))]
     blocks.append(Block("heading", "三、收到和处理政府信息公开申请情况"))
     blocks += [Block("table", grid=g) for g in _requests(result, layout)]
-    blocks += [Block("heading", "四、政府信息公开行政复议、行政诉讼情况"), Block("table", grid=_review(result))]
+    blocks += [Block("heading", "四、政府信息公开行政复议、行政诉讼情况"), Block("table", grid=_review(result, layout))]
     blocks += [Block("heading", "五、存在的主要问题及改进情况"), *_paragraphs(prose.get("五"))]
     blocks += [Block("heading", "六、其他需要报告的事项"), *_paragraphs(prose.get("六"))]
     if result.published:
@@ -64,7 +64,7 @@ def _paragraphs(text: str | None) -> list[Block]:
     return [Block("paragraph", x) for x in body] or [Block("paragraph", "无。")]
 
 
-def _active(result: ParseResult) -> Grid:
+def _active(result: ParseResult, layout: Layout) -> Grid:
     fmt = format_of(result)
     width = max(len(r.cells) for _, _, rows in active_groups(fmt) for r in rows)
     grid = Grid()
@@ -72,7 +72,7 @@ def _active(result: ParseResult) -> Grid:
         grid.rows.append([Cell(group, colspan=width + 1, header=True)])
         grid.rows.append(_padded([Cell("信息内容", header=True)] + [Cell(x, header=True) for x in labels], width + 1))
         for row in rows:
-            grid.rows.append(_padded([Cell(row.label)] + [Cell(number(result.cells.get(k))) for k in row.cells],
+            grid.rows.append(_padded([Cell(row.label)] + [Cell(number(result.cells.get(k), layout)) for k in row.cells],
                                      width + 1))
     return grid
 
@@ -124,7 +124,7 @@ def _requests(result: ParseResult, layout: Layout) -> list[Grid]:
                 cells.append(Cell(row.label))
             if layout.blank_column:
                 cells.append(Cell(""))
-            cells += [Cell(number(result.cells.get(k))) for k in row.cells]
+            cells += [Cell(number(result.cells.get(k), layout)) for k in row.cells]
             if layout.blank_column:
                 cells.append(Cell(""))
             grid.rows.append(cells)
@@ -134,14 +134,14 @@ def _requests(result: ParseResult, layout: Layout) -> list[Grid]:
     return grids
 
 
-def _review(result: ParseResult) -> Grid:
+def _review(result: ParseResult, layout: Layout) -> Grid:
     keys = [f"{g}.{o}" for g, _ in REVIEW_GROUPS for o, _ in OUTCOMES]
     return Grid([
         [Cell("行政复议", colspan=5, header=True), Cell("行政诉讼", colspan=10, header=True)],
         [*(Cell(label, rowspan=2, header=True) for _, label in OUTCOMES),
          Cell("未经复议直接起诉", colspan=5, header=True), Cell("复议后起诉", colspan=5, header=True)],
         [Cell(label, header=True) for _ in range(2) for _, label in OUTCOMES],
-        [Cell(number(result.cells.get(k))) for k in keys],
+        [Cell(number(result.cells.get(k), layout)) for k in keys],
     ])
 
 
