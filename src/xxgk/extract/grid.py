@@ -11,6 +11,7 @@ columns; anything less leaves the row to the token readings (`report` merges the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -18,8 +19,9 @@ from rapidfuzz import fuzz
 from ..formats import Format, Row, Table
 from ..ingest.source import Cell as SourceCell
 from ..ingest.source import Table as SourceTable
+from ..result import Provenance
 from ..textnorm import compact
-from .labels import align
+from .labels import align, match_score
 from .tables import Cell, Reading
 from .tokens import Document, Token
 from .values import cell_value, fits
@@ -215,13 +217,17 @@ def _cell(gc: GridCell | None, cell_type: str) -> Cell:
     return Cell(value, tok, blank=value is None, evidence="grid")
 
 
-def read_grid(fmt: Format, table: Table, tables: list[SourceTable], doc: Document) -> tuple[Reading, set[str]] | None:
+def read_grid(fmt: Format, table: Table, tables: list[SourceTable], doc: Document, tokens: list[Token],
+              locate: Locate) -> tuple[Reading, set[str]] | None:
     """The grid reading of the variant that places most rows (ties: the format's first), or None
     when the section has no table with cells."""
     if not tables:
         return None
     rows = table_to_rows(tables, doc)
     found = [rows_to_cells(fmt, table, variant, rows, tables) for variant in table.variants]
+    for reading, placed in found:
+        if placed:
+            place_loose_rows(fmt, reading, placed, rows, tokens, locate)
     return min(found, key=lambda f: sum(1 for r in table.rows_for(f[0].variant) if not r.extra and r.key not in f[1]))
 
 
@@ -244,3 +250,65 @@ def overrule(reading: Reading, by_grid: Reading, placed: set[str]) -> None:
         reading.cuts.pop(row.key, None)
     moved = {id(c.token) for r in rows for k in r.cells if (c := by_grid.cells[k]).token is not None}
     reading.extras = [t for t in reading.extras if id(t) not in moved]
+
+
+Locate = Callable[[Token], Provenance | None]
+
+
+def column_spans(reading: Reading, placed: set[str], rows: list[GridRow]) -> dict[tuple[int, str], tuple[float, float]]:
+    """{(row width, column key suffix): x range} of the columns the grid placed, as drawn."""
+    by_token = {id(t): c for r in rows for c in r.values for t in c.tokens}
+    spans: dict[tuple[int, str], tuple[float, float]] = {}
+    for row in reading.table.rows_for(reading.variant):
+        if row.key not in placed:
+            continue
+        for key in row.cells:
+            tok = reading.cells[key].token
+            gc = by_token.get(id(tok)) if tok is not None else None
+            if gc is not None and gc.cell.x is not None:
+                spans.setdefault((len(row.cells), key.removeprefix(row.key)), gc.cell.x)
+    return spans
+
+
+def place_loose_rows(fmt: Format, reading: Reading, placed: set[str], rows: list[GridRow], tokens: list[Token],
+                     locate: Locate) -> None:
+    """Rows the grid lost (a row a page break cut out of its ruled table is printed as a line of
+    words): each placed under the columns the grid's own rows drew, by x. Only a row whose label
+    alone begins its line and whose every number falls within one column; the columns left
+    empty are blanks."""
+    spans = column_spans(reading, placed, rows)
+    if not spans:
+        return
+    loose = [t for t in tokens if not t.grid]
+    lines: dict[int, list[Token]] = {}
+    for t in loose:
+        lines.setdefault(t.line, []).append(t)
+    for row in reading.table.rows_for(reading.variant):
+        if row.key in placed or row.extra or not row.match:
+            continue
+        columns = [spans.get((len(row.cells), k.removeprefix(row.key))) for k in row.cells]
+        if None in columns:
+            continue
+        found = [line for line in lines.values() if line[0].kind == "text" and match_score(line[0].text, row) >= 0.9
+                 and len(line) > 1 and all(t.kind in ("value", "blank") for t in line[1:])]
+        if len(found) != 1:
+            continue
+        under: dict[int, Token] = {}
+        for tok in found[0][1:]:
+            where = locate(tok)
+            if where is None or where.bbox is None:
+                break
+            x = (where.bbox[0] + where.bbox[2]) / 2
+            hits = [i for i, span in enumerate(columns) if span[0] <= x <= span[1]]  # type: ignore[index]
+            if len(hits) != 1 or hits[0] in under:
+                break
+            under[hits[0]] = tok
+        else:
+            if not all(fits(t, fmt.cell_type(row.cells[i])) for i, t in under.items()):
+                continue
+            for i, key in enumerate(row.cells):
+                tok = under.get(i)
+                value = None if tok is None else cell_value(tok, fmt.cell_type(key))
+                reading.cells[key] = Cell(value, tok, blank=value is None, evidence="columns")
+            reading.labels[row.key] = found[0][0].text
+            placed.add(row.key)

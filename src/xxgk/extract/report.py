@@ -56,7 +56,8 @@ def parse_source(src: Source, source: str) -> ParseResult:
             continue
         lo, hi = bounds[numeral]
         tokens = [t for t in doc.tokens if lo <= t.start < hi]
-        by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc)
+        by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens,
+                                 lambda t: src.locate(t.start, t.end))
         if by_grid is not None and grid.complete(*by_grid):
             _apply(result, by_grid[0], doc, src)
             continue
