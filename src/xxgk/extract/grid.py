@@ -312,3 +312,160 @@ def place_loose_rows(fmt: Format, reading: Reading, placed: set[str], rows: list
                 reading.cells[key] = Cell(value, tok, blank=value is None, evidence="columns")
             reading.labels[row.key] = found[0][0].text
             placed.add(row.key)
+
+
+# ---------------------------------------------------------------- tables without rules, by position
+@dataclass
+class Placed:
+    """A token where it was drawn on its page (PDF points from the top left)."""
+
+    token: Token
+    page: int
+    box: tuple[float, float, float, float]
+
+    @property
+    def x(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+    @property
+    def y(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+
+def tokens_to_placed(tokens: list[Token], locate: Locate) -> list[Placed]:
+    out = []
+    for t in tokens:
+        if t.grid or t.kind == "empty":
+            continue
+        where = locate(t)
+        if where is not None and where.bbox is not None and where.page is not None:
+            out.append(Placed(t, where.page, where.bbox))
+    return out
+
+
+def heading_stacks(placed: list[Placed]) -> list[tuple[str, Placed, Placed]]:
+    """Words of a heading a narrow column wraps ("社会公" over "益组织"): text words one under the
+    other, centred or flush left alike, joined top to bottom. (text, top word, bottom word)."""
+    texts = sorted((p for p in placed if p.token.kind == "text"), key=lambda p: (p.page, p.box[1], p.box[0]))
+    stacks: list[list[Placed]] = []
+    for p in texts:
+        height = p.box[3] - p.box[1]
+        for stack in stacks:
+            last = stack[-1]
+            if (last.page == p.page and 0 <= p.box[1] - last.box[3] < 0.8 * height
+                    and (abs(last.x - p.x) < 3 or abs(last.box[0] - p.box[0]) < 2)):
+                stack.append(p)
+                break
+        else:
+            stacks.append([p])
+    out = []
+    for stack in stacks:
+        for i in range(len(stack)):  # every tail: the heading under a parent heading stacked above it
+            out.append(("".join(p.token.text for p in stack[i:]), stack[i], stack[-1]))
+    return out
+
+
+def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locate) -> tuple[Reading, set[str]] | None:
+    """A table drawn without rules (a PDF of a borderless table, a web page printed by a program
+    that drops its borders): each labelled row's numbers under the headings drawn above them, by
+    x. A row is placed only when its numbers are on one line within its label's height and each
+    falls under a different heading of its own; the headings with none over them are blanks."""
+    placed = tokens_to_placed(tokens, locate)
+    if not placed:
+        return None
+    stacks = heading_stacks(placed)
+    best: tuple[Reading, set[str]] | None = None
+    for variant in table.variants:
+        reading = Reading(table, variant, "columns", {k: Cell(None) for k in table.cells(variant)})
+        done: set[str] = set()
+        statutory = table.rows_for(variant)
+        texts = [p for p in placed if p.token.kind == "text"]
+        matched = align([p.token for p in texts], statutory) if any(r.match for r in statutory) else {}
+        labels: dict[int, list[Placed]] = {}
+        for i, j in sorted(matched.items()):
+            labels.setdefault(j, []).append(texts[i])
+        if not matched and len(statutory) == 1:  # the 复议/诉讼 row: no label, the values under the headings
+            labels = {0: []}
+        for j, words in labels.items():
+            row = statutory[j]
+            if row.extra:
+                continue
+            cells = _row_by_position(fmt, table, row, words, placed, stacks)
+            if cells is not None:
+                reading.cells.update(cells)
+                reading.labels[row.key] = "|".join(w.token.text for w in words)
+                done.add(row.key)
+        if best is None or len(done) > len(best[1]):
+            best = (reading, done)
+    return best
+
+
+def _centres(fmt: Format, table: Table, row: Row, stacks: list[tuple[str, Placed, Placed]],
+             before: tuple[int, float]) -> tuple[list[float], tuple[int, float]] | None:
+    """The x of each column's heading, the nearest drawn above `before` (page, y) — on its page
+    or, a heading not repeated, an earlier one; a heading printed once for each of several groups
+    (结果维持 under 行政复议 and twice under 行政诉讼) is the group's in order across the page. And
+    where the lowest heading ends."""
+    centres: list[float] = []
+    end = (0, 0.0)
+    seen: dict[str, int] = {}
+    for key in row.cells:
+        wanted = compact(header_parts(table, row, key, fmt)[-1])
+        nth = seen.get(wanted, 0)
+        seen[wanted] = nth + 1
+        found = [((s[2].page, s[2].box[3]), s[1].x) for s in stacks
+                 if (s[2].page, s[2].box[3]) <= before and compact(s[0]) == wanted]
+        if not found:
+            return None
+        nearest = max(f[0] for f in found)
+        across = sorted(x for at, x in found if at[0] == nearest[0] and abs(at[1] - nearest[1]) < 20)
+        twins = sum(1 for k in row.cells if compact(header_parts(table, row, k, fmt)[-1]) == wanted)
+        if len(across) != twins:
+            return None
+        centres.append(across[nth])
+        end = max(end, nearest)
+    return centres, end
+
+
+def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], placed: list[Placed],
+                     stacks: list[tuple[str, Placed, Placed]]) -> dict[str, Cell] | None:
+    page, top, bottom, right = 0, 0.0, 0.0, 0.0
+    if words:
+        page = words[0].page
+        if any(w.page != page for w in words):
+            return None
+        top, bottom = min(w.box[1] for w in words), max(w.box[3] for w in words)
+        right = max(w.box[2] for w in words)
+    found = _centres(fmt, table, row, stacks, (page, top) if words else (10**6, 0.0))
+    if found is None:
+        return None
+    centres, (head_page, head_end) = found
+    if not words:  # the first line of values under the headings
+        page = head_page
+        below = [p for p in placed if p.page == page and p.token.kind in ("value", "blank") and p.box[1] >= head_end]
+        if not below:
+            return None
+        first = min(p.y for p in below)
+        top, bottom = first - 3, first + 3
+    values = [p for p in placed if p.page == page and p.token.kind in ("value", "blank") and top <= p.y <= bottom
+              and p.box[0] >= right - 1]
+    if not values or max(v.y for v in values) - min(v.y for v in values) > 3:
+        return None  # no numbers, or on several lines: not one row's
+    order = sorted(range(len(centres)), key=lambda i: centres[i])
+    if [centres[i] for i in order] != sorted(set(centres)) or order != list(range(len(centres))):
+        return None  # headings not in the format's order across the page: not this row's table
+    under: dict[int, Placed] = {}
+    for v in values:
+        i = min(range(len(centres)), key=lambda i: abs(centres[i] - v.x))
+        gap = min((abs(centres[i] - centres[k]) for k in range(len(centres)) if k != i), default=1e9)
+        if i in under or abs(centres[i] - v.x) > gap / 2:
+            return None
+        under[i] = v
+    if not all(fits(v.token, fmt.cell_type(row.cells[i])) for i, v in under.items()):
+        return None
+    out = {}
+    for i, key in enumerate(row.cells):
+        tok = under[i].token if i in under else None
+        value = None if tok is None else cell_value(tok, fmt.cell_type(key))
+        out[key] = Cell(value, tok, blank=value is None, evidence="columns")
+    return out

@@ -56,16 +56,20 @@ def parse_source(src: Source, source: str) -> ParseResult:
             continue
         lo, hi = bounds[numeral]
         tokens = [t for t in doc.tokens if lo <= t.start < hi]
-        by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens,
-                                 lambda t: src.locate(t.start, t.end))
+        locate = src.locate_token
+        by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens, locate)
         if by_grid is not None and grid.complete(*by_grid):
             _apply(result, by_grid[0], doc, src)
             continue
-        reading = read_table(fmt, table, tokens)
+        if by_grid is None and src.kind in ("pdf", "image"):  # a table drawn without rules
+            by_grid = grid.read_positions(fmt, table, tokens, locate)
+        # the rows a grid or the positions placed say which row variant is printed
+        variants = (by_grid[0].variant,) if by_grid is not None and by_grid[1] else ()
+        reading = read_table(fmt, table, tokens, variants)
         spill = spilled(numeral, doc, squeezed, hi)
         if spill and reading.score(())[1]:  # cells unread: part of the table may have flowed further down
             rels = table_relations(fmt, table, reading.variant)
-            wider = read_table(fmt, table, tokens + spill)
+            wider = read_table(fmt, table, tokens + spill, variants)
             if wider.score(rels) < reading.score(rels):
                 wider.doubts.append(f"第{numeral}部分的表格有一部分印在后文中（分栏的文本），已接回")
                 reading = wider

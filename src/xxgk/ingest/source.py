@@ -76,6 +76,10 @@ class Source:
                 return where.model_copy(update={"ocr": True}) if self._by_ocr(where) else where
         return None
 
+    def locate_token(self, token: object) -> Provenance | None:
+        """Where a token (anything with `start` and `end` offsets in the text) was printed."""
+        return self.locate(token.start, token.end)  # type: ignore[attr-defined]
+
     def _by_ocr(self, where: Provenance) -> bool:
         if not self.ocr or where.page is None or where.bbox is None:
             return False
