@@ -384,6 +384,9 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
         labels: dict[int, list[Placed]] = {}
         for i, j in sorted(matched.items()):
             labels.setdefault(j, []).append(texts[i])
+        others = [p for i, p in enumerate(texts) if i not in matched]
+        for words in labels.values():
+            _wrapped(words, others)
         if not matched and len(statutory) == 1:  # the 复议/诉讼 row: no label, the values under the headings
             labels = {0: []}
         for j, words in labels.items():
@@ -398,6 +401,19 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
         if best is None or len(done) > len(best[1]):
             best = (reading, done)
     return best
+
+
+def _wrapped(words: list[Placed], others: list[Placed]) -> None:
+    """A label's lines that matched no row ("其他情形）" under "（二）部分公开（…不计"): the words right
+    under its last, centred or flush left alike, join it (its numbers may be drawn between)."""
+    while True:
+        last = words[-1]
+        height = last.box[3] - last.box[1]
+        below = [p for p in others if p.page == last.page and 0 <= p.box[1] - last.box[3] < 0.8 * height
+                 and (abs(last.x - p.x) < 3 or abs(last.box[0] - p.box[0]) < 2) and p not in words]
+        if len(below) != 1:
+            return
+        words.append(below[0])
 
 
 def _centres(fmt: Format, table: Table, row: Row, stacks: list[tuple[str, Placed, Placed]],
