@@ -456,13 +456,12 @@ def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], p
     if found is None:
         return None
     centres, (head_page, head_end) = found
-    if not words:  # the first line of values under the headings
-        page = head_page
-        below = [p for p in placed if p.page == page and p.token.kind in ("value", "blank") and p.box[1] >= head_end]
-        if not below:
+    if not words:  # the first line of values under the headings, or atop the next page
+        below = [p for p in placed if (p.page, p.box[1]) >= (head_page, head_end) and p.page <= head_page + 1]
+        first = min(below, key=lambda p: (p.page, p.y), default=None)
+        if first is None or first.token.kind not in ("value", "blank"):
             return None
-        first = min(p.y for p in below)
-        top, bottom = first - 3, first + 3
+        page, top, bottom = first.page, first.y - 3, first.y + 3
     values = [p for p in placed if p.page == page and p.token.kind in ("value", "blank") and top <= p.y <= bottom
               and p.box[0] >= right - 1]
     if not values or max(v.y for v in values) - min(v.y for v in values) > 3:
