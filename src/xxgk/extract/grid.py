@@ -236,11 +236,16 @@ def complete(reading: Reading, placed: set[str]) -> bool:
     return all(r.key in placed for r in reading.table.rows_for(reading.variant) if not r.extra)
 
 
+def variant_shown(reading: Reading, placed: set[str]) -> tuple[str, ...]:
+    """The row variant the grid or the positions saw printed: only a row of that variant alone
+    placed says so ((六)其他处理 as one row, or its three rows)."""
+    rows = reading.table.rows_for(reading.variant)
+    return (reading.variant,) if any(r.variant and r.key in placed for r in rows) else ()
+
+
 def overrule(reading: Reading, by_grid: Reading, placed: set[str]) -> None:
-    """A token reading of a table whose grid placed only some rows: those rows take their grid
-    cells (of the same row variant), and the token reading's doubts about them go."""
-    if by_grid.variant != reading.variant or not placed:
-        return
+    """A token reading of a table whose grid placed only some rows: those rows (of the token
+    reading's row variant) take their grid cells, and the token reading's doubts about them go."""
     rows = [r for r in reading.table.rows_for(reading.variant) if r.key in placed]
     for row in rows:
         for key in row.cells:
@@ -398,9 +403,15 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
                 reading.cells.update(cells)
                 reading.labels[row.key] = "|".join(w.token.text for w in words)
                 done.add(row.key)
-        if best is None or len(done) > len(best[1]):
+        if best is None or _shown(reading, done) > _shown(*best):
             best = (reading, done)
     return best
+
+
+def _shown(reading: Reading, placed: set[str]) -> tuple[int, int]:
+    """Rows of the variant alone placed, then rows placed: which variant the page shows."""
+    rows = reading.table.rows_for(reading.variant)
+    return sum(1 for r in rows if r.variant and r.key in placed), len(placed)
 
 
 def _wrapped(words: list[Placed], others: list[Placed]) -> None:

@@ -59,12 +59,13 @@ def parse_source(src: Source, source: str) -> ParseResult:
         locate = src.locate_token
         by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens, locate)
         if by_grid is not None and grid.complete(*by_grid):
-            _apply(result, by_grid[0], doc, src)
-            continue
-        if by_grid is None and src.kind in ("pdf", "image"):  # a table drawn without rules
+            if not _better_by_tokens(fmt, by_grid[0], tokens, src):
+                _apply(result, by_grid[0], doc, src)
+                continue
+            by_grid = None  # an OCR'd grid whose sums break more than the token readings'
+        elif by_grid is None and src.kind in ("pdf", "image"):  # a table drawn without rules
             by_grid = grid.read_positions(fmt, table, tokens, locate)
-        # the rows a grid or the positions placed say which row variant is printed
-        variants = (by_grid[0].variant,) if by_grid is not None and by_grid[1] else ()
+        variants = grid.variant_shown(*by_grid) if by_grid is not None else ()
         reading = read_table(fmt, table, tokens, variants)
         spill = spilled(numeral, doc, squeezed, hi)
         if spill and reading.score(())[1]:  # cells unread: part of the table may have flowed further down
@@ -90,6 +91,19 @@ def parse_source(src: Source, source: str) -> ParseResult:
         if numeral in bounds:
             result.sections[numeral] = doc.text[slice(*bounds[numeral])].strip()
     return result
+
+
+def _better_by_tokens(fmt: Format, by_grid: Reading, tokens: list[Token], src: Source) -> bool:
+    """A grid OCR read may have lost a digit (an empty cell that was not blank) or misread one: where
+    its sums break and the token readings' (which recover a lost value from the totals) break less,
+    those are kept. A grid of a text layer is what was printed, sums or not."""
+    by_ocr = any((w := src.locate_token(c.token)) is not None and w.ocr
+                 for c in by_grid.cells.values() if c.token is not None and c.token.kind != "empty")
+    if not by_ocr:
+        return False
+    rels = table_relations(fmt, by_grid.table, by_grid.variant)
+    broken = by_grid.score(rels)[0]
+    return broken > 0 and read_table(fmt, by_grid.table, tokens, (by_grid.variant,)).score(rels)[0] < broken
 
 
 def result_type(key: str, result: ParseResult) -> str:
