@@ -88,11 +88,15 @@ def label_rows(rows: list[GridRow], statutory: tuple[Row, ...]) -> dict[int, int
     (labels.align over the label cells of rows that hold values or blanks after their label)."""
     candidates = [i for i, r in enumerate(rows) if r.label is not None and r.values
                   and all(c.kind in ("value", "empty") for c in r.values)]
-    labels = [rows[i].label.tokens[0] for i in candidates]  # type: ignore[union-attr]
-    merged = [Token("text", " ".join(t.text for t in rows[i].label.tokens if t.kind == "text"), lab.start, lab.end,  # type: ignore[union-attr]
-                    lab.line, lab.col) for i, lab in zip(candidates, labels, strict=True)]
-    matched = align(merged, statutory) if any(r.match for r in statutory) else {}
+    labels = [_label_token(rows[i].label) for i in candidates]  # type: ignore[arg-type]
+    matched = align(labels, statutory) if any(r.match for r in statutory) else {}
     return {candidates[i]: j for i, j in matched.items()}
+
+
+def _label_token(label: GridCell) -> Token:
+    """A label cell's words as one token (a label Word broke into runs is one label)."""
+    words = [t for t in label.tokens if t.kind == "text"]
+    return Token("text", " ".join(t.text for t in words), words[0].start, words[-1].end, words[0].line, words[0].col)
 
 
 def header_parts(table: Table, row: Row, key: str, fmt: Format) -> list[str]:
