@@ -165,8 +165,7 @@ def row_to_columns(row: GridRow, keys: tuple[str, ...], parts: list[list[str]],
     return None
 
 
-def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow],
-                  tables: list[SourceTable]) -> tuple[Reading, set[str]]:
+def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) -> tuple[Reading, set[str]]:
     """The reading of the grid, and the statutory rows it placed (every cell by its grid cell)."""
     statutory = table.rows_for(variant)
     matched = label_rows(rows, statutory)
@@ -228,7 +227,7 @@ def read_grid(fmt: Format, table: Table, tables: list[SourceTable], doc: Documen
     if not tables:
         return None
     rows = table_to_rows(tables, doc)
-    found = [rows_to_cells(fmt, table, variant, rows, tables) for variant in table.variants]
+    found = [rows_to_cells(fmt, table, variant, rows) for variant in table.variants]
     for reading, placed in found:
         if placed:
             place_loose_rows(fmt, reading, placed, rows, tokens, locate)
