@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from ..formats import Format, Row, Table
+from ..formats import FORMATS, Format, Row, Table
 from ..ingest.source import Cell as SourceCell
 from ..ingest.source import Table as SourceTable
 from ..result import Provenance
@@ -50,6 +50,9 @@ class GridCell:
         return self.cell.column, self.cell.column + self.cell.colspan
 
 
+_ALL_TABLES = tuple(t for f in FORMATS.values() for t in f.tables)
+
+
 @dataclass
 class GridRow:
     cells: list[GridCell]
@@ -63,16 +66,43 @@ def table_to_rows(tables: list[SourceTable], doc: Document) -> list[GridRow]:
     for t in doc.tokens:
         if t.grid:
             by_start.setdefault(t.start, []).append(t)
-    rows = []
+    rows: list[GridRow] = []
     for ti, table in enumerate(tables):
-        for row in table.by_row():
+        for ri, row in enumerate(table.by_row()):
             cells = []
             for c in row:
                 toks = [t for at in range(c.start, c.start + len(c.text) + 1) for t in by_start.get(at, ())
                         if t.field == c.column]
                 cells.append(GridCell(c, ti, toks))
-            rows.append(_split_label(cells))
+            here = _split_label(cells)
+            if ri == 0 and rows and (joined := _across_the_break(rows[-1], here)) is not None:
+                rows[-1] = joined
+            else:
+                rows.append(here)
     return rows
+
+
+def _across_the_break(before: GridRow, after: GridRow) -> GridRow | None:
+    """One row a page break cut in two ("2.其他法律行政法" with its numbers at the foot of a page,
+    "规禁止公开" over empty cells atop the next): the last row of a table and the first of the
+    next, one of them with no numbers, whose labels read together are a row's label and the
+    second's alone is none."""
+    if before.label is None or after.label is None or len(before.values) != len(after.values):
+        return None
+    empty = [all(c.kind == "empty" for c in r.values) for r in (before, after)]
+    if not any(empty) or not all(c.kind in ("value", "empty") for r in (before, after) for c in r.values):
+        return None
+    label = GridCell(before.label.cell, before.label.table, before.label.tokens + after.label.tokens)
+    if not _label_gains(label, before.label, after.label):
+        return None
+    return GridRow(before.cells, label, after.values if empty[0] else before.values)
+
+
+def _label_gains(joined: GridCell, first: GridCell, second: GridCell) -> bool:
+    def best(cell: GridCell) -> float:
+        return max(match_score(_label_token(cell).text, row) for table in _ALL_TABLES for row in table.rows)
+
+    return best(second) < 1.0 and best(joined) > best(first)
 
 
 def _split_label(cells: list[GridCell]) -> GridRow:
