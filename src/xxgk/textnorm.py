@@ -66,7 +66,7 @@ def normalize(text: str) -> str:
     return text.translate(_TABLE)
 
 
-_SPACE = re.compile(r"[\s\ue000\ue001]+")  # white space and the grid marks of ingest.source
+_SPACE = re.compile(r"\s+")
 # Characters dropped when comparing labels: spaces, punctuation, ordinals' brackets.
 _LABEL_NOISE = re.compile(r"[\s\"'()（）【】\[\]、,，.。:：;；·•*#|_/\\-]")
 

@@ -53,7 +53,7 @@ class Context:
         if any(self.by_ocr(c) for c in cells):
             return "其中有 OCR 从图片识别的数值"
         tables = {t.id for t in self.format.tables if set(t.cells()) & set(cells)}
-        if any(self.result.readings.get(t, "labels") != "labels" for t in tables):
+        if any(self.result.readings.get(t, "labels") not in ("labels", "grid") for t in tables):
             return "该表的数值按印刷顺序而非行标签归位"
         return ""
 

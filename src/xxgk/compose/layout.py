@@ -18,6 +18,7 @@ class Layout:
     blank_column: bool = False  # an empty column between labels and values, and one at the end
     borders: bool = True
     official: bool = False  # the look of a published report: 公文 fonts and margins, placeholders, 落款
+    blank_zeros: bool = False  # every 0 printed as an empty cell, totals included (as many agencies print)
 
 
 STANDARD = Layout()
@@ -30,8 +31,8 @@ PERTURBED = {
 }
 
 
-def number(v: int | float | None) -> str:
-    if v is None:
+def number(v: int | float | None, layout: Layout = STANDARD) -> str:
+    if v is None or (layout.blank_zeros and v == 0):
         return ""
     if isinstance(v, float):
         return f"{v:f}".rstrip("0").rstrip(".") if not v.is_integer() else str(int(v))

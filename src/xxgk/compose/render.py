@@ -76,7 +76,7 @@ def _paragraphs(text: str | None, numeral: str, layout: Layout) -> list[Block]:
 
 def _value(result: ParseResult, key: str, layout: Layout) -> str:
     v = result.cells.get(key)
-    return TO_FILL if v is None and layout.official else number(v)
+    return TO_FILL if v is None and layout.official else number(v, layout)
 
 
 def _active(result: ParseResult, layout: Layout = STANDARD) -> Grid:
@@ -139,7 +139,7 @@ def _requests(result: ParseResult, layout: Layout) -> list[Grid]:
                 cells.append(Cell(row.label))
             if layout.blank_column:
                 cells.append(Cell(""))
-            cells += [Cell(number(result.cells.get(k))) for k in row.cells]
+            cells += [Cell(number(result.cells.get(k), layout)) for k in row.cells]
             if layout.blank_column:
                 cells.append(Cell(""))
             grid.rows.append(cells)

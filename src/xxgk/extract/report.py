@@ -9,7 +9,7 @@ from ..formats import FORMATS, Format
 from ..ingest.source import Source
 from ..result import ParseResult, Provenance
 from ..textnorm import squeeze
-from . import meta
+from . import grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
 from .tables import Cell, Reading, read_table, table_relations
 from .tokens import Document, Token, tokenize
@@ -28,7 +28,7 @@ MAX_CHARS = 5_000_000  # a report is some ten thousand characters; the whole of 
 def parse_source(src: Source, source: str) -> ParseResult:
     if len(src.text) > MAX_CHARS:
         raise NotAReport(f"not a single report: {len(src.text):,} characters of text")
-    doc = tokenize(src.text)
+    doc = tokenize(src.text, src.tables)
     squeezed = Squeezed.of(doc.norm)
     sections = find_sections(squeezed)
     if not {"二", "三", "四"} & set(sections):
@@ -56,27 +56,54 @@ def parse_source(src: Source, source: str) -> ParseResult:
             continue
         lo, hi = bounds[numeral]
         tokens = [t for t in doc.tokens if lo <= t.start < hi]
-        reading = read_table(fmt, table, tokens)
+        locate = src.locate_token
+        by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens, locate)
+        if by_grid is not None and grid.complete(*by_grid):
+            if not _better_by_tokens(fmt, by_grid[0], tokens, src):
+                _apply(result, by_grid[0], doc, src)
+                continue
+            by_grid = None  # an OCR'd grid whose sums break more than the token readings'
+        elif by_grid is None and src.kind in ("pdf", "image"):  # a table drawn without rules
+            by_grid = grid.read_positions(fmt, table, tokens, locate)
+        variants = grid.variant_shown(*by_grid) if by_grid is not None else ()
+        reading = read_table(fmt, table, tokens, variants)
         spill = spilled(numeral, doc, squeezed, hi)
         if spill and reading.score(())[1]:  # cells unread: part of the table may have flowed further down
             rels = table_relations(fmt, table, reading.variant)
-            wider = read_table(fmt, table, tokens + spill)
+            wider = read_table(fmt, table, tokens + spill, variants)
             if wider.score(rels) < reading.score(rels):
                 wider.doubts.append(f"第{numeral}部分的表格有一部分印在后文中（分栏的文本），已接回")
                 reading = wider
+        if by_grid is not None:
+            grid.overrule(reading, *by_grid)
         _apply(result, reading, doc, src)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
-            result.cells[d.key] = None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
+            unread = any(p is None and k not in result.blank for p, k in zip(parts, d.parts, strict=True))
+            printed = [p for p in parts if p is not None]
+            result.cells[d.key] = None if unread or not printed else sum(printed)  # blanks add nothing
             result.inferred[d.key] = "（六）其他处理为其三行之和"
             result.evidence[d.key] = "derived"
     result.cells = {k: result.cells.get(k) for k in fmt.cell_keys}
     result.found_sections = list(bounds)
     for numeral in ("一", "五", "六"):
         if numeral in bounds:
-            result.sections[numeral] = _plain(doc.text[slice(*bounds[numeral])])
+            result.sections[numeral] = doc.text[slice(*bounds[numeral])].strip()
     return result
+
+
+def _better_by_tokens(fmt: Format, by_grid: Reading, tokens: list[Token], src: Source) -> bool:
+    """A grid OCR read may have lost a digit (an empty cell that was not blank) or misread one: where
+    its sums break and the token readings' (which recover a lost value from the totals) break less,
+    those are kept. A grid of a text layer is what was printed, sums or not."""
+    by_ocr = any((w := src.locate_token(c.token)) is not None and w.ocr
+                 for c in by_grid.cells.values() if c.token is not None and c.token.kind != "empty")
+    if not by_ocr:
+        return False
+    rels = table_relations(fmt, by_grid.table, by_grid.variant)
+    broken = by_grid.score(rels)[0]
+    return broken > 0 and read_table(fmt, by_grid.table, tokens, (by_grid.variant,)).score(rels)[0] < broken
 
 
 def result_type(key: str, result: ParseResult) -> str:
@@ -154,7 +181,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
         if tok.kind == "value":
             result.extras.append(f"第{reading.table.section}部分第{tok.line}行「{tok.text}」")
     result.readings[reading.table.id] = reading.strategy
-    if reading.strategy != "labels":
+    if reading.strategy not in ("labels", "grid"):
         result.doubts.append(f"第{reading.table.section}部分按{_STRATEGY[reading.strategy]}读取")
 
 
@@ -165,12 +192,9 @@ def evidence_of(cell: Cell, strategy: str) -> str:
         return "derived"
     if "粘连" in cell.inferred:
         return "cut_sums"
-    return {"labels": "label", "columns": "columns"}.get(strategy, "order")
+    return {"labels": "label", "columns": "columns", "grid": "grid"}.get(strategy, "order")
 
 
 _STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",
-             "turned": "转置的表格（每行一种结果）", "columns": "列标题（逐列印出的数值）"}
+             "turned": "转置的表格（每行一种结果）", "grid": "表格的单元格", "columns": "列标题（逐列印出的数值）"}
 
-
-def _plain(text: str) -> str:
-    return text.replace("\ue001", "").replace("\ue000", "").strip()

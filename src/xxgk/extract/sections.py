@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..formats import SECTIONS
 
-_SKIP = frozenset(c for c in map(chr, range(0x3001)) if c.isspace()) | {"\ue000", "\ue001"}  # U+3000 is the last
+_SKIP = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # U+3000 is the last
 _SKIPPED = re.compile("[" + "".join(map(re.escape, sorted(_SKIP))) + "]+")
 
 

@@ -81,10 +81,11 @@ def table_relations(fmt: Format, table: Table, variant: str) -> tuple[Relation, 
     return _RELATIONS[key]
 
 
-def read_table(fmt: Format, table: Table, tokens: list[Token]) -> Reading:
-    """Every reading of every row variant; the one whose arithmetic holds best (labels win ties)."""
+def read_table(fmt: Format, table: Table, tokens: list[Token], variants: tuple[str, ...] = ()) -> Reading:
+    """Every reading of every row variant (or of `variants`); the one whose arithmetic holds best
+    (labels win ties)."""
     scored: list[tuple[tuple[int, int, int], int, Reading]] = []
-    for variant in table.variants:
+    for variant in variants or table.variants:
         rows = table.rows_for(variant)
         rels = table_relations(fmt, table, variant)
         by_labels = read_by_labels(fmt, table, variant, rows, tokens)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from ..ingest.source import COVERED, GRID_LINE
+from ..ingest.source import Table as GridTable
 from ..textnorm import is_cjk, normalize
 
 Kind = Literal["text", "value", "blank", "empty"]
@@ -73,15 +73,40 @@ _BARE_ORDINAL = re.compile(r"\s*\d{1,2}\s+(?=[\u4e00-\u9fff“]{2})(?!其中|含
 _TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d(?!\d*-)")  # "-2-" after it: a page number
 
 
-def tokenize(text: str) -> Document:
+def tokenize(text: str, tables: list[GridTable] | tuple[GridTable, ...] = ()) -> Document:
+    """Tokens of every line; a line that is a row of one of the reader's `tables` is read cell by
+    cell (a cell's column is its field; an empty cell is a blank; a merged cell's covered
+    positions are nothing)."""
     norm = normalize(text)
     doc = Document(text, norm)
+    rows = {row[0].start: row for t in tables for row in t.by_row() if row[0].start >= 0}  # a row is a line
     pos = 0
     for lineno, line in enumerate(norm.split("\n"), start=1):
         doc.line_starts.append(pos)
-        doc.tokens += [t.moved(pos, lineno) for t in line_tokens(line)]
+        row = rows.get(pos)
+        if row is not None:
+            cells = tuple((c.column, c.start - pos, norm[c.start:c.start + len(c.text)]) for c in row)
+            doc.tokens += [t.moved(pos, lineno) for t in row_tokens(cells)]
+        else:
+            doc.tokens += [t.moved(pos, lineno) for t in line_tokens(line)]
         pos += len(line) + 1
     return doc
+
+
+_ROWS: dict[tuple[tuple[int, int, str], ...], list[Token]] = {}
+
+
+def row_tokens(cells: tuple[tuple[int, int, str], ...]) -> list[Token]:
+    """The tokens of one table row given as (column, offset in its line, normalised text), placed as
+    if the line began the document on line 0 (scanned once per process, as lines are)."""
+    found = _ROWS.get(cells)
+    if found is None:
+        scratch = Document("", "")
+        _tokenize_fields(scratch, [(col, at, text) for col, at, text in cells], 0, grid=True)
+        if len(_ROWS) > 20_000:
+            _ROWS.clear()
+        found = _ROWS[cells] = scratch.tokens
+    return found
 
 
 _LINES: dict[str, list[Token]] = {}
@@ -105,20 +130,25 @@ def line_tokens(line: str) -> list[Token]:
 
 
 def _tokenize_line(doc: Document, line: str, base: int, lineno: int) -> None:
-    grid = line.startswith(GRID_LINE)
-    col = 1 if grid else 0
-    first = len(doc.tokens)
-    fields = line[col:].split("\t") if "\t" in line or grid else [line]
+    fields = line.split("\t") if "\t" in line else [line]
+    cells, col = [], 0
     for fi, fld in enumerate(fields):
-        fidx = fi if len(fields) > 1 or grid else -1
-        if fld == COVERED:
-            pass
-        elif not fld.strip():
+        cells.append((fi if len(fields) > 1 else -1, col, fld))
+        col += len(fld) + 1
+    _tokenize_fields(doc, cells, lineno, grid=False, base=base)
+
+
+def _tokenize_fields(doc: Document, cells: list[tuple[int, int, str]], lineno: int, grid: bool,
+                     base: int = 0) -> None:
+    """Tokens of a line's fields, (field index or -1, offset in the line, text): tab-separated text,
+    or a table row's cells (`grid`: an empty cell is a blank the reader saw)."""
+    first = len(doc.tokens)
+    for fidx, col, fld in cells:
+        if not fld.strip():
             if fidx >= 0:
                 doc.tokens.append(Token("empty", "", base + col, base + col, lineno, col, fidx))
         else:
             _scan_cell_runs(doc, fld, base + col, col, lineno, fidx)
-        col += len(fld) + 1
     for k in range(first, len(doc.tokens)):  # "3 O 3", "l 0 1": letters OCR read for digits, among numbers
         t = doc.tokens[k]
         if t.kind == "text" and t.text in _LOOKALIKE and any(

@@ -20,7 +20,8 @@ from docx.table import Table
 
 from ..errors import ReportError
 from ..result import Provenance
-from .source import Source, SourceWriter
+from .source import Cell, Source, SourceWriter
+from .source import Table as GridTable
 
 MAX_UNPACKED = 200 * 1024 * 1024  # a zip bomb is refused before it is read
 
@@ -78,17 +79,20 @@ def _pictures(element: object, document: object) -> list[bytes]:
 
 
 def _table(out: SourceWriter, table: Table, index: int) -> None:
-    seen: dict[int, object] = {}  # holding the elements keeps their lxml proxies, so ids stay theirs
+    """`row.cells` repeats a merged cell at every grid position it covers: a cell is its first."""
+    first: dict[int, Cell] = {}  # id of a cell's element → the cell (the elements are held, so ids stay theirs)
+    held: list[object] = []
     for r, row in enumerate(table.rows):
-        cells: list[tuple[str | None, Provenance | None]] = []
         for c, cell in enumerate(row.cells):
             tc = cell._tc
-            if id(tc) in seen:
-                cells.append((None, None))
+            found = first.get(id(tc))
+            if found is None:
+                held.append(tc)
+                first[id(tc)] = Cell(r, c, cell_text(tc), where=Provenance(table=index, row=r, column=c))
             else:
-                seen[id(tc)] = tc
-                cells.append((cell_text(tc), Provenance(table=index, row=r, column=c)))
-        out.grid_row(cells)
+                found.rowspan = max(found.rowspan, r - found.row + 1)
+                found.colspan = max(found.colspan, c - found.column + 1)
+    out.table(GridTable(list(first.values())))
 
 
 _P, _R, _T, _TAB, _BR, _CR, _BOX = (qn(t) for t in ("w:p", "w:r", "w:t", "w:tab", "w:br", "w:cr", "w:txbxContent"))

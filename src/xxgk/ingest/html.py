@@ -25,7 +25,7 @@ from lxml import html as lhtml
 
 from ..errors import BinaryInput, EmptyInput, ReportError
 from ..result import Provenance
-from .source import Source, SourceWriter
+from .source import Cell, Source, SourceWriter, Table
 
 _BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
           "article", "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "center", "hr", "form", "caption"}
@@ -184,31 +184,70 @@ def _cell_text(td: etree._Element) -> str:
 
 
 def _grid(out: SourceWriter, table: etree._Element, index: int) -> None:
-    """Rows with rowspan/colspan expanded: a covered position is None, an empty cell ""."""
-    pending: dict[int, int] = {}  # column → rows it stays covered by a rowspan from above
+    """The table's cells at their positions with rowspan/colspan expanded; a row with no text of
+    its own is left out. Where every cell of a row has a width (Word writes one on each), its
+    cells' x positions too: Word gives rows different colspans for one visual column."""
+    cells: list[Cell] = []
+    covered: dict[int, tuple[int, Cell]] = {}  # column → (rows it stays covered, the cell above covering it)
     for r, tr in enumerate(table.iter("tr")):
-        cells: list[tuple[str | None, Provenance | None]] = []
         tds = [el for el in tr if isinstance(el.tag, str) and el.tag.lower() in ("td", "th")]
+        widths = [_width(td) for td in tds]
+        row: list[Cell] = []
+        col, x = 0, 0.0
         for c, td in enumerate(tds):
-            _cover(cells, pending)
-            col, span, down = len(cells), _int(td.get("colspan")), _int(td.get("rowspan"))
+            col, x = _past_covered(covered, col, x)
+            span, down = _int(td.get("colspan")), _int(td.get("rowspan"))
             text = _cell_text(td)
-            cells.append((text, Provenance(table=index, row=r, column=c) if text else None))
-            cells.extend((None, None) for _ in range(span - 1))
+            w = widths[c]
+            cell = Cell(r, col, text, down, span, Provenance(table=index, row=r, column=c) if text else None,
+                        (x, x + w) if w is not None and None not in widths else None)
+            row.append(cell)
             if down > 1:
-                for k in range(span):
-                    pending[col + k] = down - 1
-        _cover(cells, pending)
-        for k in [k for k, v in pending.items() if k >= len(cells) and v > 0]:
-            pending[k] -= 1
-        if any(t for t, _ in cells):
-            out.grid_row(cells)
+                covered.update((col + k, (down - 1, cell)) for k in range(span))
+            col += span
+            x += w or 0.0
+        _past_covered(covered, col, x)
+        for k in [k for k in covered if k >= col]:  # covered positions past the row's last cell
+            _use(covered, k)
+        if any(c.text for c in row):
+            cells += row
+    if cells:
+        out.table(Table(cells))
 
 
-def _cover(cells: list[tuple[str | None, Provenance | None]], pending: dict[int, int]) -> None:
-    while pending.get(len(cells), 0) > 0:
-        pending[len(cells)] -= 1
-        cells.append((None, None))
+def _past_covered(covered: dict[int, tuple[int, Cell]], col: int, x: float) -> tuple[int, float]:
+    """The first position from `col` on that no rowspan from above covers, and its x."""
+    while col in covered:
+        cell = _use(covered, col)
+        x = cell.x[1] if cell.x is not None else x
+        col += 1
+    return col, x
+
+
+def _use(covered: dict[int, tuple[int, Cell]], col: int) -> Cell:
+    left, cell = covered.pop(col)
+    if left > 1:
+        covered[col] = (left - 1, cell)
+    return cell
+
+
+_PT = re.compile(r"width\s*:\s*([\d.]+)\s*(pt|px|cm|mm|in)?", re.I)
+_UNIT = {"pt": 1.0, "px": 0.75, "cm": 72 / 2.54, "mm": 72 / 25.4, "in": 72.0}
+
+
+def _width(td: etree._Element) -> float | None:
+    """A cell's width in points, as Word writes it (style="width:42.5pt", or width="57" pixels)."""
+    m = _PT.search(td.get("style") or "")
+    if m:
+        try:
+            return float(m.group(1)) * _UNIT[(m.group(2) or "px").lower()]
+        except ValueError:
+            return None
+    w = (td.get("width") or "").strip()
+    try:
+        return float(w) * 0.75 if w and not w.endswith("%") else None
+    except ValueError:
+        return None
 
 
 def _int(value: str | None) -> int:

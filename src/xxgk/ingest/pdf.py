@@ -35,7 +35,8 @@ from ..errors import ReportError
 from ..result import Provenance
 from ..textnorm import is_cjk
 from .ruling import Box, find_tables
-from .source import Source, SourceWriter
+from .source import Cell, Source, SourceWriter
+from .source import Table as GridTable
 
 PDFIUM = threading.RLock()  # PDFium is not thread-safe: every use in the process holds this
 WAIT = 120.0  # seconds to wait for PDFium while another thread uses it
@@ -522,10 +523,25 @@ def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) ->
 
 
 def _table(out: SourceWriter, table: Table, chars: list[Char], page: int, settings: PdfSettings) -> None:
+    """The ruled table's cells, each at the grid position of its top-left corner, spanning the
+    grid lines it covers; its x as drawn."""
     texts = table_texts(table, chars, settings)
-    for row in table.rows:
-        out.grid_row([(None, None) if bbox is None else
-                      (texts[bbox], _box(bbox, page)) if bbox in texts else ("", None) for bbox in row.cells])
+    xs = sorted({c[0] for c in table.cells})
+    tops = sorted({c[1] for c in table.cells})
+    cells = []
+    for r, row in enumerate(table.rows):
+        for c, bbox in enumerate(row.cells):
+            if bbox is None:
+                continue
+            text = texts.get(bbox, "")
+            cells.append(Cell(r, c, text, _spanned(tops, bbox[1], bbox[3]), _spanned(xs, bbox[0], bbox[2]),
+                              _box(bbox, page) if text else None, (bbox[0], bbox[2])))
+    out.table(GridTable(cells))
+
+
+def _spanned(lines: list[float], start: float, end: float) -> int:
+    """How many of the grid's cell starts lie within [start, end): the cell's span."""
+    return max(1, bisect_left(lines, end - 0.5) - bisect_left(lines, start - 0.5))
 
 
 def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS) -> dict[Box, str]:

@@ -1,8 +1,10 @@
-"""What every reader hands the extractor: text, and where in the original file each piece came from.
+"""What every reader hands the extractor: text, the tables it saw as tables, and where in the
+original file each piece came from.
 
-Structured inputs (HTML, Word, PDF tables) are written out as text with one line per table row
-and one tab-separated field per grid cell; `GRID_LINE` starts such a line and `COVERED` fills a
-grid position covered by a merged cell, so an empty field there is a cell left blank.
+Structured inputs (HTML, Word, PDF with rules, OCR'd pages through the PDF layout) hand over each
+table as data: a `Table` of `Cell`s with their row, column and spans in the expanded grid. The
+text beside it holds one line per table row, the cells' texts tab-separated (for the sections,
+the prose and the token readings of sources without cells); each cell knows where its text is.
 """
 
 from __future__ import annotations
@@ -12,8 +14,43 @@ from dataclasses import dataclass, field
 
 from ..result import Provenance
 
-GRID_LINE = "\ue001"
-COVERED = "\ue000"
+
+@dataclass
+class Cell:
+    """One cell as printed: its top-left position in the expanded grid and how far it spans."""
+
+    row: int
+    column: int
+    text: str = ""  # on one line (see `one_line`); "" for a cell left blank
+    rowspan: int = 1
+    colspan: int = 1
+    where: Provenance | None = None  # the cell in the original file (table/row/column, or page + box)
+    x: tuple[float, float] | None = None  # left and right as drawn (PDF points, Word widths), when known
+    start: int = -1  # offset of `text` in Source.text, set when written
+
+
+@dataclass
+class Table:
+    """A table as the reader saw it: its cells (positions covered by a merged cell have none)."""
+
+    cells: list[Cell]
+    start: int = 0  # offsets of its lines in Source.text
+    end: int = 0
+
+    @property
+    def rows(self) -> int:
+        return max((c.row + c.rowspan for c in self.cells), default=0)
+
+    @property
+    def columns(self) -> int:
+        return max((c.column + c.colspan for c in self.cells), default=0)
+
+    def by_row(self) -> list[list[Cell]]:
+        """Cells of each row that starts a cell there, left to right (rows with none are left out)."""
+        rows: dict[int, list[Cell]] = {}
+        for c in self.cells:
+            rows.setdefault(c.row, []).append(c)
+        return [sorted(rows[r], key=lambda c: c.column) for r in sorted(rows)]
 
 
 @dataclass
@@ -23,6 +60,7 @@ class Source:
     spans: list[tuple[int, int, Provenance]] = field(default_factory=list)  # sorted by start
     ocr: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box) read by OCR
     notes: list[str] = field(default_factory=list)  # what the reader could not read as printed, for the doubts
+    tables: list[Table] = field(default_factory=list)  # in text order
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> Provenance | None:
@@ -37,6 +75,10 @@ class Source:
             if s <= start and end <= e:
                 return where.model_copy(update={"ocr": True}) if self._by_ocr(where) else where
         return None
+
+    def locate_token(self, token: object) -> Provenance | None:
+        """Where a token (anything with `start` and `end` offsets in the text) was printed."""
+        return self.locate(token.start, token.end)  # type: ignore[attr-defined]
 
     def _by_ocr(self, where: Provenance) -> bool:
         if not self.ocr or where.page is None or where.bbox is None:
@@ -55,6 +97,7 @@ class SourceWriter:
         self.spans: list[tuple[int, int, Provenance]] = []
         self.ocr: list[tuple[int, tuple[float, float, float, float]]] = []  # (page, box) read by OCR
         self.notes: list[str] = []
+        self.tables: list[Table] = []
 
     def write(self, text: str, where: Provenance | None = None) -> None:
         if where is not None and text:
@@ -66,23 +109,27 @@ class SourceWriter:
         self.write(text, where)
         self.write("\n")
 
-    def grid_row(self, cells: list[tuple[str | None, Provenance | None]]) -> None:
-        """One table row: None for a position covered by a merged cell, "" for an empty cell."""
-        self.write(GRID_LINE)
-        for i, (text, where) in enumerate(cells):
-            if i:
-                self.write("\t")
-            if text is None:
-                self.write(COVERED)
-            else:
-                self.write(_one_line(text), where)
-        self.write("\n")
+    def table(self, table: Table) -> None:
+        """A table: one line per row, its cells' texts tab-separated in column order."""
+        if self.parts and not self.parts[-1].endswith("\n"):
+            self.write("\n")  # a row is a line of its own
+        table.start = self.size
+        for row in table.by_row():
+            for i, cell in enumerate(row):
+                if i:
+                    self.write("\t")
+                cell.text = one_line(cell.text)
+                cell.start = self.size
+                self.write(cell.text, cell.where if cell.text else None)
+            self.write("\n")
+        table.end = self.size
+        self.tables.append(table)
 
     def source(self) -> Source:
-        return Source("".join(self.parts), self.kind, self.spans, self.ocr, self.notes)
+        return Source("".join(self.parts), self.kind, self.spans, self.ocr, self.notes, self.tables)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """A cell's lines joined: nothing inside a wrapped word or number ("17⏎8" in a narrow cell is
     178), else a space."""
     out = ""

@@ -55,7 +55,7 @@ def source_text(digest: str, name: str, data: bytes) -> str:
         if len(_TEXTS) >= 64:
             _TEXTS.pop(next(iter(_TEXTS)))
         try:
-            _TEXTS[digest] = read_source(data, name).text.replace("\ue001", "").replace("\ue000", "")
+            _TEXTS[digest] = read_source(data, name).text
         except ReportError:
             _TEXTS[digest] = ""
     return _TEXTS[digest]
