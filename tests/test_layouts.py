@@ -144,6 +144,28 @@ def test_a_crawled_page_in_one_paragraph_with_glued_digits(pdf_texts: dict) -> N
     assert "requests.denied.state_secret.natural" not in result.inferred
 
 
+def test_glued_digits_with_one_possible_cut_are_read_without_a_sum() -> None:
+    """Section 二 has no sums: 「规章000」 is 0|0|0, 「规范性文件999」 9|9|9 (one digit a cell),
+    「行政许可0+11」 0|+1|1 (the sign starts the signed 本年增/减), 「行政处罚2-20」 2|-2|0; 「政府集中采购929.1」
+    is 9|29.1 or 92|9.1 and stays null, saying how many cuts there are."""
+    text = fragment(SEED["000"], "二、主动公开政府信息情况", "三、收到和处理")
+    for label, glued in (("规章", "000"), ("规范性文件", "999"), ("行政许可", "0+11"), ("行政处罚", "2-20"),
+                         ("政府集中采购", "929.1")):
+        width = 2 if label == "政府集中采购" else 3
+        assert f"\n{label}" + "\t0" * width + "\n" in text
+        text = text.replace(f"\n{label}" + "\t0" * width + "\n", f"\n{label}{glued}\n")
+    r = read(text, "active")
+    got = {k.split(".", 1)[1]: (c.value, c.evidence) for k, c in r.cells.items() if c.value is not None or c.evidence}
+    for row, values in (("regulations", (0, 0, 0)), ("normative", (9, 9, 9)), ("licensing", (0, 1, 1)),
+                        ("penalty", (2, -2, 0))):
+        keys = [k for k in got if k.startswith(f"{row}.")]
+        assert [got[k] for k in keys] == [(v, "cut") for v in values], row
+    assert r.cells["active.licensing.change"].token.sign == "+"  # the audit still sees the printed sign
+    assert r.cells["active.procurement.projects"].value is None and r.cells["active.procurement.amount"].value is None
+    assert any("929.1" in d and "拆法有 2 种" in d for d in r.doubts)
+    assert agrees(r, gold(SEED["000"]), [k for k in r.cells if ".other_services." in k or ".coercion." in k]) == []
+
+
 def test_glued_digits_that_no_split_can_make_add_up_stay_null_and_say_why(pdf_texts: dict) -> None:
     page = crawled(pdf_texts["layout"]["huaian-2024"].read_text(encoding="utf-8"))
     assert "3.危及“三安全一稳定” 5 0 0 0 0 0 5" in page

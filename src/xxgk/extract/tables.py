@@ -49,7 +49,9 @@ class Reading:
     labels: dict[str, str] = field(default_factory=dict)  # row key → label as printed
     short: dict[str, list[Token]] = field(default_factory=dict)  # rows printed with too few values
     stacked: bool = False  # labels printed one after another, then values no label places
-    cuts: dict[str, tuple[tuple[str, ...], list[repair.Cut]]] = field(default_factory=dict)  # glued, several ways
+    # rows of glued digits cut several ways: (cells, the cuts the row's totals keep, cuts possible)
+    cuts: dict[str, tuple[tuple[str, ...], list[repair.Cut], int]] = field(default_factory=dict)
+    glued: dict[str, repair.Cuts] = field(default_factory=dict)  # rows of glued digits not read, and why
 
     def values(self) -> dict[str, Number | None]:
         return {k: c.value for k, c in self.cells.items()}
@@ -144,7 +146,8 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
                 placed = True
                 break
             if len(got[cur]) < len(row.cells):
-                if fits(tok, fmt.cell_type(row.cells[len(got[cur])])):
+                if fits(tok, fmt.cell_type(row.cells[len(got[cur])])) or repair.may_be_glued(
+                        tok, [fmt.cell_type(k) for k in row.cells[len(got[cur]):]]):
                     got[cur].append(tok)
                     placed = True
                 break
@@ -179,6 +182,7 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
         else:
             _fill_row(fmt, reading, row, got[j], tokens, full)
     rels = table_relations(fmt, table, variant)
+    repair.undo_broken_cuts(reading, rows, rels)
     for j, more in overflow.items():  # more numbers than cells, and the totals break: which are its own is unknown
         row = rows[j]
         vals = reading.values()
@@ -201,13 +205,30 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
         else:
             shown = " ".join(t.text for t in printed)
             why = ("数比应有的多，合计又不成立，无法确定哪些属于本行" if len(printed) > len(row.cells)
-                   else f"数字粘连，合乎合计关系的拆法有 {len(reading.cuts[row.key][1])} 种" if row.key in reading.cuts
-                   else "数字可能粘连，但没有一种拆分能使本行合计成立" if any(len(t.text) > 1 for t in printed)
-                   else "无法确定各数所在的列")
+                   else _cuts_doubt(reading, row.key) or "无法确定各数所在的列")
             left = "整行留空" if len(unread) == len(row.cells) else f"{len(unread)} 格无法确定，留空"
             reading.doubts.append(f"「{row.label}」印有 {len(printed)} 个数（{shown}），应有 {len(row.cells)} 个："
                                   f"{why}，{left}")
     return reading
+
+
+def _cuts_doubt(reading: Reading, key: str) -> str:
+    """Why a row of glued digits stays unread: how many cuts were possible, and what the sums said."""
+    cuts = reading.glued.get(key)
+    if cuts is None:
+        return ""
+    if not cuts.possible:
+        glued = any(len(t.text) > 1 for t in reading.short.get(key, []))
+        return "数字可能粘连，但没有一种拆法合乎各列数字的写法" if glued else ""
+    if key in reading.cuts:
+        kept = len(reading.cuts[key][1])
+        return (f"数字粘连，合乎合计关系的拆法有 {kept} 种" if kept < cuts.possible
+                else f"数字粘连，可能的拆法有 {kept} 种，没有合计关系可以确定")
+    if cuts.possible == 1:
+        return "数字可能粘连，只有一种拆法，但它使合计不成立（或有数字未印出）"
+    if not cuts.weighed:
+        return f"数字粘连，可能的拆法有 {cuts.possible} 种，太多而无法用合计关系确定"
+    return f"数字粘连，可能的拆法有 {cuts.possible} 种，但没有一种能使本行合计成立"
 
 
 def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens: list[Token],
@@ -226,13 +247,16 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
             got = slotted
         else:
             cuts = repair.glued_cuts(fmt, row, got)
-            if len(cuts) == 1:
-                for key, (value, tok) in zip(row.cells, cuts[0], strict=True):
-                    reading.cells[key] = Cell(value, tok, inferred="由粘连的数字按本行总计拆分")
+            if len(cuts.kept) == 1:
+                why, evidence = (("由粘连的数字拆分：只有这一种拆法", "cut") if cuts.unique
+                                 else ("由粘连的数字按本行总计拆分", "cut_sums"))
+                for key, (value, tok) in zip(row.cells, cuts.kept[0], strict=True):
+                    reading.cells[key] = Cell(value, tok, inferred=why, evidence=evidence)
                 return
             reading.short[row.key] = got
-            if cuts:
-                reading.cuts[row.key] = (row.cells, cuts)
+            reading.glued[row.key] = cuts
+            if cuts.kept:
+                reading.cuts[row.key] = (row.cells, cuts.kept, cuts.possible)
             got = []
     for i, key in enumerate(row.cells):
         tok = got[i] if i < len(got) else None

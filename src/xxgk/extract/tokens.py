@@ -70,6 +70,10 @@ _WORD = re.compile(r"\S+")
 _NUM_NOISE = re.compile(r"[,\s]")
 # A cell that starts "3 危及…": a label's number printed without its dot (or OCR lost it), not a value.
 _BARE_ORDINAL = re.compile(r"\s*\d{1,2}\s+(?=[\u4e00-\u9fff“]{2})(?!其中|含|包括|注)")
+# Digits glued to a label with one sign inside ("行政许可0+11", "行政强制2-20"): a crawled row whose
+# signed cell (本年增/减) starts at the sign. Not a date, a range or a phone number.
+_GLUED_SIGNED = re.compile(r"(\d{1,7})([+\-])(\d{1,7})(?![\d.+\-年月日号%％页时:])")
+_NOT_GLUED_AFTER = re.compile(r"(?:电话|传真|热线|咨询|编号|号码)$")
 _TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d(?!\d*-)")  # "-2-" after it: a page number
 
 
@@ -170,6 +174,17 @@ def _scan_text(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx
     last = 0
     for m in _NUMBER.finditer(chunk):
         s, e = m.start(), m.end()
+        if s < last:
+            continue
+        glued = _glued_signed(chunk, s)
+        if glued is not None:
+            _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
+            for a, b in ((glued.start(1), glued.end(1)), (glued.start(2), glued.end(3))):
+                sign = chunk[a] if chunk[a] in "+-" else ""
+                doc.tokens.append(_value_token(chunk[a:b], sign, chunk[a + len(sign):b], "", "",
+                                               base + a, col + a, lineno, fidx))
+            last = glued.end()
+            continue
         num = m.group("num")
         before = chunk[s - 1] if s > 0 else " "
         after = chunk[e:e + 3]
@@ -199,6 +214,13 @@ def _scan_text(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx
                                        base + s, col + s, lineno, fidx))
         last = e
     _emit_text(doc, chunk[last:], base + last, col + last, lineno, fidx)
+
+
+def _glued_signed(chunk: str, s: int) -> re.Match[str] | None:
+    """A run of digits with one sign inside, glued to the label before it: two values."""
+    if s == 0 or not is_cjk(chunk[s - 1]) or chunk[s - 1] == "第" or _NOT_GLUED_AFTER.search(chunk, 0, s):
+        return None
+    return _GLUED_SIGNED.match(chunk, s)
 
 
 def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx: int) -> None:
