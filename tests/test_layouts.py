@@ -281,3 +281,63 @@ def test_more_numbers_than_cells_that_no_join_makes_add_up_leave_the_row_null(pd
     review = [k for k in result.cells if k.startswith(("review.", "litigation"))]
     assert all(result.cells[k] is None for k in review)  # not 17 columns shifted into 15
     assert any("应有 15 个" in d and "多" in d for d in result.doubts)
+
+
+def _goldmaps() -> list[Path]:
+    return sorted(SEEDS.glob("*.gold.json")) + sorted(REAL.glob("*.gold.json"))
+
+
+@pytest.mark.parametrize("zeros", ["printed", "blank"])
+def test_mineru_like_markdown_gives_no_wrong_cell(zeros: str) -> None:
+    """Every gold map as a PDF converter's or OCR pipeline's markdown prints it (xxgk.compose.mineru:
+    small tables with generic headings 数据1…, labels detached above label-less rows, blank cells as
+    empty `| |`, the 第二十条第（五）项 rows as text before the 主动公开 table). Nothing is read as another
+    number; with zeros printed everything is read; a cell left null is named in a doubt."""
+    from xxgk.compose.mineru import to_mineru
+    from xxgk.compose.synth import from_gold
+    from xxgk.parse import parse_bytes
+
+    for path in _goldmaps():
+        original = from_gold(path)
+        if zeros == "blank":  # zero cells left blank, totals included
+            original.cells = {k: None if v == 0 else v for k, v in original.cells.items()}
+        text = to_mineru(original)
+        assert "| 数据1 |" in text and ("|  |" in text or zeros == "printed")
+        result = parse_bytes(text.encode(), "report.md")
+        missed = {k: (v, result.cells[k]) for k, v in original.cells.items() if result.cells[k] != v}
+        assert all(got is None for _, got in missed.values()), (path.name, missed)
+        derived = {d.key for f in FORMATS.values() for d in f.derived}  # null when a part is blank
+        if zeros == "printed":
+            assert missed == {}, path.name
+        fmt = FORMATS[result.template or "2021"]
+        for key in set(missed) - derived:
+            row = next(r for t in fmt.tables for r in t.rows if key in r.cells)
+            assert any(row.label in d for d in result.doubts), (path.name, key, result.doubts)
+
+
+def test_mineru_like_markdown_label_less_rows_placed_only_after_their_label() -> None:
+    """A label-less row of numbers belongs to the label printed just before it; one that follows
+    another row's numbers could be any row's: it stays unplaced, and the doubt says so. Before, the
+    blank cells of such rows were lost and the row's numbers slid one column left."""
+    from xxgk.compose.mineru import to_mineru
+    from xxgk.compose.synth import from_gold
+    from xxgk.parse import parse_bytes
+
+    original = from_gold(REAL / "huaian-2024.gold.json")
+    original.cells["requests.denied.safety_stability.natural"] = None  # 5 → blank: 0 0 0 0 0 5 after a blank
+    text = to_mineru(original)
+    labelless = "|  |  | 0 | 0 | 0 | 0 | 0 | 5 |"
+    attached = next(x for x in text.split("\n") if x.startswith("| 4.保护第三方合法权益 |"))
+    assert labelless in text and text.index("3.危及") < text.index(labelless) < text.index(attached)
+    result = parse_bytes(text.encode(), "report.md")
+    row = [k for k in result.cells if k.startswith("requests.denied.safety_stability.")]
+    assert [result.cells[k] for k in row] == [None, 0, 0, 0, 0, 0, 5]
+    assert "requests.denied.safety_stability.natural" in result.blank
+    # the label-less row moved below the next row's numbers: no label says whose it is
+    moved = text.replace(labelless + "\n" + attached, attached + "\n" + labelless)
+    result = parse_bytes(moved.encode(), "report.md")
+    assert all(result.cells[k] is None for k in row)
+    third_party = [k for k in result.cells if k.startswith("requests.denied.third_party.")]
+    assert [result.cells[k] for k in third_party] == [6, 0, 0, 0, 0, 0, 6]
+    assert any("没有行标签" in d for d in result.doubts)
+    assert result.evidence["requests.denied.third_party.natural"] == "label"

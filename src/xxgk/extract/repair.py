@@ -42,6 +42,23 @@ def blank_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token
     return seq
 
 
+def markdown_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token] | None:
+    """The row's cells in a markdown table row: its last `width` cells (labels are on the left), when
+    they hold nothing but the values found and empty cells, and the cells before them no value."""
+    if not got or not got[0].markdown or len({t.line for t in got}) != 1:
+        return None
+    line = [t for t in tokens if t.line == got[0].line]
+    first = got[0].markdown - width
+    if first < 0 or any(t.kind in ("value", "blank") for t in line if t.field < first):
+        return None
+    cells = [t for t in line if t.field >= first]
+    if len(cells) != width or [t.field for t in cells] != list(range(first, first + width)):
+        return None
+    if [t for t in cells if t.kind != "empty"] != got:
+        return None
+    return cells
+
+
 def blank_lines(got: list[Token], width: int, tokens: list[Token]) -> list[Token] | None:
     """The row's cells by line, when a text printed one cell per line (Word's and crawlers' text
     exports) left each blank cell an empty line: the `width` lines after the label hold them all.

@@ -34,10 +34,11 @@ class Token:
     note: str = ""  # "（其中修订16件）": kept, not part of the value
     grid: bool = False  # from a table whose cells are known (HTML, Word, PDF): empty fields are blanks
     misread: str = ""  # why a cell OCR damaged is read as a number anyway
+    markdown: int = 0  # in a markdown table row: how many cells the row has (every "| |" is one)
 
     def moved(self, offset: int, line: int) -> Token:
         return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col, self.field,
-                     self.number, self.sign, self.unit, self.note, self.grid, self.misread)
+                     self.number, self.sign, self.unit, self.note, self.grid, self.misread, self.markdown)
 
 
 @dataclass
@@ -108,7 +109,41 @@ def line_tokens(line: str) -> list[Token]:
     return found
 
 
+# A markdown table: "| a | b |" rows, "| --- | :-: |" rules, and the generic headings converters give
+# a table whose heading row they could not read ("数据1", "列2", "Column3").
+_MD_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_MD_RULE = re.compile(r"^\s*:?-{3,}:?\s*$")
+_GENERIC_HEADING = re.compile(r"^\s*(?:数据|列|字段|Column|Col|col|column)\s*\d{1,2}\s*$")
+
+
+def _markdown_row(doc: Document, line: str, base: int, lineno: int) -> bool:
+    """A markdown table row as cells: each field between pipes one cell, an empty one a blank."""
+    m = _MD_ROW.match(line)
+    if m is None:
+        return False
+    fields = m.group(1).split("|")
+    if all(_MD_RULE.match(f) for f in fields):
+        return True
+    first = len(doc.tokens)
+    col = m.start(1)
+    for fi, fld in enumerate(fields):
+        if not fld.strip():
+            doc.tokens.append(Token("empty", "", base + col, base + col, lineno, col, fi))
+        elif _GENERIC_HEADING.match(fld):
+            i = fld.index(fld.strip())
+            doc.tokens.append(Token("text", fld.strip(), base + col + i, base + col + i + len(fld.strip()),
+                                    lineno, col + i, fi))
+        else:
+            _scan_cell_runs(doc, fld, base + col, col, lineno, fi)
+        col += len(fld) + 1
+    for t in doc.tokens[first:]:
+        t.markdown = len(fields)
+    return True
+
+
 def _tokenize_line(doc: Document, line: str, base: int, lineno: int) -> None:
+    if "|" in line and _markdown_row(doc, line, base, lineno):
+        return
     grid = line.startswith(GRID_LINE)
     col = 1 if grid else 0
     first = len(doc.tokens)
