@@ -341,3 +341,21 @@ def test_mineru_like_markdown_label_less_rows_placed_only_after_their_label() ->
     assert [result.cells[k] for k in third_party] == [6, 0, 0, 0, 0, 0, 6]
     assert any("没有行标签" in d for d in result.doubts)
     assert result.evidence["requests.denied.third_party.natural"] == "label"
+
+
+def test_a_row_whose_label_is_not_found_is_filled_in_print_order_and_its_failing_sums_are_reading_doubts() -> None:
+    """A row whose label cannot be read gets the values between its neighbours' (print order): its
+    cells say evidence "order", and a sum they break is reported as a doubt about the reading (读取),
+    not as the agency's error (原文)."""
+    from xxgk.audit import audit
+
+    text = SEED["000"].read_text(encoding="utf-8")
+    row = "\t2. 重复申请\t0\t0\t0\t0\t0\t0\t0\t"
+    assert row in text
+    result = parse_text(text.replace(row, "\t2. 某某某某\t0\t0\t0\t0\t0\t0\t1\t"), SEED["000"].name)
+    keys = [k for k in result.cells if k.startswith("requests.not_processed.repeated.")]
+    assert [result.cells[k] for k in keys] == [0, 0, 0, 0, 0, 0, 1]
+    assert {result.evidence[k] for k in keys} == {"order"}
+    sums = [f for f in audit(result) if f.rule.startswith("requests.") and set(keys) & set(f.cells)]
+    assert sums and {f.kind for f in sums} == {"extraction"}
+    assert result.evidence["requests.not_processed.complaint.total"] == "label"
