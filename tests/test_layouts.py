@@ -193,6 +193,8 @@ def test_glued_digits_the_row_cuts_two_ways_are_cut_by_the_column_totals(pdf_tex
     assert set(wrong) == {f"litigation_after_review.{k}" for k in ("upheld", "corrected", "other", "pending")}
     assert set(wrong.values()) == {None}
     assert "本表合计" in result.inferred["requests.unavailable.needs_creation.commercial"]
+    assert result.evidence["requests.unavailable.needs_creation.commercial"] == "cut_sums"  # chosen among two
+    assert result.evidence["review.upheld"] == "cut_sums"
     assert "一致" in result.inferred["review.upheld"] and "一致" in result.inferred["litigation_after_review.total"]
     assert any("拆法有 3 种" in d and "4 格无法确定" in d for d in result.doubts)
 
