@@ -346,6 +346,9 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
             if cuts.kept:
                 reading.cuts[row.key] = (row.cells, cuts.kept, cuts.possible)
             got = []
+    if any(t.kind != "empty" and not fits(t, fmt.cell_type(k)) for t, k in zip(got, row.cells, strict=False)):
+        reading.short[row.key] = got  # a glued run taken for the row ("929.1") and more values: not a cut
+        got = []
     for i, key in enumerate(row.cells):
         tok = got[i] if i < len(got) else None
         if tok is None:
