@@ -5,13 +5,15 @@ with best is kept:
 
 - `read_by_labels`: values follow the label of their row (most layouts);
 - `read_in_order`: values in reading order, labels ignored (pdftotext's default mode prints
-  labels after their numbers, and some columns top to bottom);
+  labels after their numbers, and some columns top to bottom) — kept only where sums check
+  every cell and hold: print order alone is no evidence of where a value belongs;
 - `reorder_chunks`: runs of values in another order (a block pdftotext moved);
 - `read_by_columns`: each column heading followed by its values (pdftotext's default mode
   prints some ruled tables column by column).
 
-Rows short of values are then repaired (blank cells from empty tab fields, digits glued
-together split by the totals, one lost value derived) in `repair`.
+Rows short of values are then repaired (blank cells from empty tab or markdown fields, digits
+glued together cut the only way numbers allow or by the totals, one lost value derived) in
+`repair`. Each cell keeps what placed it (`Cell.evidence`).
 """
 
 from __future__ import annotations
