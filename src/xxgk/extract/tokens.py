@@ -112,7 +112,7 @@ def line_tokens(line: str) -> list[Token]:
 # A markdown table: "| a | b |" rows, "| --- | :-: |" rules, and the generic headings converters give
 # a table whose heading row they could not read ("数据1", "列2", "Column3").
 _MD_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
-_MD_RULE = re.compile(r"^\s*:?-{3,}:?\s*$")
+_MD_RULE = re.compile(r"^\s*:?-+:?\s*$")
 _GENERIC_HEADING = re.compile(r"^\s*(?:数据|列|字段|Column|Col|col|column)\s*\d{1,2}\s*$")
 
 
@@ -122,8 +122,8 @@ def _markdown_row(doc: Document, line: str, base: int, lineno: int) -> bool:
     if m is None:
         return False
     fields = m.group(1).split("|")
-    if all(_MD_RULE.match(f) for f in fields):
-        return True
+    if all(_MD_RULE.match(f) for f in fields) and any("--" in f or ":" in f for f in fields):
+        return True  # the rule under the heading row (a row of "-" cells is blanks)
     first = len(doc.tokens)
     col = m.start(1)
     for fi, fld in enumerate(fields):
