@@ -144,6 +144,28 @@ def test_a_crawled_page_in_one_paragraph_with_glued_digits(pdf_texts: dict) -> N
     assert "requests.denied.state_secret.natural" not in result.inferred
 
 
+def test_glued_digits_with_one_possible_cut_are_read_without_a_sum() -> None:
+    """Section 二 has no sums: 「规章000」 is 0|0|0, 「规范性文件999」 9|9|9 (one digit a cell),
+    「行政许可0+11」 0|+1|1 (the sign starts the signed 本年增/减), 「行政处罚2-20」 2|-2|0; 「政府集中采购929.1」
+    is 9|29.1 or 92|9.1 and stays null, saying how many cuts there are."""
+    text = fragment(SEED["000"], "二、主动公开政府信息情况", "三、收到和处理")
+    for label, glued in (("规章", "000"), ("规范性文件", "999"), ("行政许可", "0+11"), ("行政处罚", "2-20"),
+                         ("政府集中采购", "929.1")):
+        width = 2 if label == "政府集中采购" else 3
+        assert f"\n{label}" + "\t0" * width + "\n" in text
+        text = text.replace(f"\n{label}" + "\t0" * width + "\n", f"\n{label}{glued}\n")
+    r = read(text, "active")
+    got = {k.split(".", 1)[1]: (c.value, c.evidence) for k, c in r.cells.items() if c.value is not None or c.evidence}
+    for row, values in (("regulations", (0, 0, 0)), ("normative", (9, 9, 9)), ("licensing", (0, 1, 1)),
+                        ("penalty", (2, -2, 0))):
+        keys = [k for k in got if k.startswith(f"{row}.")]
+        assert [got[k] for k in keys] == [(v, "cut") for v in values], row
+    assert r.cells["active.licensing.change"].token.sign == "+"  # the audit still sees the printed sign
+    assert r.cells["active.procurement.projects"].value is None and r.cells["active.procurement.amount"].value is None
+    assert any("929.1" in d and "拆法有 2 种" in d for d in r.doubts)
+    assert agrees(r, gold(SEED["000"]), [k for k in r.cells if ".other_services." in k or ".coercion." in k]) == []
+
+
 def test_glued_digits_that_no_split_can_make_add_up_stay_null_and_say_why(pdf_texts: dict) -> None:
     page = crawled(pdf_texts["layout"]["huaian-2024"].read_text(encoding="utf-8"))
     assert "3.危及“三安全一稳定” 5 0 0 0 0 0 5" in page
@@ -171,6 +193,8 @@ def test_glued_digits_the_row_cuts_two_ways_are_cut_by_the_column_totals(pdf_tex
     assert set(wrong) == {f"litigation_after_review.{k}" for k in ("upheld", "corrected", "other", "pending")}
     assert set(wrong.values()) == {None}
     assert "本表合计" in result.inferred["requests.unavailable.needs_creation.commercial"]
+    assert result.evidence["requests.unavailable.needs_creation.commercial"] == "cut_sums"  # chosen among two
+    assert result.evidence["review.upheld"] == "cut_sums"
     assert "一致" in result.inferred["review.upheld"] and "一致" in result.inferred["litigation_after_review.total"]
     assert any("拆法有 3 种" in d and "4 格无法确定" in d for d in result.doubts)
 
@@ -259,3 +283,81 @@ def test_more_numbers_than_cells_that_no_join_makes_add_up_leave_the_row_null(pd
     review = [k for k in result.cells if k.startswith(("review.", "litigation"))]
     assert all(result.cells[k] is None for k in review)  # not 17 columns shifted into 15
     assert any("应有 15 个" in d and "多" in d for d in result.doubts)
+
+
+def _goldmaps() -> list[Path]:
+    return sorted(SEEDS.glob("*.gold.json")) + sorted(REAL.glob("*.gold.json"))
+
+
+@pytest.mark.parametrize("zeros", ["printed", "blank"])
+def test_mineru_like_markdown_gives_no_wrong_cell(zeros: str) -> None:
+    """Every gold map as a PDF converter's or OCR pipeline's markdown prints it (xxgk.compose.mineru:
+    small tables with generic headings 数据1…, labels detached above label-less rows, blank cells as
+    empty `| |`, the 第二十条第（五）项 rows as text before the 主动公开 table). Nothing is read as another
+    number; with zeros printed everything is read; a cell left null is named in a doubt."""
+    from xxgk.compose.mineru import to_mineru
+    from xxgk.compose.synth import from_gold
+    from xxgk.parse import parse_bytes
+
+    for path in _goldmaps():
+        original = from_gold(path)
+        if zeros == "blank":  # zero cells left blank, totals included
+            original.cells = {k: None if v == 0 else v for k, v in original.cells.items()}
+        text = to_mineru(original)
+        assert "| 数据1 |" in text and ("|  |" in text or zeros == "printed")
+        result = parse_bytes(text.encode(), "report.md")
+        missed = {k: (v, result.cells[k]) for k, v in original.cells.items() if result.cells[k] != v}
+        assert all(got is None for _, got in missed.values()), (path.name, missed)
+        derived = {d.key for f in FORMATS.values() for d in f.derived}  # null when a part is blank
+        if zeros == "printed":
+            assert missed == {}, path.name
+        fmt = FORMATS[result.template or "2021"]
+        for key in set(missed) - derived:
+            row = next(r for t in fmt.tables for r in t.rows if key in r.cells)
+            assert any(row.label in d for d in result.doubts), (path.name, key, result.doubts)
+
+
+def test_mineru_like_markdown_label_less_rows_placed_only_after_their_label() -> None:
+    """A label-less row of numbers belongs to the label printed just before it; one that follows
+    another row's numbers could be any row's: it stays unplaced, and the doubt says so. Before, the
+    blank cells of such rows were lost and the row's numbers slid one column left."""
+    from xxgk.compose.mineru import to_mineru
+    from xxgk.compose.synth import from_gold
+    from xxgk.parse import parse_bytes
+
+    original = from_gold(REAL / "huaian-2024.gold.json")
+    original.cells["requests.denied.safety_stability.natural"] = None  # 5 → blank: 0 0 0 0 0 5 after a blank
+    text = to_mineru(original)
+    labelless = "|  |  | 0 | 0 | 0 | 0 | 0 | 5 |"
+    attached = next(x for x in text.split("\n") if x.startswith("| 4.保护第三方合法权益 |"))
+    assert labelless in text and text.index("3.危及") < text.index(labelless) < text.index(attached)
+    result = parse_bytes(text.encode(), "report.md")
+    row = [k for k in result.cells if k.startswith("requests.denied.safety_stability.")]
+    assert [result.cells[k] for k in row] == [None, 0, 0, 0, 0, 0, 5]
+    assert "requests.denied.safety_stability.natural" in result.blank
+    # the label-less row moved below the next row's numbers: no label says whose it is
+    moved = text.replace(labelless + "\n" + attached, attached + "\n" + labelless)
+    result = parse_bytes(moved.encode(), "report.md")
+    assert all(result.cells[k] is None for k in row)
+    third_party = [k for k in result.cells if k.startswith("requests.denied.third_party.")]
+    assert [result.cells[k] for k in third_party] == [6, 0, 0, 0, 0, 0, 6]
+    assert any("没有行标签" in d for d in result.doubts)
+    assert result.evidence["requests.denied.third_party.natural"] == "label"
+
+
+def test_a_row_whose_label_is_not_found_is_filled_in_print_order_and_its_failing_sums_are_reading_doubts() -> None:
+    """A row whose label cannot be read gets the values between its neighbours' (print order): its
+    cells say evidence "order", and a sum they break is reported as a doubt about the reading (读取),
+    not as the agency's error (原文)."""
+    from xxgk.audit import audit
+
+    text = SEED["000"].read_text(encoding="utf-8")
+    row = "\t2. 重复申请\t0\t0\t0\t0\t0\t0\t0\t"
+    assert row in text
+    result = parse_text(text.replace(row, "\t2. 某某某某\t0\t0\t0\t0\t0\t0\t1\t"), SEED["000"].name)
+    keys = [k for k in result.cells if k.startswith("requests.not_processed.repeated.")]
+    assert [result.cells[k] for k in keys] == [0, 0, 0, 0, 0, 0, 1]
+    assert {result.evidence[k] for k in keys} == {"order"}
+    sums = [f for f in audit(result) if f.rule.startswith("requests.") and set(keys) & set(f.cells)]
+    assert sums and {f.kind for f in sums} == {"extraction"}
+    assert result.evidence["requests.not_processed.complaint.total"] == "label"

@@ -145,3 +145,25 @@ def test_a_bare_count_is_read_as_the_full_scan_reads_it(chunk: str) -> None:
     _scan_chunk(fast, chunk, 5, 2, 3, 1)
     _scan_text(full, chunk, 5, 2, 3, 1)
     assert fast.tokens == full.tokens and len(fast.tokens) == 1
+
+
+def test_a_sign_glued_inside_a_run_of_digits_starts_a_value() -> None:
+    """A crawled row 「行政许可0+11」 is 0 then +11 (the signed 本年增/减 cell starts at the sign); a date,
+    a range, a phone number or a page number is not split so."""
+    assert values("行政许可0+11") == ["0", "+11"]
+    assert values("行政强制2-20") == ["2", "-20"]
+    assert [t.sign for t in tokenize("行政许可0+11").tokens if t.kind == "value"] == ["", "+"]
+    assert values("电话0517-8722123") == []
+    assert values("于2020-12-31前") == ["2020"]  # as before: the year alone
+    assert values("2020-2021年") == values("1-12月") == values("第3-1条") == []
+
+
+def test_markdown_rows_give_one_cell_per_field() -> None:
+    """Every field between pipes is a cell, an empty one a blank; rules and generic headings
+    (数据1, 列2 …: a converter's names for columns it could not name) give no value."""
+    doc = tokenize("| 数据1 | 数据2 | 数据3 |\n| --- | :-: | --- |\n| 1.属于国家秘密 |  | 12 |\n|  | 5 |  |")
+    toks = [(t.kind, t.text, t.field, t.markdown) for t in doc.tokens]
+    assert toks[:3] == [("text", "数据1", 0, 3), ("text", "数据2", 1, 3), ("text", "数据3", 2, 3)]
+    assert toks[3:] == [("text", "1.属于国家秘密", 0, 3), ("empty", "", 1, 3), ("value", "12", 2, 3),
+                        ("empty", "", 0, 3), ("value", "5", 1, 3), ("empty", "", 2, 3)]
+    assert values("a | b 3") == ["3"]  # a pipe inside a line is no table

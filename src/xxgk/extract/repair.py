@@ -6,14 +6,15 @@ than one answer, or none, the cells stay null and the reading says why.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import combinations, pairwise
 from typing import TYPE_CHECKING
 
 from ..formats import Format, Relation, Row
 from .tokens import Token
-from .values import Number, cell_value
+from .values import Number, cell_value, fits
 
 if TYPE_CHECKING:
     from .tables import Reading
@@ -39,6 +40,23 @@ def blank_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token
     if [t for t in seq if t.kind != "empty"] != got:
         return None
     return seq
+
+
+def markdown_slots(got: list[Token], width: int, tokens: list[Token]) -> list[Token] | None:
+    """The row's cells in a markdown table row: its last `width` cells (labels are on the left), when
+    they hold nothing but the values found and empty cells, and the cells before them no value."""
+    if not got or not got[0].markdown or len({t.line for t in got}) != 1:
+        return None
+    line = [t for t in tokens if t.line == got[0].line]
+    first = got[0].markdown - width
+    if first < 0 or any(t.kind in ("value", "blank") for t in line if t.field < first):
+        return None
+    cells = [t for t in line if t.field >= first]
+    if len(cells) != width or [t.field for t in cells] != list(range(first, first + width)):
+        return None
+    if [t for t in cells if t.kind != "empty"] != got:
+        return None
+    return cells
 
 
 def blank_lines(got: list[Token], width: int, tokens: list[Token]) -> list[Token] | None:
@@ -132,28 +150,124 @@ def _joined(a: Token, b: Token) -> Token:
 
 Cut = list[tuple[Number, Token]]  # a row's values, each with the token it was cut from
 
+# What of a printed value a cut may split: its digits. A sign goes with the first piece, decimals
+# and a unit with the last one.
+_RUN = re.compile(r"([+\-]?)(\d+)(\.\d+)?(\s?(?:万元|元|万))?[件条个项次家宗人]?")
+
+
+@dataclass(frozen=True)
+class _Run:
+    sign: str
+    digits: str
+    frac: str
+    unit: str
+
+
+@dataclass
+class Cuts:
+    """The cuts of a row's glued digits: how many the writing of numbers allows, and those the
+    row's own totals keep (all of them when the row has no totals, the one when it is the only one)."""
+
+    possible: int
+    kept: list[Cut]
+    weighed: bool = True  # False: too many cuts to weigh by the sums
+
+    @property
+    def unique(self) -> bool:
+        return self.possible == 1 and len(self.kept) == 1
+
 
 class _TooMany(Exception):
     pass
 
 
-def glued_cuts(fmt: Format, row: Row, got: list[Token], limit: int = 24) -> list[Cut]:
-    """Every way to cut digit runs printed without separators into the row's cells that keeps the
-    row's own totals: numbers as a table prints them (no leading zeros, at most `MAX_DIGITS`
-    digits), a total cut only where it equals its parts. [] when none, or too many to weigh.
+def _run(tok: Token) -> _Run | None:
+    if tok.kind != "value" or tok.misread or tok.note:
+        return None
+    m = _RUN.fullmatch(tok.text)
+    return None if m is None else _Run(m[1], m[2], m[3] or "", (m[4] or "").strip())
+
+
+def may_be_glued(tok: Token, types: list[str]) -> bool:
+    """A value that does not fit the row's next cell but may be digits of several cells glued, the
+    last of them one it fits ("929.1": 9 projects, 29.1 万元)."""
+    run = _run(tok)
+    return run is not None and len(run.digits) > 1 and len(types) > 1 and fits(tok, types[-1])
+
+
+def _piece(run: _Run, a: int, b: int, cell_type: str) -> Number | None:
+    """The value of digits a..b of a run in a cell of `cell_type`, if a table can print it so: no
+    leading zero but 0 itself, a sign only in a signed column, decimals and 元 only in amounts."""
+    digits = run.digits[a:b]
+    if len(digits) > MAX_DIGITS or (digits[0] == "0" and len(digits) > 1):
+        return None
+    sign = run.sign if a == 0 else ""
+    last = b == len(run.digits)
+    frac, unit = (run.frac, run.unit) if last else ("", "")
+    if sign and cell_type != "signed":
+        return None
+    if cell_type == "amount":
+        n = Decimal(digits + frac)
+        return float(n / 10000 if unit == "元" else n)
+    if frac or unit:
+        return None
+    return -int(digits) if sign == "-" else int(digits)
+
+
+def glued_cuts(fmt: Format, row: Row, got: list[Token], limit: int = 24) -> Cuts:
+    """Every way to cut digit runs printed without separators into the row's cells as a table
+    prints numbers (see `_piece`; at most `MAX_DIGITS` digits a cell); of these, the ones that keep
+    the row's own totals. One possible cut is certain; several are left to the sums.
     """
     width = len(row.cells)
     if not got or len(got) >= width or any(len(t.text) > 40 for t in got):
-        return []
-    plain = [t.text.isdigit() and not t.sign and not t.unit for t in got]
+        return Cuts(0, [])
+    runs = [_run(t) for t in got]
+    types = [fmt.cell_type(k) for k in row.cells]
+
+    def options(ti: int, pos: int, ci: int) -> list[tuple[Number, int, int]]:
+        """(value, next token, next offset) for each piece cell `ci` may take at token ti, offset pos."""
+        tok, run, ty = got[ti], runs[ti], types[ci]
+        if run is None:
+            value = cell_value(tok, ty) if pos == 0 and fits(tok, ty) else None
+            return [] if value is None else [(value, ti + 1, 0)]
+        out = []
+        for n in range(1, min(MAX_DIGITS, len(run.digits) - pos) + 1):
+            value = _piece(run, pos, pos + n, ty)
+            if value is not None:
+                end = pos + n == len(run.digits)
+                out.append((value, ti + 1 if end else ti, 0 if end else pos + n))
+        return out
+
+    memo: dict[tuple[int, int, int], int] = {}
+
+    def count(ti: int, pos: int, ci: int) -> int:
+        if ti == len(got) or ci == width:
+            return int(ti == len(got) and ci == width)
+        key = (ti, pos, ci)
+        if key not in memo:
+            memo[key] = sum(count(nti, npos, ci + 1) for _, nti, npos in options(ti, pos, ci))
+        return memo[key]
+
+    possible = count(0, 0, 0)
+    if possible == 0:
+        return Cuts(0, [])
+    if possible == 1:
+        cut: Cut = []
+        ti, pos = 0, 0
+        for ci in range(width):
+            value, ti_next, pos_next = next(o for o in options(ti, pos, ci) if count(o[1], o[2], ci + 1))
+            cut.append((value, got[ti]))
+            ti, pos = ti_next, pos_next
+        return Cuts(1, [cut])
+
     index = {k: i for i, k in enumerate(row.cells)}
     rels = [r for r in fmt.relations if r.kind == "eq" and set(r.cells) <= set(row.cells)]
     closes: dict[int, list[Relation]] = {}  # cell index → relations whose last cell it is
     for r in rels:
         closes.setdefault(max(index[k] for k in r.cells), []).append(r)
-    rest = [sum(len(t.text) if p else 1 for t, p in zip(got[i:], plain[i:], strict=True)) for i in range(len(got) + 1)]
     vals: dict[str, Number | None] = {}
-    cut: Cut = []
+    partial: Cut = []
     found: list[Cut] = []
     steps = 0
 
@@ -162,48 +276,36 @@ def glued_cuts(fmt: Format, row: Row, got: list[Token], limit: int = 24) -> list
         steps += 1
         if steps > MAX_SPLITS:
             raise _TooMany
-        ci = len(cut)
-        if ti == len(got):
-            if ci == width:
-                found.append(list(cut))
+        ci = len(partial)
+        if ti == len(got) or ci == width:
+            if ti == len(got) and ci == width:
+                found.append(list(partial))
                 if len(found) > limit:
                     raise _TooMany
             return
-        left = width - ci  # cells still to fill, and at least one digit each
-        if left < len(got) - ti or left > rest[ti] - pos:
-            return
-        tok = got[ti]
         key = row.cells[ci]
-        if not plain[ti]:
-            parts = [(cell_value(tok, fmt.cell_type(key)), ti + 1, 0)]
-        else:
-            digits = tok.text[pos:]
-            lengths = [1] if digits[0] == "0" else range(1, min(len(digits), MAX_DIGITS) + 1)
-            parts = [(cell_value(tok, fmt.cell_type(key)) if pos == 0 and n == len(digits) else int(digits[:n]),
-                      ti + (n == len(digits)), 0 if n == len(digits) else pos + n) for n in lengths]
-        for value, nti, npos in parts:
-            if value is None:
+        for value, nti, npos in options(ti, pos, ci):
+            if not count(nti, npos, ci + 1):
                 continue
             vals[key] = value
             if all(r.holds(vals) for r in closes.get(ci, ())):
-                cut.append((value, tok))
+                partial.append((value, got[ti]))
                 place(nti, npos)
-                cut.pop()
+                partial.pop()
             del vals[key]
 
     try:
         place(0, 0)
     except _TooMany:
-        return []
-    if not rels and found and not all(set(t.text) == {"0"} for t in got if len(t.text) > 1):
-        return []  # nothing to confirm a cut: only runs of zeros ("000") cut one way for sure
-    return found
+        return Cuts(possible, [], weighed=False)
+    return Cuts(possible, found)
 
 
 def settle_cuts(reading: Reading, rels: tuple[Relation, ...]) -> None:
-    """Rows whose glued digits the row's totals cut more than one way: the cut the rest of the
-    table confirms (a column total across rows holds with it, and breaks with every other cut);
-    where none is confirmed, the cells on which every cut the table allows agrees."""
+    """Rows whose glued digits can be cut more than one way: the cut the rest of the table confirms
+    (a column total across rows holds with it, and breaks with every other cut); where none is
+    confirmed, the cells on which every cut the table allows agrees (certain when no sum had to
+    rule a cut out)."""
     from .tables import Cell
 
     def verdicts(row_cells: tuple[str, ...], cuts: list[Cut]) -> list[list[bool | None]]:
@@ -215,20 +317,42 @@ def settle_cuts(reading: Reading, rels: tuple[Relation, ...]) -> None:
     progress = True
     while progress and reading.cuts:
         progress = False
-        for key, (row_cells, cuts) in list(reading.cuts.items()):
+        for key, (row_cells, cuts, _) in list(reading.cuts.items()):
             kept = [c for c, v in zip(cuts, verdicts(row_cells, cuts), strict=True) if False not in v and True in v]
             if len(kept) == 1:
                 for k, (value, tok) in zip(row_cells, kept[0], strict=True):
-                    reading.cells[k] = Cell(value, tok, inferred="由粘连的数字按本表合计关系拆分")
+                    reading.cells[k] = Cell(value, tok, inferred="由粘连的数字按本表合计关系拆分", evidence="cut_sums")
                 del reading.cuts[key]
                 reading.short.pop(key, None)
                 progress = True
-    for row_cells, cuts in reading.cuts.values():
+    for row_cells, cuts, possible in reading.cuts.values():
         allowed = [c for c, v in zip(cuts, verdicts(row_cells, cuts), strict=True) if False not in v] or cuts
+        by_sums = len(allowed) < possible
         for i, k in enumerate(row_cells):
             if len({(c[i][0], id(c[i][1])) for c in allowed}) == 1:
                 value, tok = allowed[0][i]
-                reading.cells[k] = Cell(value, tok, inferred="由粘连的数字拆分：合乎合计关系的各种拆法在此格一致")
+                reading.cells[k] = Cell(value, tok, evidence="cut_sums" if by_sums else "cut",
+                                        inferred="由粘连的数字拆分：" + ("合乎合计关系的各种拆法在此格一致" if by_sums
+                                                                 else "各种可能的拆法在此格一致"))
+
+
+def undo_broken_cuts(reading: Reading, rows: tuple[Row, ...], rels: tuple[Relation, ...]) -> None:
+    """The only possible cut is certain only if the row's digits are all there: a row cut so that
+    breaks a sum it is in (its own, or a column's) may have lost a value, and goes back to repair."""
+    from .tables import Cell
+
+    vals = reading.values()
+    broken = [r for r in rels if r.kind == "eq" and r.holds(vals) is False]
+    for row in rows:
+        cells = [reading.cells.get(k) for k in row.cells]
+        if not any(c is not None and c.evidence == "cut" for c in cells):
+            continue
+        if any(set(r.cells) & set(row.cells) for r in broken):
+            tokens = [c.token for c in cells if c is not None and c.token is not None]
+            reading.short[row.key] = list({id(t): t for t in tokens}.values())
+            reading.glued[row.key] = Cuts(1, [])
+            for k in row.cells:
+                reading.cells[k] = Cell(None)
 
 
 def derive(key: str, values: dict[str, Number | None], rels: tuple[Relation, ...]) -> Number | bool | None:
@@ -263,6 +387,9 @@ def complete_rows(fmt: Format, reading: Reading, rows: tuple[Row, ...], rels: tu
         results = []
         base = reading.values()
         for miss in range(len(row.cells)):
+            others = [k for i, k in enumerate(row.cells) if i != miss]
+            if not all(fits(t, fmt.cell_type(k)) for t, k in zip(got, others, strict=True)):
+                continue
             vals = dict(base)
             it = iter(got)
             placed = {}

@@ -5,13 +5,15 @@ with best is kept:
 
 - `read_by_labels`: values follow the label of their row (most layouts);
 - `read_in_order`: values in reading order, labels ignored (pdftotext's default mode prints
-  labels after their numbers, and some columns top to bottom);
+  labels after their numbers, and some columns top to bottom) — kept only where sums check
+  every cell and hold: print order alone is no evidence of where a value belongs;
 - `reorder_chunks`: runs of values in another order (a block pdftotext moved);
 - `read_by_columns`: each column heading followed by its values (pdftotext's default mode
   prints some ruled tables column by column).
 
-Rows short of values are then repaired (blank cells from empty tab fields, digits glued
-together split by the totals, one lost value derived) in `repair`.
+Rows short of values are then repaired (blank cells from empty tab or markdown fields, digits
+glued together cut the only way numbers allow or by the totals, one lost value derived) in
+`repair`. Each cell keeps what placed it (`Cell.evidence`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ class Reading:
     labels: dict[str, str] = field(default_factory=dict)  # row key → label as printed
     short: dict[str, list[Token]] = field(default_factory=dict)  # rows printed with too few values
     stacked: bool = False  # labels printed one after another, then values no label places
-    cuts: dict[str, tuple[tuple[str, ...], list[repair.Cut]]] = field(default_factory=dict)  # glued, several ways
+    # rows of glued digits cut several ways: (cells, the cuts the row's totals keep, cuts possible)
+    cuts: dict[str, tuple[tuple[str, ...], list[repair.Cut], int]] = field(default_factory=dict)
+    glued: dict[str, repair.Cuts] = field(default_factory=dict)  # rows of glued digits not read, and why
 
     def values(self) -> dict[str, Number | None]:
         return {k: c.value for k, c in self.cells.items()}
@@ -120,14 +124,29 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     overflow: dict[int, list[Token]] = {}  # values printed after a full row, before the next label
     one_each, unplaceable = _stacked_labels(tokens, row_of_token, rows)
     cur = -1 if matched else 0
+    texted = {t.line for t in tokens if t.kind == "text"}
+    fresh = False  # no value placed since the current row's label
+    unlabelled: set[int] = set()  # lines of label-less markdown rows no label just before places
     for tok in tokens:
         if tok.kind == "text":
             j = row_of_token.get(id(tok))
             if j is not None and j > cur:
-                cur = j
+                cur, fresh = j, True
             continue
         if tok.kind == "empty":
             continue
+        if tok.markdown and matched and tok.line not in texted and id(tok) not in one_each:
+            # a markdown row without a label: its label is the one printed just before it, or none is
+            just_after = cur >= 0 and (fresh or (got[cur] and got[cur][0].line == tok.line)) and not rows[cur].extra
+            if not just_after or len(got[cur]) >= len(rows[cur].cells) or \
+                    not fits(tok, fmt.cell_type(rows[cur].cells[len(got[cur])])):
+                extras.append(tok)
+                unlabelled.add(tok.line)
+                continue
+            got[cur].append(tok)
+            fresh = False
+            continue
+        fresh = False
         if id(tok) in one_each:
             got[one_each[id(tok)]].append(tok)
             continue
@@ -145,7 +164,8 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
                 placed = True
                 break
             if len(got[cur]) < len(row.cells):
-                if fits(tok, fmt.cell_type(row.cells[len(got[cur])])):
+                if fits(tok, fmt.cell_type(row.cells[len(got[cur])])) or repair.may_be_glued(
+                        tok, [fmt.cell_type(k) for k in row.cells[len(got[cur]):]]):
                     got[cur].append(tok)
                     placed = True
                 break
@@ -166,6 +186,9 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
     by_order = not matched and len({t.line for t in placed}) > 1 and not all(t.grid for t in placed)
     reading = Reading(table, variant, "order" if by_order else "labels", {}, anchors=len(anchored), extras=extras,
                       stacked=bool(unplaceable))
+    if unlabelled:
+        reading.doubts.append(f"第{table.section}部分有 {len(unlabelled)} 行数值印在没有行标签的表格行中，"
+                              "其前也没有紧邻的行标签，无法确定所属的行，未读取")
     if unplaceable:
         reading.doubts.append(f"第{table.section}部分的行标签连续印出、数值印在其后（逐列读出的文本），"
                               f"{len(unplaceable)} 个数无法确定所属的行，未读取")
@@ -179,7 +202,14 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             reading.labels[row.key] = reading.labels.get(row.key, row.label)
         else:
             _fill_row(fmt, reading, row, got[j], tokens, full)
+            if matched and row.match and j not in anchored:  # its label not found: filled in print order
+                for k in row.cells:
+                    if reading.cells[k].token is not None and not reading.cells[k].evidence:
+                        reading.cells[k].evidence = "order"
+    _rest_of_groups(fmt, reading, rows, tokens)
+    _labels_out_of_order(fmt, reading, rows, tokens, row_of_token)
     rels = table_relations(fmt, table, variant)
+    repair.undo_broken_cuts(reading, rows, rels)
     for j, more in overflow.items():  # more numbers than cells, and the totals break: which are its own is unknown
         row = rows[j]
         vals = reading.values()
@@ -202,13 +232,93 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
         else:
             shown = " ".join(t.text for t in printed)
             why = ("数比应有的多，合计又不成立，无法确定哪些属于本行" if len(printed) > len(row.cells)
-                   else f"数字粘连，合乎合计关系的拆法有 {len(reading.cuts[row.key][1])} 种" if row.key in reading.cuts
-                   else "数字可能粘连，但没有一种拆分能使本行合计成立" if any(len(t.text) > 1 for t in printed)
-                   else "无法确定各数所在的列")
+                   else _cuts_doubt(reading, row.key) or "无法确定各数所在的列")
             left = "整行留空" if len(unread) == len(row.cells) else f"{len(unread)} 格无法确定，留空"
             reading.doubts.append(f"「{row.label}」印有 {len(printed)} 个数（{shown}），应有 {len(row.cells)} 个："
                                   f"{why}，{left}")
     return reading
+
+
+def _rest_of_groups(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens: list[Token]) -> None:
+    """A group of the 主动公开 table (第二十条第（六）项: 行政处罚, 行政强制) with one row that placed
+    nothing: the values printed between the group's heading and the next group's that no other row
+    of the group took are that row's, if just as many as its cells (pdftotext's default mode prints
+    "行政处罚 0 0 0 0 0 0 行政强制", "本年处理决定数量 550 行政许可": values before their label)."""
+    if reading.table.id != "active":
+        return
+    heads = {compact(r.group): r.group for r in rows if r.group and not r.extra}
+    spans: dict[str, list[Token]] = {}
+    group = None
+    for tok in tokens:
+        if tok.kind == "text" and compact(tok.text) in heads:
+            group = heads[compact(tok.text)]
+            spans.setdefault(group, [])
+        elif group is not None and tok.kind in ("value", "blank"):
+            spans[group].append(tok)
+    extras = {id(t) for t in reading.extras}
+    for group, values in spans.items():
+        members = [r for r in rows if r.group == group and not r.extra]
+        unread = [r for r in members
+                  if all(reading.cells[k].value is None and not reading.cells[k].blank for k in r.cells)]
+        own = {id(reading.cells[k].token) for r in members for k in r.cells if reading.cells[k].token is not None}
+        left = [t for t in values if id(t) in extras]
+        if (len(unread) != 1 or any(id(t) not in extras and id(t) not in own for t in values)
+                or len(left) != len(unread[0].cells)
+                or not all(fits(t, fmt.cell_type(k)) for t, k in zip(left, unread[0].cells, strict=True))):
+            continue
+        row = unread[0]
+        for tok, key in zip(left, row.cells, strict=True):
+            value = cell_value(tok, fmt.cell_type(key))
+            reading.cells[key] = Cell(value, tok, blank=value is None, evidence="columns")
+        placed = {id(t) for t in left}
+        reading.extras = [t for t in reading.extras if id(t) not in placed]
+        reading.short.pop(row.key, None)
+
+
+def _labels_out_of_order(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens: list[Token],
+                         row_of_token: dict[int, int]) -> None:
+    """A row that placed nothing, whose label is printed whole out of the table's order with just as
+    many values after it on its line (converters print rows of 主动公开 outside the table, before
+    it: "行政许可 97"): those values are its own. The labels' alignment keeps the table's order and
+    so could not use it."""
+    extras = {id(t) for t in reading.extras}
+    by_label = {compact(r.label): r for r in rows if r.cells and not r.extra}
+    for i, tok in enumerate(tokens):
+        row = by_label.get(compact(tok.text)) if tok.kind == "text" and id(tok) not in row_of_token else None
+        if row is None or any(reading.cells[k].value is not None or reading.cells[k].blank for k in row.cells):
+            continue
+        values = tokens[i + 1:i + 1 + len(row.cells)]
+        after = tokens[i + 1 + len(row.cells):i + 2 + len(row.cells)]
+        if (len(values) != len(row.cells) or any(t.line != tok.line or id(t) not in extras for t in values)
+                or any(t.line == tok.line for t in after)
+                or not all(fits(t, fmt.cell_type(k)) for t, k in zip(values, row.cells, strict=True))):
+            continue
+        for value_tok, key in zip(values, row.cells, strict=True):
+            value = cell_value(value_tok, fmt.cell_type(key))
+            reading.cells[key] = Cell(value, value_tok, blank=value is None, evidence="label")
+        placed = {id(t) for t in values}
+        reading.extras = [t for t in reading.extras if id(t) not in placed]
+        reading.short.pop(row.key, None)
+        reading.labels.setdefault(row.key, tok.text)
+
+
+def _cuts_doubt(reading: Reading, key: str) -> str:
+    """Why a row of glued digits stays unread: how many cuts were possible, and what the sums said."""
+    cuts = reading.glued.get(key)
+    if cuts is None:
+        return ""
+    if not cuts.possible:
+        glued = any(len(t.text) > 1 for t in reading.short.get(key, []))
+        return "数字可能粘连，但没有一种拆法合乎各列数字的写法" if glued else ""
+    if key in reading.cuts:
+        kept = len(reading.cuts[key][1])
+        return (f"数字粘连，合乎合计关系的拆法有 {kept} 种" if kept < cuts.possible
+                else f"数字粘连，可能的拆法有 {kept} 种，没有合计关系可以确定")
+    if cuts.possible == 1:
+        return "数字可能粘连，只有一种拆法，但它使合计不成立（或有数字未印出）"
+    if not cuts.weighed:
+        return f"数字粘连，可能的拆法有 {cuts.possible} 种，太多而无法用合计关系确定"
+    return f"数字粘连，可能的拆法有 {cuts.possible} 种，但没有一种能使本行合计成立"
 
 
 def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens: list[Token],
@@ -222,19 +332,26 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
                 value = None if tok is None else cell_value(tok, fmt.cell_type(key))
                 reading.cells[key] = Cell(value, tok, blank=tok is None or value is None)
             return
-        slotted = repair.blank_slots(got, width, tokens) or repair.blank_lines(got, width, tokens)
+        slotted = (repair.markdown_slots(got, width, tokens) or repair.blank_slots(got, width, tokens)
+                   or repair.blank_lines(got, width, tokens))
         if slotted is not None:
             got = slotted
         else:
             cuts = repair.glued_cuts(fmt, row, got)
-            if len(cuts) == 1:
-                for key, (value, tok) in zip(row.cells, cuts[0], strict=True):
-                    reading.cells[key] = Cell(value, tok, inferred="由粘连的数字按本行总计拆分")
+            if len(cuts.kept) == 1:
+                why, evidence = (("由粘连的数字拆分：只有这一种拆法", "cut") if cuts.unique
+                                 else ("由粘连的数字按本行总计拆分", "cut_sums"))
+                for key, (value, tok) in zip(row.cells, cuts.kept[0], strict=True):
+                    reading.cells[key] = Cell(value, tok, inferred=why, evidence=evidence)
                 return
             reading.short[row.key] = got
-            if cuts:
-                reading.cuts[row.key] = (row.cells, cuts)
+            reading.glued[row.key] = cuts
+            if cuts.kept:
+                reading.cuts[row.key] = (row.cells, cuts.kept, cuts.possible)
             got = []
+    if any(t.kind != "empty" and not fits(t, fmt.cell_type(k)) for t, k in zip(got, row.cells, strict=False)):
+        reading.short[row.key] = got  # a glued run taken for the row ("929.1") and more values: not a cut
+        got = []
     for i, key in enumerate(row.cells):
         tok = got[i] if i < len(got) else None
         if tok is None:
@@ -269,6 +386,7 @@ def _stacked_labels(tokens: list[Token], row_of_token: dict[int, int], rows: tup
                 stack.append(j)
         stack = [j for j in stack if j not in seen]
         seen.update(stack)
+        label_line = tokens[i].line
         values = []
         while i + 1 < len(tokens) and row_of_token.get(id(tokens[i + 1])) is None:
             i += 1
@@ -276,8 +394,8 @@ def _stacked_labels(tokens: list[Token], row_of_token: dict[int, int], rows: tup
                 values.append(tokens[i])
         i += 1
         stack = [j for j in stack if not rows[j].extra]
-        if len(stack) < 2 or len(values) <= len(rows[stack[-1]].cells):
-            continue
+        if len(stack) < 2 or len(values) <= len(rows[stack[-1]].cells) or values[0].line == label_line:
+            continue  # values on the last label's own line (a table row) are its own
         if all(len(rows[j].cells) == 1 for j in stack) and len(values) == len(stack):
             placed.update((id(v), j) for v, j in zip(values, stack, strict=True))
         else:
@@ -289,8 +407,10 @@ def _stacked_labels(tokens: list[Token], row_of_token: dict[int, int], rows: tup
 def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
                   tokens: list[Token], stacked: bool = False) -> list[Reading]:
     """All values of the region in reading order, if there are exactly as many as cells: one reading
-    in row order and one in each other order the table may be printed in. After stacked labels
-    (`stacked`) only what the sums vouch for: see `_vouched_by_sums`."""
+    in row order and one in each other order the table may be printed in. Print order is no evidence
+    of where a value belongs: only readings whose every cell a sum checks, and whose sums all hold,
+    are kept (section 二, which has no sums, is never read so); after stacked labels (`stacked`)
+    see `_vouched_by_sums`."""
     keys = [k for r in rows for k in r.cells]
     types = {fmt.cell_type(k) for k in keys}
     widths = {len(r.cells) for r in rows}
@@ -311,7 +431,11 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
                 v = cell_value(tok, fmt.cell_type(key))
                 cells[key] = Cell(v, tok, blank=v is None, inferred="" if id(tok) in printed else why)
             readings.append(Reading(table, variant, name, cells))
-    return _vouched_by_sums(fmt, table, variant, rows, values, readings) if stacked else readings
+    if stacked:
+        return _vouched_by_sums(fmt, table, variant, rows, values, readings)
+    rels = table_relations(fmt, table, variant)
+    checked = {k for r in rels if r.kind == "eq" for k in r.cells}
+    return [r for r in readings if set(r.cells) <= checked and r.score(rels)[0] == 0]
 
 
 def _down_the_columns(rows: tuple[Row, ...]) -> list[str]:

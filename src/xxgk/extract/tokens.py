@@ -34,10 +34,11 @@ class Token:
     note: str = ""  # "（其中修订16件）": kept, not part of the value
     grid: bool = False  # from a table whose cells are known (HTML, Word, PDF): empty fields are blanks
     misread: str = ""  # why a cell OCR damaged is read as a number anyway
+    markdown: int = 0  # in a markdown table row: how many cells the row has (every "| |" is one)
 
     def moved(self, offset: int, line: int) -> Token:
         return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col, self.field,
-                     self.number, self.sign, self.unit, self.note, self.grid, self.misread)
+                     self.number, self.sign, self.unit, self.note, self.grid, self.misread, self.markdown)
 
 
 @dataclass
@@ -70,6 +71,10 @@ _WORD = re.compile(r"\S+")
 _NUM_NOISE = re.compile(r"[,\s]")
 # A cell that starts "3 危及…": a label's number printed without its dot (or OCR lost it), not a value.
 _BARE_ORDINAL = re.compile(r"\s*\d{1,2}\s+(?=[\u4e00-\u9fff“]{2})(?!其中|含|包括|注)")
+# Digits glued to a label with one sign inside ("行政许可0+11", "行政强制2-20"): a crawled row whose
+# signed cell (本年增/减) starts at the sign. Not a date, a range or a phone number.
+_GLUED_SIGNED = re.compile(r"(\d{1,7})([+\-])(\d{1,7})(?![\d.+\-年月日号%％页时:])")
+_NOT_GLUED_AFTER = re.compile(r"(?:电话|传真|热线|咨询|编号|号码)$")
 _TEXT_AFTER = re.compile(r"\s?(?:年|月|日|号|%|％|页|时)|:\d|-\d(?!\d*-)")  # "-2-" after it: a page number
 
 
@@ -129,7 +134,41 @@ def line_tokens(line: str) -> list[Token]:
     return found
 
 
+# A markdown table: "| a | b |" rows, "| --- | :-: |" rules, and the generic headings converters give
+# a table whose heading row they could not read ("数据1", "列2", "Column3").
+_MD_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_MD_RULE = re.compile(r"^\s*:?-+:?\s*$")
+_GENERIC_HEADING = re.compile(r"^\s*(?:数据|列|字段|Column|Col|col|column)\s*\d{1,2}\s*$")
+
+
+def _markdown_row(doc: Document, line: str, base: int, lineno: int) -> bool:
+    """A markdown table row as cells: each field between pipes one cell, an empty one a blank."""
+    m = _MD_ROW.match(line)
+    if m is None:
+        return False
+    fields = m.group(1).split("|")
+    if all(_MD_RULE.match(f) for f in fields) and any("--" in f or ":" in f for f in fields):
+        return True  # the rule under the heading row (a row of "-" cells is blanks)
+    first = len(doc.tokens)
+    col = m.start(1)
+    for fi, fld in enumerate(fields):
+        if not fld.strip():
+            doc.tokens.append(Token("empty", "", base + col, base + col, lineno, col, fi))
+        elif _GENERIC_HEADING.match(fld):
+            i = fld.index(fld.strip())
+            doc.tokens.append(Token("text", fld.strip(), base + col + i, base + col + i + len(fld.strip()),
+                                    lineno, col + i, fi))
+        else:
+            _scan_cell_runs(doc, fld, base + col, col, lineno, fi)
+        col += len(fld) + 1
+    for t in doc.tokens[first:]:
+        t.markdown = len(fields)
+    return True
+
+
 def _tokenize_line(doc: Document, line: str, base: int, lineno: int) -> None:
+    if "|" in line and _markdown_row(doc, line, base, lineno):
+        return
     fields = line.split("\t") if "\t" in line else [line]
     cells, col = [], 0
     for fi, fld in enumerate(fields):
@@ -200,6 +239,17 @@ def _scan_text(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx
     last = 0
     for m in _NUMBER.finditer(chunk):
         s, e = m.start(), m.end()
+        if s < last:
+            continue
+        glued = _glued_signed(chunk, s)
+        if glued is not None:
+            _emit_text(doc, chunk[last:s], base + last, col + last, lineno, fidx)
+            for a, b in ((glued.start(1), glued.end(1)), (glued.start(2), glued.end(3))):
+                sign = chunk[a] if chunk[a] in "+-" else ""
+                doc.tokens.append(_value_token(chunk[a:b], sign, chunk[a + len(sign):b], "", "",
+                                               base + a, col + a, lineno, fidx))
+            last = glued.end()
+            continue
         num = m.group("num")
         before = chunk[s - 1] if s > 0 else " "
         after = chunk[e:e + 3]
@@ -229,6 +279,13 @@ def _scan_text(doc: Document, chunk: str, base: int, col: int, lineno: int, fidx
                                        base + s, col + s, lineno, fidx))
         last = e
     _emit_text(doc, chunk[last:], base + last, col + last, lineno, fidx)
+
+
+def _glued_signed(chunk: str, s: int) -> re.Match[str] | None:
+    """A run of digits with one sign inside, glued to the label before it: two values."""
+    if s == 0 or not is_cjk(chunk[s - 1]) or chunk[s - 1] == "第" or _NOT_GLUED_AFTER.search(chunk, 0, s):
+        return None
+    return _GLUED_SIGNED.match(chunk, s)
 
 
 def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx: int) -> None:
