@@ -32,11 +32,9 @@ def check_relation(ctx: Context, rel: Relation) -> Hit | None:
                    .replace("不等于", "应等于").replace("小于", "应不小于"), severity="info")
     if holds:
         return None
-    message = rel.text.format(left=fmt_num(_sum(ctx.values, rel.left)), right=fmt_num(_sum(ctx.values, rel.right)))
-    why = ctx.doubtful(rel.cells)
-    if why:
-        return Hit(list(rel.cells), f"{message}（{why}，可能是读取有误）", kind="extraction")
-    return Hit(list(rel.cells), message)
+    # the kind (原文 or 读取) follows from the evidence of its cells: Rule.finding
+    return Hit(list(rel.cells), rel.text.format(left=fmt_num(_sum(ctx.values, rel.left)),
+                                                right=fmt_num(_sum(ctx.values, rel.right))))
 
 
 def _family(family: str) -> None:
