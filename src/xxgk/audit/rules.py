@@ -98,9 +98,11 @@ UNCERTAIN = {
 
 
 def cell_label(fmt: Format, key: str) -> str:
-    """「第二十条第（一）项/规章/本年制发件数」: a cell as the format names it."""
+    """「规章/本年制发件数」: a cell as the format names it (section 二 without its article)."""
     spec = cell_specs()[fmt.id].get(key)
-    return f"「{spec.label}」" if spec else key
+    if spec is None:
+        return key
+    return f"「{spec.label.split('/', 1)[-1] if spec.label.startswith('第二十条') else spec.label}」"
 
 
 @dataclass(frozen=True)
