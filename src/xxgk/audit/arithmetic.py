@@ -23,13 +23,15 @@ def _sum(values: dict[str, int | float | None], keys: tuple[str, ...]) -> float:
 
 
 def check_relation(ctx: Context, rel: Relation) -> Hit | None:
-    if not set(rel.cells) <= ctx.printed:
+    if not set(rel.cells) <= ctx.checkable:
         return None
     holds = rel.holds(ctx.values)
     if holds is None:
         nulls = [k for k in rel.cells if ctx.values.get(k) is None]
+        unread = [k for k in nulls if k not in ctx.result.blank]
         return Hit(list(rel.cells), f"无法核对（{len(nulls)} 个单元格为空）：" + rel.text.format(left="?", right="?")
-                   .replace("不等于", "应等于").replace("小于", "应不小于"), severity="info")
+                   .replace("不等于", "应等于").replace("小于", "应不小于"), severity="info",
+                   kind="extraction" if unread else "source")
     if holds:
         return None
     # the kind (原文 or 读取) follows from the evidence of its cells: Rule.finding

@@ -33,13 +33,22 @@ class Context:
     previous: ParseResult | None = None
     printed: set[str] = field(default_factory=set)  # cells the report's variant prints
 
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cell → the printed cells it sums
+
     @classmethod
     def of(cls, result: ParseResult, previous: ParseResult | None = None) -> Context:
         fmt = FORMATS[result.template or "2021"]
         printed: set[str] = set()
         for table in fmt.tables:
             printed |= set(table.cells(result.variants.get(table.id, table.variants[0])))
-        return cls(result, fmt, previous, printed)
+        derived = {d.key: d.parts for d in fmt.derived if result.variants.get("requests") == d.when_variant}
+        return cls(result, fmt, previous, printed, derived)
+
+    @property
+    def checkable(self) -> set[str]:
+        """Cells a relation may read: those printed, and those the format defines as a sum of printed
+        ones (2021's （六）其他处理 where its three rows are printed)."""
+        return self.printed | set(self.derived)
 
     @property
     def values(self) -> dict[str, int | float | None]:
@@ -51,6 +60,8 @@ class Context:
         or its column heading are certain; print order, a cut chosen by sums, a value derived from
         totals, OCR, or no evidence at all are not. Results stored before `evidence` existed fall
         back to `inferred` and the table's reading."""
+        if cell in self.derived:
+            return self.doubtful(self.derived[cell])
         if self.by_ocr(cell):
             return "由 OCR 从图片识别"
         result = self.result
