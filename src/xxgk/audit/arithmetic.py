@@ -23,8 +23,8 @@ def _sum(values: dict[str, int | float | None], keys: tuple[str, ...]) -> float:
 
 
 def check_relation(ctx: Context, rel: Relation) -> Hit | None:
-    if not set(rel.cells) <= ctx.checkable:
-        return None
+    if not set(rel.cells) <= ctx.checkable or set(rel.cells) <= set(ctx.derived):
+        return None  # not printed, or all sums of printed rows (their own relations say it)
     holds = rel.holds(ctx.values)
     if holds is None:
         nulls = [k for k in rel.cells if ctx.values.get(k) is None]
@@ -34,9 +34,11 @@ def check_relation(ctx: Context, rel: Relation) -> Hit | None:
                    kind="extraction" if unread else "source")
     if holds:
         return None
-    # the kind (原文 or 读取) follows from the evidence of its cells: Rule.finding
-    return Hit(list(rel.cells), rel.text.format(left=fmt_num(_sum(ctx.values, rel.left)),
-                                                right=fmt_num(_sum(ctx.values, rel.right))))
+    # the kind (原文 or 读取) follows from the evidence of its cells: Rule.finding. A sum the format
+    # defines (2021's （六）其他处理 of three printed rows) is named with the printed cells it adds.
+    cells = [*rel.cells, *(p for k in rel.cells for p in ctx.derived.get(k, ()))]
+    return Hit(cells, rel.text.format(left=fmt_num(_sum(ctx.values, rel.left)),
+                                      right=fmt_num(_sum(ctx.values, rel.right))))
 
 
 def _family(family: str) -> None:

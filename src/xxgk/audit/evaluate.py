@@ -52,15 +52,21 @@ class Plant:
         return tuple(k for k, _ in self.changes)
 
 
-def _printed(base: ParseResult) -> set[str]:
-    return Context.of(base).printed
-
-
 def holding_relations(base: ParseResult) -> list:
-    """The equalities the gold satisfies, over cells the report prints and fills."""
-    printed = _printed(base)
+    """The equalities the gold satisfies, over cells the report prints and fills (or sums of them)."""
+    ctx = Context.of(base)
     return [r for r in FORMATS[base.template or "2021"].relations
-            if r.kind == "eq" and set(r.cells) <= printed and r.holds(base.cells) is True]
+            if r.kind == "eq" and set(r.cells) <= ctx.checkable and not set(r.cells) <= set(ctx.derived)
+            and r.holds(base.cells) is True]
+
+
+def planted(base: ParseResult, changes: dict[str, int | float | None]) -> dict[str, int | float | None]:
+    """The cells of `base` with the changes, and the cells the format defines as sums of them again."""
+    cells = {**base.cells, **changes}
+    for key, parts in Context.of(base).derived.items():
+        values = [cells.get(k) for k in parts]
+        cells[key] = None if any(v is None for v in values) else sum(values)  # type: ignore[misc]
+    return cells
 
 
 def plants(base: ParseResult, seed: int = 0) -> list[Plant]:
@@ -68,10 +74,11 @@ def plants(base: ParseResult, seed: int = 0) -> list[Plant]:
     neighbouring parts of a sum, a blank total. Plants no relation can see are left out."""
     rng = random.Random(seed)
     rels = holding_relations(base)
-    cells = sorted({k for r in rels for k in r.cells})
+    printed = Context.of(base).printed
+    cells = sorted({k for r in rels for k in r.cells if k in printed})
 
     def family(changes: dict[str, int | float | None]) -> str | None:
-        after = {**base.cells, **changes}
+        after = planted(base, changes)
         return next((r.rule for r in rels if r.holds(after) is False), None)
 
     out: list[Plant] = []
@@ -84,13 +91,14 @@ def plants(base: ParseResult, seed: int = 0) -> list[Plant]:
     seen: set[tuple[str, str]] = set()
     for r in rels:
         for a, b in zip(r.right, r.right[1:], strict=False):
-            if (a, b) in seen or base.cells[a] == base.cells[b]:
+            if (a, b) in seen or a not in printed or b not in printed or base.cells[a] == base.cells[b]:
                 continue
             seen.add((a, b))
             changes = {a: base.cells[b], b: base.cells[a]}
             if (fam := family(changes)) is not None:
                 out.append(Plant("swap", tuple(changes.items()), fam))
-    totals = sorted({r.left[0] for r in rels if len(r.left) == 1 and r.rule in ("requests.row_total", "review.total")})
+    totals = sorted({r.left[0] for r in rels if len(r.left) == 1 and r.rule in ("requests.row_total", "review.total")
+                     and r.left[0] in printed})
     out += [Plant("blank", ((k, None),), "values.blank") for k in totals]
     return out
 
@@ -125,7 +133,7 @@ def run_one(job: tuple[str, str, Plant | None]) -> tuple[str, str, Plant | None,
     base = from_gold(Path(gold_path))
     truth = base.model_copy(deep=True)
     if plant is not None:
-        truth.cells.update(dict(plant.changes))
+        truth.cells = planted(base, dict(plant.changes))
     write, suffix = RENDERERS[renderer]
     result = _parse(write(truth), f"eval.{suffix}")
     errors = [f for f in result.findings if f.severity == "error"]

@@ -311,6 +311,8 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
             why = "跨行折断的数字按合计关系接回"
         if seq is None or len(seq) != len(keys):
             continue
+        if name == "turned" and len({t.line for t in seq}) == 1:
+            continue  # printed on one line: one row, not one row per outcome
         if all(fits(t, fmt.cell_type(k)) for t, k in zip(seq, order, strict=True)):
             printed = {id(t) for t in values}
             cells = {}
