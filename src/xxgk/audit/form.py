@@ -123,7 +123,8 @@ def extra_values(ctx: Context) -> Iterable[Hit]:
     shown = "；".join(extras[:8]) + ("等" if len(extras) > 8 else "")
     unplaced = [e for e in extras if not e.startswith("第二部分")]
     if unplaced:  # only section 二 has local rows (其他主动公开文件): elsewhere, values the reader could not place
-        yield Hit([], f"表中有 {len(unplaced)} 个数值未能归入任何单元格（可能是读取有误）：{shown}", kind="extraction")
+        yield Hit([], f"表中有 {len(extras)} 个数值未归入法定单元格，其中 {len(unplaced)} 个在第三、四部分、"
+                      f"无处可归（可能是读取有误）：{shown}", kind="extraction")
     else:
         yield Hit([], f"表中另有数值未归入法定单元格（地方增设的行或注释）：{shown}")
 
