@@ -2,7 +2,8 @@
 
 Every gold map of the corpus is rendered (text and HTML by default; DOCX and PDF on request), one
 error is planted at a time in a cell a relation constrains — the cell changed by ±1..±10, two cells
-of a row swapped, a total left blank — and the perturbed rendering is parsed and audited:
+of a row swapped, a total left blank — and the perturbed rendering is parsed and audited
+(`--formats html:flat_labels,…` adds the layouts of compose.layout.PERTURBED):
 
 - recall: planted errors reported as 原文 with a planted cell named (an error for a changed or
   swapped cell, `values.blank` for a blank);
@@ -25,6 +26,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from ..compose.layout import PERTURBED, Layout
 from ..compose.render import to_docx, to_html, to_pdf, to_text
 from ..compose.synth import from_gold
 from ..formats import FORMATS
@@ -32,13 +34,20 @@ from ..result import Finding, ParseResult
 from . import audit
 from .rules import Context
 
-RENDERERS: dict[str, tuple[Callable[[ParseResult], bytes], str]] = {
-    "text": (lambda r: to_text(r).encode(), "txt"),
-    "html": (lambda r: to_html(r).encode(), "html"),
+RENDERERS: dict[str, tuple[Callable[[ParseResult, Layout], bytes], str]] = {
+    "text": (lambda r, layout: to_text(r, layout).encode(), "txt"),
+    "html": (lambda r, layout: to_html(r, layout).encode(), "html"),
     "docx": (to_docx, "docx"),
     "pdf": (to_pdf, "pdf"),
 }
 FAST = ("text", "html")
+
+
+def render(result: ParseResult, renderer: str) -> tuple[bytes, str]:
+    """"html" or "html:flat_labels" (a layout of compose.layout.PERTURBED) → (the file, its suffix)."""
+    name, _, layout = renderer.partition(":")
+    write, suffix = RENDERERS[name]
+    return write(result, PERTURBED[layout or "standard"]), suffix
 
 
 @dataclass(frozen=True)
@@ -134,8 +143,8 @@ def run_one(job: tuple[str, str, Plant | None]) -> tuple[str, str, Plant | None,
     truth = base.model_copy(deep=True)
     if plant is not None:
         truth.cells = planted(base, dict(plant.changes))
-    write, suffix = RENDERERS[renderer]
-    result = _parse(write(truth), f"eval.{suffix}")
+    data, suffix = render(truth, renderer)
+    result = _parse(data, f"eval.{suffix}")
     errors = [f for f in result.findings if f.severity == "error"]
     right = sum(f.kind == _kind_truth(f, truth.cells, result.cells) for f in errors)
     if plant is None:
@@ -260,7 +269,9 @@ def show(ev: Evaluation, console: Console) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="measure the audit's recall, kind accuracy and false alarms")
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[4] / "shared" / "corpus")
-    ap.add_argument("--formats", default=",".join(FAST), help=f"renderings: {', '.join(RENDERERS)}")
+    ap.add_argument("--formats", default=",".join(FAST),
+                    help=f"renderings: {', '.join(RENDERERS)}, each optionally with a layout "
+                         f"({', '.join(PERTURBED)}): html:flat_labels")
     ap.add_argument("--limit", type=int, help="at most so many plants per gold map")
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)

@@ -32,7 +32,6 @@ class Context:
     format: Format
     previous: ParseResult | None = None
     printed: set[str] = field(default_factory=set)  # cells the report's variant prints
-
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cell → the printed cells it sums
 
     @classmethod
