@@ -66,13 +66,13 @@ def test_seed_002_printed_date_precedes_the_end_of_its_year() -> None:
 
 def test_seed_003_blank_review_cells_warn_and_its_short_row_is_derived_and_marked() -> None:
     r = parsed(SEED["003"])
-    (f,) = [f for f in r.findings if f.rule == "values.blank"]
-    assert f.severity == "warning" and set(f.cells) == {f"review.{o}" for o in
-                                                        ("upheld", "corrected", "other", "pending", "total")}
+    review, requests = sorted((f for f in r.findings if f.rule == "values.blank"), key=lambda f: -len(f.cells))
+    assert review.severity == "warning" and set(review.cells) == {f"review.{o}" for o in
+                                                                  ("upheld", "corrected", "other", "pending", "total")}
     assert r.cells["requests.unavailable.not_held.total"] == 0
     assert "requests.unavailable.not_held.total" in r.inferred
-    assert any(f.rule == "extraction.inferred" and "requests.unavailable.not_held.total" in f.cells
-               for f in r.findings)
+    # the row printed six values: its 总计 was left blank, and the message says what its parts add to
+    assert requests.cells == ["requests.unavailable.not_held.total"] and "各项之和为 0" in requests.message
 
 
 def test_seed_000_enumeration_adding_to_73_not_63() -> None:
@@ -235,12 +235,25 @@ def test_a_broken_relation_over_inferred_cells_is_an_extraction_doubt() -> None:
     assert f.kind == "extraction" and f.severity == "error"
 
 
-@pytest.mark.parametrize(("placed", "kind"), [("labels", "source"), ("order", "extraction"),
-                                               ("columns", "extraction")])
-def test_a_broken_relation_in_a_table_placed_by_order_is_an_extraction_doubt(placed: str, kind: str) -> None:
-    # pdftotext's default mode: values not beside their labels are placed by their order; a sum that
-    # then fails may be xxgk's misreading, not the agency's error
-    r = _with(_huaian(), cells={"requests.new.natural": 3000}, readings={"requests": placed})
+@pytest.mark.parametrize(("placed", "kind"), [("label", "source"), ("grid", "source"), ("columns", "source"),
+                                               ("cut", "source"), ("order", "extraction"),
+                                               ("cut_sums", "extraction"), ("derived", "extraction")])
+def test_a_broken_relation_is_the_agencys_only_when_every_cell_in_it_was_placed_surely(placed: str, kind: str) -> None:
+    # the kind follows the evidence of the cells the relation reads, not the rule: one cell placed by
+    # print order (pdftotext's default mode), cut by sums or derived makes a failed sum a reading doubt
+    r = _with(_huaian(), cells={"requests.new.natural": 3000})
+    r.evidence = {k: "label" for k in r.cells} | {"requests.carried_over.natural": placed}
+    found = [f for f in audit(r) if "requests.new.natural" in f.cells and f.severity == "error"]
+    balance = next(f for f in found if f.rule == "requests.balance")
+    assert balance.kind == kind
+    assert kind == "source" or "上年结转" in balance.message  # names the uncertain cell
+    row = next(f for f in found if f.rule == "requests.row_total")
+    assert row.kind == "source"  # the row of 一 was read by its label: the agency's error
+
+
+@pytest.mark.parametrize(("placed", "kind"), [("labels", "source"), ("order", "extraction")])
+def test_a_result_stored_before_evidence_falls_back_to_how_its_table_was_read(placed: str, kind: str) -> None:
+    r = _with(_huaian(), cells={"requests.new.natural": 3000}, readings={"requests": placed}, evidence={})
     found = [f for f in audit(r) if "requests.new.natural" in f.cells and f.severity == "error"]
     assert found and all(f.kind == kind for f in found)
     assert kind == "source" or all("按印刷顺序" in f.message for f in found)

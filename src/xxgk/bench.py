@@ -1,4 +1,5 @@
-"""`make bench`: speed and memory per input format, against the physical baselines, on this machine.
+"""`make bench`: speed and memory per input format, against the physical baselines, on this machine;
+then the audit's recall and precision on planted errors (xxgk.audit.evaluate).
 
 It builds its own corpus (the corpus's cell maps with other numbers, in varied layouts, as text,
 HTML, DOCX and PDF), then for each format measures one worker parsing every file (ms per report,
@@ -208,6 +209,12 @@ def main(argv: list[str] | None = None) -> None:
     console.print(f"evaluate: {evaluation['reports']:,} stored reports scored and ranked in "
                   f"{evaluation['evaluate_s']:.1f} s (store built in bulk in {evaluation['build_s']:.0f} s; "
                   f"peak {evaluation['peak_mb']:.0f} MB)")
+    from .audit.evaluate import evaluate
+    from .audit.evaluate import show as show_audit
+
+    # and how often the audit is right (every plant at full scale; a few per gold map for a quick run)
+    show_audit(evaluate(args.corpus, limit=None if args.scale >= 1 else max(1, round(100 * args.scale)),
+                        jobs=args.jobs, with_files=args.scale >= 1), console)
     if args.json:
         args.json.write_text(json.dumps({"formats": rows, "evaluate": evaluation}, indent=1), encoding="utf-8")
 

@@ -178,6 +178,7 @@ def check(
     output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
+    rates: Annotated[bool, typer.Option("--summary", help="only per rule: reports it fired on, and the share")] = False,
 ) -> None:
     """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error."""
     from .audit import audit_batch
@@ -200,6 +201,8 @@ def check(
     def rows() -> Iterator[dict]:
         for result, previous in audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}):
             summary.add(result)
+            if rates:
+                continue
             if output == "json":
                 yield {"source": result.source, "agency": result.agency, "year": result.year,
                        "previous": previous.source if previous else None,
@@ -209,7 +212,15 @@ def check(
         yield from ({"source": p.name, "error": e} for p, e in summary.failed)
 
     try:
-        if output == "json":
+        if rates:
+            failures = list(rows())
+            if output == "json":
+                print(json.dumps({"reports": summary.reports, "failed": len(failures), "rules": summary.rate_rows()},
+                                 ensure_ascii=False, indent=1))
+            else:
+                summary.show_rates(out)
+                summary.show(out)
+        elif output == "json":
             _print_json_list(rows())
         else:
             for _ in rows():

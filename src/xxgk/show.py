@@ -78,6 +78,12 @@ def show_findings(result: ParseResult, console: Console, heading: bool = True) -
                                         f.message))
 
 
+def _rule_severity() -> dict[str, str]:
+    from .audit import RULES
+
+    return {r.id: r.severity for r in RULES}
+
+
 class Summary:
     """Totals over a batch, kept as it goes (the batch itself is not kept)."""
 
@@ -85,6 +91,7 @@ class Summary:
         self.reports = self.with_errors = self.source_errors = 0
         self.counts = dict.fromkeys(_NAME, 0)
         self.rules: dict[str, int] = {}
+        self.rates: dict[str, list[int]] = {}
         self.failed: list[tuple[Path, str]] = []
 
     def add(self, result: ParseResult) -> None:
@@ -95,6 +102,12 @@ class Summary:
             self.counts[f.severity] += 1
             if f.severity != "info":
                 self.rules[f.rule] = self.rules.get(f.rule, 0) + 1
+        # per rule: reports it fired on (an info of a rule that is not itself info, 无法核对, is no firing)
+        fired = [f for f in result.findings if f.severity != "info" or _rule_severity().get(f.rule) == "info"]
+        for rule_id in {f.rule for f in fired}:
+            rate = self.rates.setdefault(rule_id, [0, 0])
+            rate[0] += 1
+            rate[1] += any(f.rule == rule_id and f.kind == "source" for f in fired)
 
     def show(self, console: Console) -> None:
         c = self.counts
@@ -103,6 +116,24 @@ class Summary:
         for rule_id, n in sorted(self.rules.items(), key=lambda x: -x[1])[:10]:
             console.print(f"  {rule_id}: {n}")
 
+    def rate_rows(self) -> list[dict]:
+        """Per rule: how many reports it fired on, the share of the batch, how many as 原文."""
+        severity = _rule_severity()
+        return [{"rule": rule_id, "severity": severity.get(rule_id, ""), "reports": n,
+                 "share": round(n / self.reports, 4) if self.reports else 0.0, "source": src}
+                for rule_id, (n, src) in sorted(self.rates.items(), key=lambda x: (-x[1][0], x[0]))]
+
+    def show_rates(self, console: Console) -> None:
+        """What an evaluator reports about a whole province: per rule, the reports it fired on."""
+        from rich.table import Table
+
+        table = Table(title=f"{self.reports} 份报告中各规则的触发情况")
+        for col in ("规则", "级别", "报告份数", "占比", "其中原文"):
+            table.add_column(col, justify="left" if col in ("规则", "级别") else "right")
+        for r in self.rate_rows():
+            table.add_row(r["rule"], _NAME.get(r["severity"], ""), str(r["reports"]), f"{100 * r['share']:.1f}%",
+                          str(r["source"]))
+        console.print(table)
 
 def show_evaluation(ev: Evaluation, console: Console) -> None:
     """The ranking, then each indicator's failure rate: what an evaluator publishes."""

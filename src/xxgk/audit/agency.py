@@ -47,6 +47,13 @@ def agency_kind(name: str | None, prose: str = "") -> AgencyKind:
     return "unknown"
 
 
+def regulations_kind(name: str | None, prose: str = "") -> AgencyKind:
+    """The kind of body whose 规章 a report may list: a government's 办公厅 or 办公室 (上海市人民政府
+    办公厅) reports the government's own; anyone else, its own."""
+    m = re.fullmatch(r"(.+(?:人民政府|政府))(?:办公厅|办公室)", squeeze(name or ""))
+    return agency_kind(m.group(1)) if m else agency_kind(name, prose)
+
+
 def may_issue_regulations(kind: AgencyKind) -> bool | None:
     """立法法: 规章 come from 国务院部门 and 省、设区的市、自治州 governments. None: can't tell."""
     if kind in ("street", "township", "county_gov", "department"):

@@ -23,20 +23,22 @@ def _sum(values: dict[str, int | float | None], keys: tuple[str, ...]) -> float:
 
 
 def check_relation(ctx: Context, rel: Relation) -> Hit | None:
-    if not set(rel.cells) <= ctx.printed:
-        return None
+    if not set(rel.cells) <= ctx.checkable or set(rel.cells) <= set(ctx.derived):
+        return None  # not printed, or all sums of printed rows (their own relations say it)
     holds = rel.holds(ctx.values)
     if holds is None:
         nulls = [k for k in rel.cells if ctx.values.get(k) is None]
+        unread = [k for k in nulls if k not in ctx.result.blank]
         return Hit(list(rel.cells), f"无法核对（{len(nulls)} 个单元格为空）：" + rel.text.format(left="?", right="?")
-                   .replace("不等于", "应等于").replace("小于", "应不小于"), severity="info")
+                   .replace("不等于", "应等于").replace("小于", "应不小于"), severity="info",
+                   kind="extraction" if unread else "source")
     if holds:
         return None
-    message = rel.text.format(left=fmt_num(_sum(ctx.values, rel.left)), right=fmt_num(_sum(ctx.values, rel.right)))
-    why = ctx.doubtful(rel.cells)
-    if why:
-        return Hit(list(rel.cells), f"{message}（{why}，可能是读取有误）", kind="extraction")
-    return Hit(list(rel.cells), message)
+    # the kind (原文 or 读取) follows from the evidence of its cells: Rule.finding. A sum the format
+    # defines (2021's （六）其他处理 of three printed rows) is named with the printed cells it adds.
+    cells = [*rel.cells, *(p for k in rel.cells for p in ctx.derived.get(k, ()))]
+    return Hit(cells, rel.text.format(left=fmt_num(_sum(ctx.values, rel.left)),
+                                      right=fmt_num(_sum(ctx.values, rel.right))))
 
 
 def _family(family: str) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from ..textnorm import squeeze
-from .agency import KIND_NAMES, agency_kind, may_issue_regulations
+from .agency import KIND_NAMES, agency_kind, may_issue_regulations, regulations_kind
 from .rules import Context, Hit, rule
 
 
@@ -55,7 +55,7 @@ def deadline(ctx: Context) -> Iterable[Hit]:
 
 @rule("legal.regulations_issuer", "warning", "只有国务院部门和省、设区的市、自治州人民政府可以制定规章")
 def regulations_issuer(ctx: Context) -> Iterable[Hit]:
-    kind = kind_of(ctx)
+    kind = regulations_kind(ctx.result.agency, ctx.result.sections.get("一", ""))
     if may_issue_regulations(kind) is not False:  # type: ignore[arg-type]
         return
     keys = [k for k in ctx.values if k.startswith("active.regulations.") and k in ctx.printed]

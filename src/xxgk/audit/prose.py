@@ -49,6 +49,36 @@ _HEAD = re.compile(r"(\d+)(条|件|个|项|篇|期)[,，:：。]?其中[,，:：
 _ITEM = re.compile(r"(\d+)(条|件|个|项|篇|期)")
 
 
+# Punctuation by strength: a list's items are separated by one of these; a stronger one ends it.
+_STRENGTH = {"、": 1, "，": 2, ",": 2, "；": 3, ";": 3, "。": 4}
+
+
+def _one_list(body: str) -> str:
+    """The list that starts a clause, up to the first mark stronger than the one between its items:
+    「42件、5件；行政复议2件」 lists 42 and 5, 「1…3条；2…52条。」 lists both."""
+    first = _ITEM.search(body)
+    if first is None:
+        return body
+    marks = [(i, _STRENGTH[c]) for i, c in enumerate(body) if c in _STRENGTH and i >= first.end()]
+    if not marks:
+        return body
+    between = marks[0][1]
+    return body[:next((i for i, s in marks if s > between), len(body))]
+
+
+def _breakdowns(parts: list[int], total: int) -> bool:
+    """The parts are several breakdowns of the same total, one after another: by applicant 741+8,
+    then by outcome 718+31 (each run adds up to the total, and together they cover every part)."""
+    run = 0
+    for p in parts:
+        run += p
+        if run == total:
+            run = 0
+        elif run > total:
+            return False
+    return run == 0
+
+
 @rule("prose.enumeration", "warning", "总体情况中“共 N，其中 a、b、c”的分项之和等于总数")
 def enumeration(ctx: Context) -> Iterable[Hit]:
     text = squeeze(ctx.result.sections.get("一", ""))
@@ -62,11 +92,12 @@ def enumeration(ctx: Context) -> Iterable[Hit]:
         nxt = _HEAD.search(body)
         if nxt:
             body = body[:nxt.start()]
+        body = _one_list(body)
         items = list(_ITEM.finditer(body))
         if len(items) < 2 or any(i.group(2) != unit for i in items):
             continue
         parts = [int(i.group(1)) for i in items]
-        if sum(parts) == total:
+        if sum(parts) == total or _breakdowns(parts, total):
             continue
         quote = text[head.start():head.end() + len(body)][:80]
         shown = "+".join(map(str, parts))

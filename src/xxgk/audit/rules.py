@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..formats import FORMATS, Format
+from ..formats.model import cell_specs
 from ..result import Finding, ParseResult
 
 Severity = Literal["error", "warning", "info"]
@@ -31,6 +32,7 @@ class Context:
     format: Format
     previous: ParseResult | None = None
     printed: set[str] = field(default_factory=set)  # cells the report's variant prints
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cell → the printed cells it sums
 
     @classmethod
     def of(cls, result: ParseResult, previous: ParseResult | None = None) -> Context:
@@ -38,30 +40,79 @@ class Context:
         printed: set[str] = set()
         for table in fmt.tables:
             printed |= set(table.cells(result.variants.get(table.id, table.variants[0])))
-        return cls(result, fmt, previous, printed)
+        derived = {d.key: d.parts for d in fmt.derived if result.variants.get("requests") == d.when_variant}
+        return cls(result, fmt, previous, printed, derived)
+
+    @property
+    def checkable(self) -> set[str]:
+        """Cells a relation may read: those printed, and those the format defines as a sum of printed
+        ones (2021's （六）其他处理 where its three rows are printed)."""
+        return self.printed | set(self.derived)
 
     @property
     def values(self) -> dict[str, int | float | None]:
         return self.result.cells
 
-    def doubtful(self, cells: Iterable[str]) -> str:
-        """Why these cells may not be as printed ("" when they were simply read): a value inferred or
-        read by OCR, or a table whose values were placed by their order rather than by their row labels."""
-        cells = list(cells)
-        if any(c in self.result.inferred for c in cells):
-            return "其中有推断所得的数值"
-        if any(self.by_ocr(c) for c in cells):
-            return "其中有 OCR 从图片识别的数值"
-        if any(self.result.evidence.get(c) == "order" for c in cells):
-            return "其中有按印刷顺序（而非行标签）归位的数值"
-        tables = {t.id for t in self.format.tables if set(t.cells()) & set(cells)}
-        if any(self.result.readings.get(t, "labels") not in ("labels", "grid") for t in tables):
-            return "该表的数值按印刷顺序而非行标签归位"
+    def doubt(self, cell: str) -> str:
+        """Why this cell may not be as printed ("" when it was placed with certainty), from the
+        evidence that placed it: a grid cell, its row label, the only possible cut of glued digits
+        or its column heading are certain; print order, a cut chosen by sums, a value derived from
+        totals, OCR, or no evidence at all are not. Results stored before `evidence` existed fall
+        back to `inferred` and the table's reading."""
+        if cell in self.derived:
+            return self.doubtful(self.derived[cell])
+        if self.by_ocr(cell):
+            return "由 OCR 从图片识别"
+        result = self.result
+        if not result.evidence:
+            if cell in result.inferred:
+                return "为推断所得：" + result.inferred[cell]
+            tables = [t.id for t in self.format.tables if cell in t.cells()]
+            if any(result.readings.get(t, "labels") != "labels" for t in tables):
+                return "所在表的数值按印刷顺序而非行标签归位"
+            return ""
+        evidence = result.evidence.get(cell)
+        if evidence is None:
+            return "" if cell in result.blank else "没有读取依据"
+        if evidence in UNCERTAIN:
+            return UNCERTAIN[evidence]
+        if evidence not in CERTAIN:
+            return f"由「{evidence}」归位"
+        why = result.inferred.get(cell, "")
+        if evidence != "cut" and why and not why.startswith("表头单位为元"):
+            return "为推断所得：" + why
         return ""
+
+    def doubtful(self, cells: Iterable[str]) -> str:
+        """Which of these cells may not be as printed, and why ("" when every one was placed surely)."""
+        whys: dict[str, list[str]] = {}
+        for c in dict.fromkeys(cells):
+            why = self.doubt(c)
+            if why:
+                whys.setdefault(why, []).append(c)
+        return "；".join(f"{'、'.join(cell_label(self.format, c) for c in cs[:3])}"
+                        f"{'等 ' + str(len(cs)) + ' 格' if len(cs) > 3 else ''}{why}" for why, cs in whys.items())
 
     def by_ocr(self, cell: str) -> bool:
         where = self.result.provenance.get(cell)
         return bool(where and where.ocr)
+
+
+# What placed a value (ParseResult.evidence): certain, or why not.
+CERTAIN = frozenset({"grid", "label", "cut", "columns"})
+UNCERTAIN = {
+    "order": "按印刷顺序（而非行标签）归位",
+    "cut_sums": "由粘连的数字拆分，拆法不唯一、按合计关系选定",
+    "derived": "原文未印出，由合计关系推出",
+}
+
+
+def cell_label(fmt: Format, key: str) -> str:
+    """「规章/本年制发件数」: a cell as the format names it (section 二 without its article)."""
+    spec = cell_specs()[fmt.id].get(key)
+    if spec is None:
+        return key
+    return f"「{spec.label.split('/', 1)[-1] if spec.label.startswith('第二十条') else spec.label}」"
 
 
 @dataclass(frozen=True)
@@ -73,8 +124,18 @@ class Rule:
     check: Callable[[Context], Iterable[Hit]]
 
     def run(self, ctx: Context) -> list[Finding]:
-        return [Finding(rule=self.id, severity=h.severity or self.severity, kind=h.kind or self.kind,
-                        cells=h.cells, message=h.message) for h in self.check(ctx)]
+        return [self.finding(ctx, h) for h in self.check(ctx)]
+
+    def finding(self, ctx: Context, hit: Hit) -> Finding:
+        """A hit of a rule about the source is the source's only if every cell it reads was placed
+        with certainty; otherwise it is a reading doubt, naming the uncertain cells and why."""
+        kind, message = hit.kind or self.kind, hit.message
+        if hit.kind is None and kind == "source" and hit.cells:
+            why = ctx.doubtful(hit.cells)
+            if why:
+                kind, message = "extraction", f"{message}（{why}，可能是读取有误）"
+        return Finding(rule=self.id, severity=hit.severity or self.severity, kind=kind, cells=hit.cells,
+                       message=message)
 
 
 RULES: list[Rule] = []

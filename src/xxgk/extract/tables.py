@@ -89,10 +89,19 @@ def read_table(fmt: Format, table: Table, tokens: list[Token], variants: tuple[s
     """Every reading of every row variant (or of `variants`); the one whose arithmetic holds best
     (labels win ties)."""
     scored: list[tuple[tuple[int, int, int], int, Reading]] = []
-    for variant in variants or table.variants:
+    chosen = variants or table.variants
+    labelled = {v: read_by_labels(fmt, table, v, table.rows_for(v), tokens) for v in chosen}
+    # a variant none of whose own rows is labelled is not the one printed: it must not win by leaving
+    # a broken sum unread (a one-row （六） report read as three rows, two of them empty)
+    # the more of its own rows labelled, the likelier the printed one (the split rows' words are their
+    # own; the one row's 「其他处理」 also heads the split rows)
+    own = {v: sum(row.key in r.labels for row in table.rows if row.variant == v) for v, r in labelled.items()}
+    for variant in chosen:
+        if len(chosen) > 1 and own[variant] < max(own.values()):
+            continue
         rows = table.rows_for(variant)
         rels = table_relations(fmt, table, variant)
-        by_labels = read_by_labels(fmt, table, variant, rows, tokens)
+        by_labels = labelled[variant]
         found = [by_labels, read_by_columns(fmt, table, variant, rows, tokens)]
         if not _all_labelled_and_adding_up(by_labels, rows, rels):  # else no reading in order can win
             found += read_in_order(fmt, table, variant, rows, tokens, by_labels.stacked)
@@ -424,6 +433,8 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
             why = "跨行折断的数字按合计关系接回"
         if seq is None or len(seq) != len(keys):
             continue
+        if name == "turned" and len({t.line for t in seq}) == 1:
+            continue  # printed on one line: one row, not one row per outcome
         if all(fits(t, fmt.cell_type(k)) for t, k in zip(seq, order, strict=True)):
             printed = {id(t) for t in values}
             cells = {}
