@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ReportError
+from .bounds import check_text, check_zip
 from .decode import decode
 from .sniff import sniff
 from .source import Source
@@ -13,8 +14,12 @@ from .source import Source
 def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Source:
     """`folder`: where the file lies, for the pictures a saved web page keeps beside it."""
     kind = sniff(data)
+    if kind in ("docx", "odt", "xlsx", "zip"):
+        check_zip(data, kind)  # before anything is unpacked or converted
     if kind == "text":
-        return Source(decode(data))
+        text = decode(data)
+        check_text(len(text))
+        return Source(text)
     if kind == "pdf":
         from .pdf import read_pdf
 

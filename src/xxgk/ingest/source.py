@@ -11,6 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from ..result import Provenance
+from .bounds import MAX_CELLS, MAX_TEXT, check_cells, check_text
 
 GRID_LINE = "\ue001"
 COVERED = "\ue000"
@@ -55,12 +56,15 @@ class SourceWriter:
         self.spans: list[tuple[int, int, Provenance]] = []
         self.ocr: list[tuple[int, tuple[float, float, float, float]]] = []  # (page, box) read by OCR
         self.notes: list[str] = []
+        self.cells = 0
 
     def write(self, text: str, where: Provenance | None = None) -> None:
         if where is not None and text:
             self.spans.append((self.size, self.size + len(text), where))
         self.parts.append(text)
         self.size += len(text)
+        if self.size > MAX_TEXT:
+            check_text(self.size)
 
     def line(self, text: str = "", where: Provenance | None = None) -> None:
         self.write(text, where)
@@ -68,6 +72,9 @@ class SourceWriter:
 
     def grid_row(self, cells: list[tuple[str | None, Provenance | None]]) -> None:
         """One table row: None for a position covered by a merged cell, "" for an empty cell."""
+        self.cells += len(cells)
+        if self.cells > MAX_CELLS:
+            check_cells(self.cells)
         self.write(GRID_LINE)
         for i, (text, where) in enumerate(cells):
             if i:
