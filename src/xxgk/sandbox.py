@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -72,22 +73,25 @@ def kill_group(pgid: int) -> None:
 def run_boxed(cmd: Sequence[str], limits: Limits, what: str = "the conversion") -> subprocess.CompletedProcess:
     """Run `cmd` in a new process group with `limits`; the group is killed when it ends or overruns.
     Raises `Stopped` (a ReportError: a clear per-file message) when it overran."""
-    proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=lambda: limit_this_process(limits))
-    _LIVE.add(proc.pid)
-    try:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # not pipes: what it leaves
+        proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err,  # running keeps them
+                                start_new_session=True, preexec_fn=lambda: limit_this_process(limits))
+        _LIVE.add(proc.pid)
         try:
-            out, err = proc.communicate(timeout=limits.seconds)
-        except subprocess.TimeoutExpired:
-            kill_group(proc.pid)
-            proc.communicate()
-            raise Stopped(f"{what} took longer than {limits.seconds:g} s and was stopped") from None
-    finally:
-        kill_group(proc.pid)  # what the command left running (soffice.bin after oosplash returned)
-        _LIVE.discard(proc.pid)
-    if proc.returncode == -signal.SIGXCPU or proc.returncode == -signal.SIGKILL:
-        raise Stopped(f"{what} used more than {limits.cpu_seconds} s of CPU and was stopped")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+            try:
+                proc.wait(timeout=limits.seconds)
+            except subprocess.TimeoutExpired:
+                kill_group(proc.pid)
+                proc.wait()
+                raise Stopped(f"{what} took longer than {limits.seconds:g} s and was stopped") from None
+        finally:
+            kill_group(proc.pid)  # what the command left running (soffice.bin after oosplash returned)
+            _LIVE.discard(proc.pid)
+        if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+            raise Stopped(f"{what} used more than {limits.cpu_seconds} s of CPU and was stopped")
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
 
 
 # ---------------------------------------------------------------- Python in a box
