@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ReportError
+from ..sandbox import Limits
 from .bounds import check_text, check_zip
 from .decode import decode
 from .sniff import sniff
 from .source import Source
+
+OCR_LIMITS = Limits(seconds=110, memory_mb=3072, cpu_seconds=240)  # within a batch's 120 s per file
 
 
 def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Source:
@@ -41,8 +44,12 @@ def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Sour
 
         return read_legacy_word(data, name, kind)
     if kind in ("png", "jpeg", "gif", "tiff"):
-        from .ocr import read_image
+        from .ocr import large_picture, read_image
 
+        if large_picture(data):  # seconds and gigabytes of OCR: in a box of its own (xxgk.sandbox)
+            from ..sandbox import call_boxed
+
+            return call_boxed(read_image, data, limits=OCR_LIMITS)
         return read_image(data)
     raise ReportError(f"not a report: a {kind} file")
 
