@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -104,7 +105,9 @@ def _context() -> multiprocessing.context.BaseContext:
     global _CONTEXT
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["xxgk.parse", "xxgk.sandbox"])
+        main = getattr(sys.modules["__main__"].__spec__, "name", None) or ""  # each child runs it again:
+        preload = ["xxgk.parse", "xxgk.sandbox", *([main] if main.startswith("xxgk") else [])]  # cheap once loaded
+        ctx.set_forkserver_preload(preload)
         _CONTEXT = ctx
     return _CONTEXT
 

@@ -148,12 +148,11 @@ def run(corpus: Path, uploads: int = 200, at_once: int = 20, hostile: int = 20, 
             while sampling:
                 try:
                     soak.peak_rss_mb = max(soak.peak_rss_mb, _rss_mb(me))
-                    children = me.children(recursive=True)
                     total = 0.0
-                    for child in children:
+                    for child in me.children(recursive=True):
                         try:
                             seen.setdefault(child.pid, child.create_time())
-                            if "forkserver" not in " ".join(child.cmdline()):
+                            if child.ppid() != me.pid:  # a worker (or what it started), not the fork server
                                 total += _rss_mb(child)
                         except psutil.Error:
                             pass
