@@ -142,3 +142,19 @@ def test_ocr_of_a_large_picture_runs_in_a_box(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(Stopped, match=r"longer than 0\.2 s"):
         read_source(buf.getvalue(), "big.png")
     assert boxes_left() == []
+
+
+def test_a_batch_conversion_killed_is_a_clear_error_for_its_file(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from xxgk.batch import convert_legacy_word, process_file
+    from xxgk.ingest import office
+
+    monkeypatch.setattr(office, "START", 0.4)  # LibreOffice needs over a second only to start
+    monkeypatch.setattr(office, "PER_FILE", 0)
+    source = tmp_path / "report.rtf"
+    source.write_text(r"{\rtf1\ansi hello\par}")
+    assert convert_legacy_word([source], tmp_path / "out") == {}  # the run was killed: left to the file itself
+    outcome = process_file(str(source))
+    assert outcome.error and "LibreOffice's conversion took longer than 0.4 s and was stopped" in outcome.error
+    time.sleep(0.5)
+    assert alive("xxgk-lo-") == []

@@ -88,7 +88,7 @@ def run_boxed(cmd: Sequence[str], limits: Limits, what: str = "the conversion") 
         finally:
             kill_group(proc.pid)  # what the command left running (soffice.bin after oosplash returned)
             _LIVE.discard(proc.pid)
-        if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGXCPU, 128 + signal.SIGKILL):
             raise Stopped(f"{what} used more than {limits.cpu_seconds} s of CPU and was stopped")
         out.seek(0)
         err.seek(0)

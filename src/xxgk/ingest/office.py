@@ -7,6 +7,7 @@ limits on its memory and CPU time.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,7 +32,7 @@ def soffice() -> str:
 
 def limits_for(files: int) -> Limits:
     seconds = min(TIMEOUT, START + PER_FILE * files)
-    return Limits(seconds=seconds, memory_mb=MEMORY_MB, cpu_seconds=int(seconds))
+    return Limits(seconds=seconds, memory_mb=MEMORY_MB, cpu_seconds=max(1, math.ceil(seconds)))
 
 
 def convert_to_docx(files: list[Path], out_dir: Path, limits: Limits | None = None) -> dict[Path, Path]:
