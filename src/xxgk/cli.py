@@ -389,6 +389,10 @@ def serve(
     db: Annotated[str | None, DB] = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int | None, typer.Option(help="uploads parsed at once, each in a worker process "
+                                                     "(default $XXGK_WORKERS or 2)")] = None,
+    queue: Annotated[int | None, typer.Option(help="uploads waiting beyond those; more get 503 "
+                                                   "(default $XXGK_QUEUE or 32)")] = None,
 ) -> None:
     """The web app and REST API. Writes need the token in $XXGK_TOKEN (unset: read only)."""
     import uvicorn
@@ -399,7 +403,7 @@ def serve(
     store = open_store(db)
     err.print(f"xxgk serving {shown_url(store.url)} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     err.print(f"write token: {token}" if token else "read only: set XXGK_TOKEN to allow uploads and reviews")
-    uvicorn.run(create_app(store, token), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(store, token, workers, queue), host=host, port=port, log_level="warning")
 
 
 @app.command()
