@@ -155,7 +155,7 @@ def call_boxed(fn: Callable[..., T], *args: Any, limits: Limits | None = None) -
     """fn(*args) in a child process with `limits` (fn and its arguments and result are pickled).
     A ReportError in the child is raised here with its message; an overrun is `Stopped`."""
     limits = limits or Limits()
-    if IN_BOX:
+    if IN_BOX or multiprocessing.current_process().daemon:  # a daemonic process (Dask's) may not start one
         return fn(*args)
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
