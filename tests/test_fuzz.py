@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from xxgk.compose.render import to_docx, to_html
 from xxgk.errors import ReportError
-from xxgk.fuzz import MUTATIONS, check, mutate, scan_seed
+from xxgk.fuzz import HOSTILE, MUTATIONS, check, hostile_files, mutate, scan_seed
 from xxgk.parse import parse_bytes, parse_file
 
 from .conftest import REAL, SEEDS
@@ -133,3 +134,15 @@ def test_a_zip_of_a_version_python_cannot_open_is_refused() -> None:
     central = data.index(b"PK\x01\x02")
     data[central + 6:central + 8] = (138).to_bytes(2, "little")
     assert check(bytes(data), "v.docx") is None
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_every_hostile_file_is_refused_with_its_reason(name: str) -> None:
+    """Zip bombs of each zip format, a Word file of 45 MB of paragraphs, a page nested 5,000 deep."""
+    data, reason = hostile_files()[name]
+    assert len(data) < 2 * 1024 * 1024
+    start = time.monotonic()
+    with pytest.raises(ReportError, match=reason):
+        parse_bytes(data, name)
+    assert time.monotonic() - start < 20
+    assert check(data, name) is None

@@ -172,3 +172,141 @@ def test_a_scanned_page_uploaded_shows_its_values_as_read_by_ocr(client: TestCli
     monkeypatch.setattr(xxgk.ingest, "read_source", lambda *a: pytest.fail("the picture was OCR'd again"))
     again = client.get(f"/reports/{response.json()['id']}").text  # the text beside the tables is kept
     assert "本年新收政府信息公开申请数量" in again
+
+
+# ---------------------------------------------------------------- hostile requests
+BIG = "9" * 20  # beyond 64 bits
+
+
+def test_numbers_out_of_range_are_a_404_or_422_in_chinese_never_a_500(tmp_path: Path) -> None:
+    client = TestClient(create_app(Store(f"sqlite:///{tmp_path / 'n.db'}"), TOKEN), raise_server_exceptions=False)
+    rid = upload(client, SEED).json()["id"]
+    client.get("/login")
+    csrf = client.cookies.get("xxgk_csrf")
+    client.post("/login", data={"token": TOKEN, "csrf": csrf})
+    finding = client.get(f"/api/reports/{rid}/findings").json()[0]["id"]
+    answers = {
+        "review of no finding": client.post("/findings/999999/review", data={"status": "dismissed", "csrf": csrf}),
+        "review of a 20-digit id": client.post(f"/findings/{BIG}/review", data={"status": "dismissed", "csrf": csrf}),
+        "a bogus status": client.post(f"/findings/{finding}/review", data={"status": "bogus", "csrf": csrf}),
+        "a bogus status by the API": client.post(f"/api/findings/{finding}/review", data={"status": "bogus"},
+                                                 headers=AUTH),
+        "page": client.get(f"/reports?page={BIG}"),
+        "page 0": client.get("/reports?page=0"),
+        "year in the list": client.get(f"/reports?year={BIG}"),
+        "year by the API": client.get(f"/api/reports?year={BIG}"),
+        "year 1999": client.get("/api/reports?year=1999"),
+        "report": client.get(f"/reports/{BIG}"),
+        "report by the API": client.get(f"/api/reports/{BIG}"),
+        "report cells": client.get(f"/api/reports/{BIG}/cells"),
+        "report findings": client.get(f"/api/reports/{BIG}/findings"),
+        "delete": client.delete(f"/api/reports/{BIG}", headers=AUTH),
+        "page image": client.get(f"/reports/{rid}/page/{BIG}.png"),
+        "not a number": client.get("/reports/abc"),
+        "export year": client.get(f"/api/export?year={BIG}"),
+    }
+    for what, response in answers.items():
+        assert response.status_code in (404, 422), (what, response.status_code, response.text[:300])
+        body = response.text
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in body), (what, body[:300])  # said in Chinese
+    assert "审核状态" in answers["a bogus status"].text and "年度" in answers["year by the API"].text
+    assert client.get(f"/api/reports/{rid}").status_code == 200
+
+
+def test_review_goes_back_only_to_a_page_of_this_site(client: TestClient) -> None:
+    rid = upload(client, SEED).json()["id"]
+    finding = client.get(f"/api/reports/{rid}/findings").json()[0]["id"]
+    client.get("/login")
+    csrf = client.cookies.get("xxgk_csrf")
+    client.post("/login", data={"token": TOKEN, "csrf": csrf})
+    for back, where in [("//evil.example", "/"), ("https://evil.example/x", "/"), ("/\\evil.example", "/"),
+                        ("javascript:alert(1)", "/"), (f"/reports/{rid}", f"/reports/{rid}")]:
+        response = client.post(f"/findings/{finding}/review", data={"status": "confirmed", "back": back,
+                                                                     "csrf": csrf}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == where, back
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    rid = upload(client, SEED).json()["id"]
+    for url in ["/", "/reports", f"/reports/{rid}", "/api/reports", "/static/app.css", "/reports/0", "/login",
+                "/api/export?format=csv"]:
+        headers = client.get(url).headers
+        assert "script-src 'self'" in headers["content-security-policy"] and "frame-ancestors 'none'" in \
+            headers["content-security-policy"], url
+        assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff", url
+
+
+def test_names_are_kept_as_typed_and_bidi_controls_cannot_reverse_them(client: TestClient) -> None:
+    name = "<script>alert(1)</script>.txt"
+    created = client.post("/api/reports", files={"file": (name, SEED.read_bytes())}, headers=AUTH).json()
+    assert created["source"] == name
+    page = client.get(f"/reports/{created['id']}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;.txt" in page and "<script>alert(1)" not in page
+    text = SEED.read_text(encoding="utf-8").replace("。", "。 ", 1).encode()  # another file
+    flipped = client.post("/api/reports", files={"file": ("report\u202etxt.exe", text)}, headers=AUTH).json()
+    assert "\u202e" not in flipped["source"] and flipped["source"] == "report\ufffdtxt.exe"
+    assert "\u202e" not in client.get("/reports").text
+
+
+def test_an_agency_name_with_a_slash_links_to_its_page(tmp_path: Path) -> None:
+    from xxgk.parse import parse_file
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    result = parse_file(SEED)
+    result = result.model_copy(update={"agency": "广州市番禺区人民政府/石壁街道办事处"})
+    store.add(result, SEED.read_bytes(), SEED.name)
+    client = TestClient(create_app(store, TOKEN))
+    listing = client.get("/reports").text
+    href = listing.split('href="/agencies/', 1)[1].split('"', 1)[0]
+    assert "%2F" in href
+    agency = client.get(f"/agencies/{href}")
+    assert agency.status_code == 200 and "石壁街道办事处" in agency.text
+
+
+def test_a_multi_file_upload_checks_every_size_before_storing_any(client: TestClient) -> None:
+    client.get("/login")
+    csrf = client.cookies.get("xxgk_csrf")
+    client.post("/login", data={"token": TOKEN, "csrf": csrf})
+    files = [("files", (SEED.name, SEED.read_bytes())), ("files", ("big.txt", b"0" * (MAX_UPLOAD + 1)))]
+    response = client.post("/upload", files=files, data={"csrf": csrf})
+    assert response.status_code == 413 and "big.txt" in response.text
+    assert client.get("/api/reports").json() == []
+
+
+def _rtf(text: str) -> bytes:
+    """A report as RTF (read through LibreOffice: a second or more)."""
+    def escape(ch: str) -> str:
+        code = ord(ch)
+        return ch if code < 128 and ch not in "\\{}\n" else "\\par\n" if ch == "\n" else \
+            f"\\u{code - 65536 if code > 32767 else code}?"
+    return ("{\\rtf1\\ansi\\uc1 " + "".join(escape(c) for c in text) + "}").encode("ascii")
+
+
+def test_uploads_beyond_the_workers_and_queue_get_a_503_with_retry_after(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    app = create_app(Store(f"sqlite:///{tmp_path / 'q.db'}"), TOKEN, workers=1, queue=0)
+    with TestClient(app) as client:
+        first: list = []
+        slow = threading.Thread(target=lambda: first.append(
+            client.post("/api/reports", files={"file": ("slow.rtf", _rtf(SEED.read_text(encoding="utf-8")))},
+                        headers=AUTH)))
+        slow.start()
+        deadline = time.monotonic() + 30
+        while app.state.gate.active == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert app.state.gate.active == 1
+        busy = upload(client, SEEDS / "000_d5b9bd303c21ba6d.txt")
+        assert busy.status_code == 503 and int(busy.headers["retry-after"]) > 0 and "服务器正忙" in busy.text
+        slow.join(120)
+        assert first[0].status_code == 201, first[0].text
+        assert upload(client, SEEDS / "000_d5b9bd303c21ba6d.txt").status_code == 201  # free again
+
+
+def test_an_upload_that_overruns_its_worker_limits_is_a_clear_error(tmp_path: Path) -> None:
+    from xxgk.sandbox import Limits
+
+    app = create_app(Store(f"sqlite:///{tmp_path / 'l.db'}"), TOKEN, limits=Limits(seconds=0.3))
+    response = TestClient(app).post("/api/reports", files={"file": ("slow.rtf", _rtf("政府信息公开"))}, headers=AUTH)
+    assert response.status_code == 422 and "longer than 0.3 s" in response.json()["detail"]

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,3 +231,59 @@ def test_an_agencys_years_are_checked_against_each_other_in_either_order(url: st
     assert any(f["rule"] == "years.carried_over" for f in store.report(later.id).result["findings"])
     earlier = next(r for r in store.reports() if r.source_name == old.name)
     assert not [f for f in earlier.findings if f.rule.startswith("years.")]
+
+
+def test_the_database_password_is_never_printed(postgres: str, tmp_path: Path) -> None:
+    secret = "tiger-Pa55word"
+    with_password = postgres.replace("postgres@", f"postgres:{secret}@")  # trust: the server ignores it
+    cli = [sys.executable, "-m", "xxgk.cli", "ingest", str(SEEDS / "000_d5b9bd303c21ba6d.txt"), "--db"]
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.run([*cli, with_password], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and "stored" in proc.stderr and "postgres:***@" in proc.stderr
+    refused = with_password.replace("port=54329", "port=1")
+    proc2 = subprocess.run([*cli, refused], capture_output=True, text=True, env=env)
+    assert proc2.returncode == 2 and "cannot open the database" in proc2.stderr
+    assert secret not in proc.stdout + proc.stderr + proc2.stdout + proc2.stderr
+
+
+def test_exports_keep_every_text_cell_from_running_as_a_formula(tmp_path: Path) -> None:
+    """OWASP's CSV injection: text starting with = + - @ tab or CR gets a ' in CSV and XLSX."""
+    import openpyxl
+
+    from xxgk.store.export import FORMULA_START, frames
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    result = parse_file(SEEDS / "002_64090608850f335c.txt")
+    attacks = iter(['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=2"])
+    result = result.model_copy(update={"agency": next(attacks), "published": next(attacks),
+                                       "template": result.template})
+    for f in result.findings:
+        f.message = "=" + f.message  # the findings' text columns too
+        f.rule = "@" + f.rule
+    store.add(result, b"x", "=1+2.txt")
+    store.add(parse_file(SEEDS / "000_d5b9bd303c21ba6d.txt"), b"y", next(attacks) + ".txt")
+    reports, findings = frames(store)
+    text_columns = {name: [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+                    for name, df in (("reports", reports), ("findings", findings))}
+    dangerous = {name: [c for c in cols if any(str(v).startswith(FORMULA_START) for v in df[c].dropna())]
+                 for (name, cols), df in zip(text_columns.items(), (reports, findings), strict=True)}
+    assert {"source", "agency", "published"} <= set(dangerous["reports"]) and dangerous["findings"]
+
+    written = export(store, "csv", tmp_path / "r.csv")
+    for path, cols in zip(written, text_columns.values(), strict=True):  # every text column
+        df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        for column in cols:
+            assert not any(v.startswith(FORMULA_START) for v in df[column]), (path.name, column)
+    assert "'=1+2.txt" in set(pd.read_csv(written[0], encoding="utf-8-sig", dtype=str)["source"])
+
+    (xlsx,) = export(store, "xlsx", tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(xlsx)
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith(FORMULA_START)]
+    assert "'=1+2.txt" in [c.value for c in cells]
+    for sheet, cols in zip(("reports", "findings"), text_columns.values(), strict=True):  # every text column
+        header = [c.value for c in book[sheet][1]]
+        for column in cols:
+            values = [row[header.index(column)].value for row in book[sheet].iter_rows(min_row=2)]
+            assert all(not (isinstance(v, str) and v.startswith(FORMULA_START)) for v in values), (sheet, column)

@@ -260,24 +260,36 @@ class DaskExecutor:
 
 
 def convert_legacy_word(paths: Iterable[Path], out_dir: Path, chunk: int = 200) -> dict[Path, Path]:
-    """DOC, WPS, RTF and ODT files among `paths`, converted to DOCX by one LibreOffice run per `chunk` files."""
+    """DOC, WPS, RTF and ODT files among `paths`, converted to DOCX by one LibreOffice run per `chunk` files.
+
+    Each run is boxed (`xxgk.sandbox`): a run that overruns is killed with all its processes and its
+    files are left out, to be converted one by one, each in its own box, as the batch reads them (an
+    ODT that would unpack too large is left out up front: its reader refuses it with the reason)."""
+    from .ingest.bounds import check_zip
     from .ingest.office import convert_to_docx
     from .ingest.sniff import sniff
 
     legacy = []
     for p in paths:
         with contextlib.suppress(OSError), open(p, "rb") as f:
-            if sniff(f.read(4096)) in ("ole", "rtf", "odt"):
+            kind = sniff(f.read(4096))
+            if kind == "odt":
+                try:
+                    check_zip(Path(p).read_bytes(), kind)
+                except ReportError:
+                    continue
+            if kind in ("ole", "rtf", "odt"):
                 legacy.append(p)
     done: dict[Path, Path] = {}
     for i in range(0, len(legacy), chunk):
         part = legacy[i:i + chunk]
         names = {p.stem for p in part}
-        if len(names) < len(part):  # LibreOffice names outputs by stem: convert clashing names separately
-            for p in part:
-                done.update(convert_to_docx([p], out_dir / f"{i}-{abs(hash(p))}"))
-        else:
-            done.update(convert_to_docx(part, out_dir / str(i)))
+        with contextlib.suppress(ReportError):  # killed: these files are converted one by one later
+            if len(names) < len(part):  # LibreOffice names outputs by stem: convert clashing names separately
+                for p in part:
+                    done.update(convert_to_docx([p], out_dir / f"{i}-{abs(hash(p))}"))
+            else:
+                done.update(convert_to_docx(part, out_dir / str(i)))
     return done
 
 

@@ -33,10 +33,12 @@ from .compose.layout import PERTURBED
 from .compose.render import to_docx, to_html, to_pdf, to_text
 from .compose.synth import from_gold, vary
 from .result import ParseResult
+from .soak import Soak
 from .store import Store
 
 COUNTS = {"text": 2000, "html": 800, "docx": 300, "pdf": 60}
 STORED = 100_000  # reports in the synthetic store the evaluation is timed on
+SOAK = 200  # uploads to a running server (scaled like the counts; skipped under 10)
 TARGETS = {"text": "≤ 10×", "html": "≤ 10×", "docx": "", "pdf": "≤ 1.5×"}
 
 
@@ -217,6 +219,27 @@ def main(argv: list[str] | None = None) -> None:
                         jobs=args.jobs, with_files=args.scale >= 1), console)
     if args.json:
         args.json.write_text(json.dumps({"formats": rows, "evaluate": evaluation}, indent=1), encoding="utf-8")
+    uploads = round(SOAK * args.scale)
+    if uploads >= 10:  # the server under many uploads at once, a tenth of them hostile (xxgk.soak)
+        from .soak import run
+
+        soak = run(args.corpus, uploads=uploads, at_once=min(20, uploads), hostile=uploads // 10)
+        show_soak(soak, console)
+        if soak.problems:
+            raise SystemExit(1)
+
+
+def show_soak(soak: Soak, console: Console) -> None:
+    table = Table(title=f"xxgk serve soak — {soak.uploads} uploads, {soak.at_once} at a time, {soak.hostile} hostile")
+    for col in ("uploads/s", "stored (good files)", "refused with reason (hostile)", "503 retried",
+                "server RSS start MB", "peak MB", "end MB", "workers peak MB", "left running"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{soak.per_s:.2f}", f"{soak.stored}/{soak.good}", f"{soak.refused}/{soak.hostile}", str(soak.busy),
+                  f"{soak.start_rss_mb:.0f}", f"{soak.peak_rss_mb:.0f}", f"{soak.end_rss_mb:.0f}",
+                  f"{soak.peak_workers_mb:.0f}", str(len(soak.left_running)))
+    console.print(table)
+    for problem in soak.problems:
+        console.print(f"[red]soak:[/red] {problem}", highlight=False)
 
 
 if __name__ == "__main__":

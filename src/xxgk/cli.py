@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from .batch import Finished, Outcome, Tally
 from .errors import ReportError
 from .parse import parse_file
 from .result import ParseResult
+
+if TYPE_CHECKING:
+    from .store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read, check and compare 政府信息公开工作年度报告.")
@@ -347,6 +350,44 @@ def _result_of(path: Path) -> ParseResult:
 DB = typer.Option("--db", help="database URL (default: sqlite:///xxgk.db, or $XXGK_DB)")
 
 
+def shown_url(url: str) -> str:
+    """A database URL as printed: its password never (postgresql+psycopg://user:***@host/db)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(the database URL given)"
+
+
+def open_store(db: str | None) -> Store:
+    """The store, or a one-line reason it cannot be opened (with the URL's password hidden)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .store import Store
+
+    try:
+        return Store(db)
+    except SQLAlchemyError as e:
+        url = db or os.environ.get("XXGK_DB") or "sqlite:///xxgk.db"
+        why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        for secret in filter(None, [_password(url)]):
+            why = why.replace(secret, "***")
+        err.print(f"[red]cannot open the database {shown_url(url)}[/red]: {why}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password  # type: ignore[return-value]
+    except ArgumentError:
+        return None
+
+
 @app.command()
 def ingest(
     sources: Annotated[list[str], typer.Argument(help="report files, directories or glob patterns")],
@@ -356,9 +397,9 @@ def ingest(
     retry_failed: Annotated[bool, RETRY] = False,
 ) -> None:
     """Parse reports into the database; files already stored by this parser version are skipped."""
-    from .store import Store, StoreLedger
+    from .store import StoreLedger
 
-    store = Store(db)
+    store = open_store(db)
 
     def keep(outcome: Outcome) -> None:
         if outcome.result is not None:
@@ -366,7 +407,7 @@ def ingest(
             store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
 
     tally = run(sources, StoreLedger(store), keep, jobs, scheduler, retry_failed, "ingesting")
-    err.print(f"{tally.done} stored, {tally.skipped} already stored, {tally.failed} failed → {store.url}")
+    err.print(f"{tally.done} stored, {tally.skipped} already stored, {tally.failed} failed → {shown_url(store.url)}")
     raise typer.Exit(1 if tally.failed else 0)
 
 
@@ -380,14 +421,13 @@ def export(
     db: Annotated[str | None, DB] = None,
 ) -> None:
     """One row per report, one column per cell; findings in a second sheet or file."""
-    from .store import Store
     from .store.export import FORMATS_OUT
     from .store.export import export as write
 
     if output not in FORMATS_OUT:
         err.print(f"--format is one of {', '.join(FORMATS_OUT)}")
         raise typer.Exit(2)
-    paths = write(Store(db), output, out_file or Path(f"reports.{output}"), year, agency, chinese)
+    paths = write(open_store(db), output, out_file or Path(f"reports.{output}"), year, agency, chinese)
     err.print("wrote " + ", ".join(map(str, paths)))
 
 
@@ -460,18 +500,21 @@ def serve(
     db: Annotated[str | None, DB] = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int | None, typer.Option(help="uploads parsed at once, each in a worker process "
+                                                     "(default $XXGK_WORKERS or 2)")] = None,
+    queue: Annotated[int | None, typer.Option(help="uploads waiting beyond those; more get 503 "
+                                                   "(default $XXGK_QUEUE or 32)")] = None,
 ) -> None:
     """The web app and REST API. Writes need the token in $XXGK_TOKEN (unset: read only)."""
     import uvicorn
 
     from .serve.app import create_app
-    from .store import Store
 
     token = os.environ.get("XXGK_TOKEN") or None
-    store = Store(db)
-    err.print(f"xxgk serving {store.url} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    store = open_store(db)
+    err.print(f"xxgk serving {shown_url(store.url)} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     err.print(f"write token: {token}" if token else "read only: set XXGK_TOKEN to allow uploads and reviews")
-    uvicorn.run(create_app(store, token), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(store, token, workers, queue), host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -8,10 +8,13 @@ The test suite runs the same mutations through hypothesis with a bounded number 
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import time
 import traceback
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 
 from .batch import within
@@ -93,6 +96,57 @@ def check(data: bytes, name: str = "fuzz") -> str | None:
     return f"non-numeric cells {bad[:5]}" if bad else None
 
 
+# ---------------------------------------------------------------- hostile files
+HOSTILE = {  # name → what the refusal must say
+    "bomb.docx": "Word file unpacks to",
+    "huge.docx": "document.xml in the Word file unpacks to",
+    "bomb.odt": "ODT file unpacks to",
+    "bomb.xlsx": "spreadsheet unpacks to",
+    "deep.html": "nested too deeply",
+}
+_W = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+
+
+def _zip(entries: Iterable[tuple[str, Iterable[bytes]]], stored_first: tuple[str, bytes] | None = None) -> bytes:
+    """A zip written entry by entry, each from chunks (a bomb is never whole in memory)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        if stored_first:
+            z.writestr(zipfile.ZipInfo(stored_first[0]), stored_first[1], compress_type=zipfile.ZIP_STORED)
+        for name, chunks in entries:
+            with z.open(name, "w", force_zip64=True) as f:
+                for chunk in chunks:
+                    f.write(chunk)
+    return buf.getvalue()
+
+
+def _repeat(piece: bytes, size: int, head: bytes = b"", tail: bytes = b"") -> Iterable[bytes]:
+    yield head
+    block = piece * max(1, (1 << 20) // len(piece))
+    for _ in range(size // len(block)):
+        yield block
+    yield tail
+
+
+@cache
+def hostile_files(mb: int = 120) -> dict[str, tuple[bytes, str]]:
+    """Zip bombs of each zip format, a Word file of tens of MB of empty paragraphs, a page nested
+    thousands of levels deep: each with the words its refusal must hold (`HOSTILE`)."""
+    types = ("[Content_Types].xml", [b'<?xml version="1.0"?><Types/>'])
+    files = {
+        "bomb.docx": _zip([types, ("word/document.xml", _repeat(b"\0", mb << 20))]),
+        "huge.docx": _zip([types, ("word/document.xml", _repeat(b"<w:p><w:r><w:t>1</w:t></w:r></w:p>", 45 << 20,
+                                                                _W, b"</w:body></w:document>"))]),
+        "bomb.odt": _zip([("content.xml", _repeat(b"<text:p/>", mb << 20))],
+                         ("mimetype", b"application/vnd.oasis.opendocument.text")),
+        "bomb.xlsx": _zip([types, ("xl/workbook.xml", [b"<workbook/>"]),
+                           ("xl/worksheets/sheet1.xml", _repeat(b"<c><v>0</v></c>", mb << 20))]),
+        "deep.html": b"<html><body>" + b"<div>" * 5000 + "<p>本年新收政府信息公开申请数量 5</p>".encode()
+                     + b"</div>" * 5000 + b"</body></html>",
+    }
+    return {name: (data, HOSTILE[name]) for name, data in files.items()}
+
+
 def seeds(corpus: Path) -> list[tuple[str, bytes]]:
     files = [p for p in sorted(corpus.rglob("*")) if p.is_file() and not p.name.endswith(".json")]
     return [(p.name, p.read_bytes()) for p in files]
@@ -121,6 +175,7 @@ def main() -> None:  # pragma: no cover - a harness for long runs
     rng = random.Random(args.seed)
     pool = seeds(args.corpus) + [("random", b"")]
     pool += [(f"{name}.scan.jpg", scan_seed(data)) for name, data in pool if data.startswith(b"%PDF")][:1]
+    pool += [(name, data) for name, (data, _) in hostile_files().items()]
     end, n, found = time.time() + args.seconds, 0, 0
     while time.time() < end:
         name, data = rng.choice(pool)

@@ -5,16 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ReportError
+from ..sandbox import Limits
+from .bounds import check_text, check_zip
 from .decode import decode
 from .sniff import sniff
 from .source import Source
+
+OCR_LIMITS = Limits(seconds=110, memory_mb=3072, cpu_seconds=240)  # within a batch's 120 s per file
 
 
 def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Source:
     """`folder`: where the file lies, for the pictures a saved web page keeps beside it."""
     kind = sniff(data)
+    if kind in ("docx", "odt", "xlsx", "zip"):
+        check_zip(data, kind)  # before anything is unpacked or converted
     if kind == "text":
-        return Source(decode(data))
+        text = decode(data)
+        check_text(len(text))
+        return Source(text)
     if kind == "pdf":
         from .pdf import read_pdf
 
@@ -36,8 +44,12 @@ def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Sour
 
         return read_legacy_word(data, name, kind)
     if kind in ("png", "jpeg", "gif", "tiff"):
-        from .ocr import read_image
+        from .ocr import large_picture, read_image
 
+        if large_picture(data):  # seconds and gigabytes of OCR: in a box of its own (xxgk.sandbox)
+            from ..sandbox import call_boxed
+
+            return call_boxed(read_image, data, limits=OCR_LIMITS)
         return read_image(data)
     raise ReportError(f"not a report: a {kind} file")
 

@@ -59,10 +59,14 @@ MAX_PICTURE = 20 * 1024 * 1024
 def read_html(data: bytes, pictures: Pictures | None = None, charset: str | None = None) -> Source:
     text = decode_html(data, charset)
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    parser = lhtml.HTMLParser(huge_tree=True, remove_comments=True)
     try:
-        root = lhtml.document_fromstring(text, parser=lhtml.HTMLParser(huge_tree=True, remove_comments=True))
+        root = lhtml.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as e:
         raise BinaryInput(f"not readable as HTML ({e})") from e
+    if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log):  # libxml2 stops at 2048 levels
+        raise ReportError("refused: the page's elements are nested too deeply to read (more than 2,048 levels); "
+                          "the text past that depth would be lost")
     out = SourceWriter("html")
     tables = {t: i for i, t in enumerate(root.iter("table"))}
     walker = etree.iterwalk(root, events=("start", "end"))

@@ -248,6 +248,18 @@ def write_picture(out: SourceWriter, data: bytes, first: int, settings: OcrSetti
     return seen
 
 
+LARGE = 8_000_000  # pixels: a picture file larger than this (or of several pages) is OCR'd in a box
+
+
+def large_picture(data: bytes) -> bool:
+    """Whether a picture file is large enough to be read in a process of its own (from its header only)."""
+    try:
+        picture = Image.open(io.BytesIO(data))
+        return picture.width * picture.height > LARGE or getattr(picture, "n_frames", 1) > 1
+    except Exception:  # not decodable: read_image says why
+        return False
+
+
 def write_document_picture(out: SourceWriter, data: bytes) -> None:
     """A picture in a Word file or on a web page, read as the next page(s) if it may hold a table
     or a page (not a seal, a logo or a banner)."""

@@ -13,6 +13,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from ..result import Provenance
+from .bounds import MAX_CELLS, MAX_TEXT, check_cells, check_text
 
 
 @dataclass
@@ -98,12 +99,15 @@ class SourceWriter:
         self.ocr: list[tuple[int, tuple[float, float, float, float]]] = []  # (page, box) read by OCR
         self.notes: list[str] = []
         self.tables: list[Table] = []
+        self.cells = 0
 
     def write(self, text: str, where: Provenance | None = None) -> None:
         if where is not None and text:
             self.spans.append((self.size, self.size + len(text), where))
         self.parts.append(text)
         self.size += len(text)
+        if self.size > MAX_TEXT:
+            check_text(self.size)
 
     def line(self, text: str = "", where: Provenance | None = None) -> None:
         self.write(text, where)
@@ -113,6 +117,9 @@ class SourceWriter:
         """A table: one line per row, its cells' texts tab-separated in column order."""
         if self.parts and not self.parts[-1].endswith("\n"):
             self.write("\n")  # a row is a line of its own
+        self.cells += len(table.cells)
+        if self.cells > MAX_CELLS:
+            check_cells(self.cells)
         table.start = self.size
         for row in table.by_row():
             for i, cell in enumerate(row):

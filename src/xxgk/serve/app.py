@@ -4,17 +4,32 @@ Reads are open; writes (upload, review, delete) need the token given at start (X
 API takes it as `Authorization: Bearer …`, the browser after /login as an HttpOnly cookie, and
 every form also carries a CSRF token (double submit). Report text and file names are only ever
 rendered escaped; uploads are size-limited and told apart by content.
+
+Uploads are parsed in boxed worker processes (`xxgk.sandbox`: time, memory and CPU limits, the
+whole process group killed when one overruns), never in the server's own process: at most
+`workers` at a time, `queue` more waiting, and past that a 503 with Retry-After. Every number in
+a path or query is checked (ids within 64 bits, years 2000–2100): a 404 or 422 in Chinese, never
+a 500. Every response carries a Content-Security-Policy (scripts only from this server),
+X-Frame-Options and nosniff.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ctypes
 import hmac
 import json
+import os
+import re
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -22,7 +37,6 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..audit.rules import fmt_num
-from ..batch import TIMEOUT, within
 from ..compose.layout import active_groups, format_of, label_path, request_rows
 from ..errors import ReportError
 from ..evaluate import evaluate, stored_facts
@@ -30,8 +44,9 @@ from ..evaluate.output import chart_data, to_json
 from ..evaluate.output import write as write_evaluation
 from ..evaluate.score import LEVEL_ORDER
 from ..formats.national import OUTCOMES, REVIEW_GROUPS
-from ..parse import parse_bytes
+from ..parse import parse_upload, text_of
 from ..result import ParseResult
+from ..sandbox import Limits, call_boxed
 from ..store import Store
 from ..store.export import FORMATS_OUT, export
 from ..store.models import Report
@@ -41,32 +56,128 @@ HERE = Path(__file__).parent
 MAX_UPLOAD = 30 * 1024 * 1024
 PAGE = 100  # reports per page of the list
 CSRF_COOKIE, TOKEN_COOKIE = "xxgk_csrf", "xxgk_token"
+MAX_ID = 2**63 - 1  # ids are 64-bit in the database
+MAX_PAGE = 10**9
+YEAR = Query(ge=2000, le=2100)
+WORKERS, QUEUE = 2, 32  # uploads parsed at once, and waiting (XXGK_WORKERS, XXGK_QUEUE)
+RETRY_AFTER = 30  # seconds, when the queue is full
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+            "frame-ancestors 'none'")  # FastAPI's own /docs and /redoc pages
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 _TEXTS: dict[str, str] = {}  # file digest → the text it was read as (a few dozen, newest last)
 
 
-def source_text(digest: str, name: str, data: bytes) -> str:
-    """The text a report was read from, shown beside its tables; kept per file, as reading it again
-    may mean LibreOffice or OCR (seconds) on every view."""
-    if digest not in _TEXTS:
-        from ..ingest import read_source
+def _remember(digest: str, text: str) -> None:
+    if len(_TEXTS) >= 64:
+        _TEXTS.pop(next(iter(_TEXTS)))
+    _TEXTS[digest] = text
 
-        if len(_TEXTS) >= 64:
-            _TEXTS.pop(next(iter(_TEXTS)))
+
+def source_text(digest: str, name: str, data: bytes, limits: Limits | None = None) -> str:
+    """The text a report was read from, shown beside its tables; kept per file, as reading it again
+    may mean LibreOffice or OCR (seconds) on every view. Read in a boxed worker, as uploads are."""
+    if digest not in _TEXTS:
         try:
-            _TEXTS[digest] = read_source(data, name).text
-        except ReportError:
-            _TEXTS[digest] = ""
+            _remember(digest, call_boxed(text_of, data, name, limits=limits))
+        except (ReportError, RuntimeError):
+            _remember(digest, "")
     return _TEXTS[digest]
 
 
-def create_app(store: Store, token: str | None) -> FastAPI:
+def name_as_typed(raw: str | None) -> str:
+    """A file name as the user typed it (not cut at a "/": it is only ever shown, escaped), with
+    control characters dropped and bidi controls (which show a name reversed) made visible as �."""
+    name = _CONTROL.sub("", _BIDI.sub("\ufffd", raw or "")).strip()
+    return name or "upload"
+
+
+def same_site(back: str) -> str:
+    """`back` when it is a path on this site, else "/" (never `//evil.example` or `https://…`)."""
+    if "\\" in back or _CONTROL.search(back):
+        return "/"
+    parts = urlsplit(back)
+    if parts.scheme or parts.netloc or not back.startswith("/") or back.startswith("//"):
+        return "/"
+    return back
+
+
+def _trim_memory() -> None:
+    """Give freed memory back to the system (glibc keeps it otherwise): the server's RSS stays flat."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _few_arenas(arenas: int = 2) -> None:
+    """glibc gives each thread that contends an arena of its own, which keeps what it freed: the
+    thread pool's 40 threads would hold tens of MB after a burst of uploads (M_ARENA_MAX = -8)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)
+
+
+class Gate:
+    """At most `workers` uploads parsed at once, at most `queue` more waiting; past that, 503."""
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self.workers, self.queue = workers, queue
+        self.active = self.waiting = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._free: asyncio.Semaphore | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._free is None or self._loop is not loop:  # a new event loop (tests start one per client)
+            self._loop, self._free = loop, asyncio.Semaphore(self.workers)
+        return self._free
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        free = self._semaphore()
+        if free.locked() and self.waiting >= self.queue:
+            raise HTTPException(503, f"服务器正忙：{self.active} 个文件正在解析，{self.waiting} 个在排队，"
+                                     f"请 {RETRY_AFTER} 秒后再试", headers={"Retry-After": str(RETRY_AFTER)})
+        self.waiting += 1
+        try:
+            await free.acquire()
+        finally:
+            self.waiting -= 1
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+            free.release()
+
+
+def create_app(store: Store, token: str | None, workers: int | None = None, queue: int | None = None,
+               limits: Limits | None = None) -> FastAPI:
+    """`workers` uploads parsed at once (default $XXGK_WORKERS or 2), `queue` more waiting (default
+    $XXGK_QUEUE or 32), each in a worker process with `limits` (default `Limits.from_env()`)."""
     app = FastAPI(title="xxgk", version=__version__, description="政府信息公开工作年度报告: data, findings, exports",
                   docs_url=None, redoc_url=None)  # served below from vendored files: no CDN
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     pages = Jinja2Templates(directory=HERE / "templates")
     pages.env.globals.update(num=fmt_num, version=__version__)
+    pages.env.filters["path_part"] = lambda s: quote(str(s), safe="")  # "/" too: an agency name may hold one
+    limits = limits or Limits.from_env()
+    _few_arenas()
+    gate = app.state.gate = Gate(workers or int(os.environ.get("XXGK_WORKERS", WORKERS)),
+                                 queue if queue is not None else int(os.environ.get("XXGK_QUEUE", QUEUE)))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
     # ------------------------------------------------------------ access
     def write_allowed(request: Request) -> None:
@@ -92,24 +203,49 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         return response
 
     def report_or_404(report_id: int) -> Report:
-        report = store.report(report_id)
+        report = store.report(report_id) if 1 <= report_id <= MAX_ID else None
         if report is None:
-            raise HTTPException(404, "no such report")
+            raise HTTPException(404, "没有这份报告")
         return report
 
+    def too_large(name: str, size: int) -> HTTPException:
+        return HTTPException(413, f"{name}: the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB "
+                                  f"（文件超过 {MAX_UPLOAD // (1024 * 1024)} MB，未保存）")
+
     async def read_upload(file: UploadFile) -> tuple[str, bytes]:
+        name = name_as_typed(file.filename)
         data = await file.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
-            raise HTTPException(413, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
-        return Path(file.filename or "upload").name, data
+            raise too_large(name, len(data))
+        return name, data
 
     async def ingest(name: str, data: bytes) -> int:
-        """Parse in the thread pool (the event loop stays free), within the batch's time limit."""
+        """Parse in a boxed worker process (the server's own memory stays flat), one of at most
+        `workers` at a time; the event loop stays free meanwhile."""
+        async with gate.slot():
+            try:
+                parsed, text = await run_in_threadpool(call_boxed, parse_upload, data, name, limits=limits)
+            except ReportError as e:
+                raise HTTPException(422, f"{name}: {e}") from e
+            except RuntimeError as e:  # a bug in the reader: this file only
+                raise HTTPException(422, f"{name}: internal error reading this file ({e})") from e
+        result = ParseResult.model_validate_json(parsed)
+        report_id = await run_in_threadpool(store.add, result, data, name)
+        if text:
+            _remember(store.report(report_id).digest, text)
+        del parsed, text, result, data
+        _trim_memory()
+        return report_id
+
+    def finding_review(finding_id: int, status: str) -> None:
+        if not 1 <= finding_id <= MAX_ID:
+            raise HTTPException(404, "没有这条审核发现")
         try:
-            result = await run_in_threadpool(within, TIMEOUT, lambda: parse_bytes(data, name))
-        except (ReportError, TimeoutError) as e:
-            raise HTTPException(422, f"{name}: {e}") from e
-        return await run_in_threadpool(store.add, result, data, name)
+            store.review(finding_id, status)
+        except KeyError as e:
+            raise HTTPException(404, "没有这条审核发现") from e
+        except ValueError as e:
+            raise HTTPException(422, "审核状态只能是 confirmed（确认）、dismissed（驳回）或 open（待审）") from e
 
     # ------------------------------------------------------------ pages
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
@@ -125,8 +261,8 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         return page(request, "overview.html", **store.overview())
 
     @app.get("/reports", response_class=HTMLResponse)
-    def report_list(request: Request, q: str = "", year: int | None = None, errors: bool = False,
-                    page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> HTMLResponse:
+    def report_list(request: Request, q: str = "", year: Annotated[int | None, YEAR] = None, errors: bool = False,
+                    page_no: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
         total = store.count(year=year, search=q or None, errors=errors)
         reports = store.reports(year=year, search=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE)
         return page(request, "reports.html", reports=reports, q=q, year=year, errors=errors, years=store.years(),
@@ -143,7 +279,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         if source and source[1][:5] == b"%PDF-":
             widths = page_widths(source[1])
         elif source:
-            text = source_text(report.digest, source[0], source[1])
+            text = source_text(report.digest, source[0], source[1], limits)
         flagged: dict[str, str] = {}
         statuses = list(store.status_of(report))
         for f, status in statuses:
@@ -157,6 +293,8 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     @app.get("/reports/{report_id}/page/{number}.png")
     def page_image(report_id: int, number: int) -> Response:
         report = report_or_404(report_id)
+        if not 1 <= number <= MAX_PAGE:
+            raise HTTPException(404, "没有这一页")
         source = store.source(report.digest)
         if not source or source[1][:5] != b"%PDF-":
             raise HTTPException(404, "not a PDF")
@@ -165,7 +303,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
             raise HTTPException(404, "no such page")
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
-    @app.get("/agencies/{name}", response_class=HTMLResponse)
+    @app.get("/agencies/{name:path}", response_class=HTMLResponse)
     def agency_page(request: Request, name: str) -> HTMLResponse:
         reports = sorted(store.reports(agency=name, cells=True), key=lambda r: r.year or 0)
         reports = [r for r in reports if r.agency and r.agency.name == name]
@@ -219,6 +357,9 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     @app.post("/upload")
     async def upload_form(request: Request, files: Annotated[list[UploadFile], File()],
                           _w: None = Depends(write_allowed), _c: None = Depends(csrf_checked)) -> Response:
+        for file in files:  # every size checked before any file is stored
+            if file.size is not None and file.size > MAX_UPLOAD:
+                raise too_large(name_as_typed(file.filename), file.size)
         done, errors = [], []
         for file in files:
             name, data = await read_upload(file)
@@ -233,12 +374,12 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     @app.post("/findings/{finding_id}/review")
     async def review_form(finding_id: int, status: Annotated[str, Form()], back: Annotated[str, Form()] = "/",
                           _w: None = Depends(write_allowed), _c: None = Depends(csrf_checked)) -> Response:
-        store.review(finding_id, status)
-        return RedirectResponse(back if back.startswith("/") else "/", status_code=303)
+        finding_review(finding_id, status)
+        return RedirectResponse(same_site(back), status_code=303)
 
     # ------------------------------------------------------------ API
     @app.get("/api/reports")
-    def api_reports(year: int | None = None, agency: str | None = None) -> list[dict]:
+    def api_reports(year: Annotated[int | None, YEAR] = None, agency: str | None = None) -> list[dict]:
         return [_summary(r) for r in store.reports(year=year, agency=agency)]
 
     @app.post("/api/reports", status_code=201)
@@ -266,12 +407,7 @@ def create_app(store: Store, token: str | None) -> FastAPI:
 
     @app.post("/api/findings/{finding_id}/review")
     def api_review(finding_id: int, status: Annotated[str, Form()], _w: None = Depends(write_allowed)) -> dict:
-        try:
-            store.review(finding_id, status)
-        except KeyError as e:
-            raise HTTPException(404, "no such finding") from e
-        except ValueError as e:
-            raise HTTPException(422, str(e)) from e
+        finding_review(finding_id, status)
         return {"id": finding_id, "review": status}
 
     @app.get("/api/agencies")
@@ -279,7 +415,8 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         return [{"name": a, "years": ys} for a, ys in store.agencies()]
 
     @app.get("/api/export")
-    def api_export(format: Annotated[str, Query()] = "csv", year: int | None = None, agency: str | None = None,
+    def api_export(format: Annotated[str, Query()] = "csv", year: Annotated[int | None, YEAR] = None,
+                   agency: str | None = None,
                    chinese: bool = False, findings: bool = False) -> Response:
         if format not in FORMATS_OUT:
             raise HTTPException(422, f"format is one of {', '.join(FORMATS_OUT)}")
@@ -297,10 +434,15 @@ def create_app(store: Store, token: str | None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def errors(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return pages.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail,
                                                               "can_write": bool(token)},
-                                      status_code=exc.status_code)
+                                      status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        why = "；".join(_invalid(e) for e in exc.errors())
+        return await errors(request, HTTPException(422, f"请求参数无效：{why}"))
 
     return app
 
@@ -312,6 +454,28 @@ def _year_or_none(text: str) -> int | None:
     if not text.strip().isdigit() or not 2000 <= int(text) <= 2100:
         raise HTTPException(422, f"年度须为 2000–2100 之间的数字，而不是「{text[:20]}」")
     return int(text)
+
+
+_FIELDS = {"year": "年度", "page": "页码", "report_id": "报告编号", "finding_id": "审核发现编号", "number": "页码",
+           "status": "审核状态", "format": "格式", "file": "文件", "files": "文件", "token": "令牌"}
+
+
+def _invalid(error: dict) -> str:
+    """One validation error in Chinese: which field, and what it must be."""
+    field = str(error.get("loc", ["", "?"])[-1])
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    name = _FIELDS.get(field, field)
+    if field == "year":
+        return f"{name}须是 2000 至 2100 之间的整数"
+    if "ge" in ctx or "le" in ctx:
+        low, high = ctx.get("ge", "…"), ctx.get("le", "…")
+        return f"{name}须是 {low} 至 {high} 之间的整数"
+    if kind == "missing":
+        return f"缺少{name}"
+    if kind.startswith("int"):
+        return f"{name}须是整数"
+    return f"{name}无效"
 
 
 def _summary(r: Report) -> dict:

@@ -14,6 +14,22 @@ META = ("source", "agency", "year", "template", "published", "parser_version", "
 META_ZH = {"source": "文件", "agency": "机关", "year": "年度", "template": "格式", "published": "发布日期",
            "parser_version": "解析版本", "digest": "文件哈希"}
 FORMATS_OUT = ("csv", "xlsx", "parquet", "json")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula (OWASP CSV injection)
+
+
+def inert(value: object) -> object:
+    """Text a spreadsheet would run as a formula (a file named `=1+2.txt`, an agency name starting
+    with `@`), prefixed with `'` so that it stays text; anything else as it is."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def inert_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Every text column made inert (numbers are left alone: -3 is a number, not a formula)."""
+    df = df.copy()
+    for column in df.columns:
+        if df[column].dtype == object or pd.api.types.is_string_dtype(df[column]):
+            df[column] = df[column].map(inert)
+    return df
 
 
 def all_keys() -> list[str]:
@@ -68,6 +84,8 @@ def export(store: Store, fmt: str, out: Path, year: int | None = None, agency: s
     if chinese:
         reports = reports.rename(columns=chinese_header)
     second = out.with_name(f"{out.stem}-findings{out.suffix}")
+    if fmt in ("csv", "xlsx"):  # opened in a spreadsheet
+        reports, findings = inert_frame(reports), inert_frame(findings)
     if fmt == "csv":
         reports.to_csv(out, index=False, encoding="utf-8-sig")
         findings.to_csv(second, index=False, encoding="utf-8-sig")
