@@ -33,22 +33,15 @@ def parse_file(path: str | Path, name: str = "") -> ParseResult:
     return parse_bytes(path.read_bytes(), name or path.name, path.parent)
 
 
-def shown_text(source_text: str) -> str:
-    """The text a report was read from as a reader shows it (the grid marks taken out)."""
-    from .ingest.source import COVERED, GRID_LINE
-
-    return source_text.replace(GRID_LINE, "").replace(COVERED, "")
-
-
 def parse_upload(data: bytes, name: str) -> tuple[str, str]:
     """One uploaded file → (its parse result as JSON, the text it was read from; "" for a PDF, whose
     pages are shown instead). Run by the web app in a boxed worker process (`xxgk.sandbox`)."""
     source = read_source(data, name)
     result = parse_source(source, name)
     result.findings = audit(result)
-    return result.model_dump_json(), "" if source.kind == "pdf" else shown_text(source.text)
+    return result.model_dump_json(), "" if source.kind == "pdf" else source.text
 
 
 def text_of(data: bytes, name: str) -> str:
     """The text a stored file was read as (for a view of a report parsed before this server started)."""
-    return shown_text(read_source(data, name).text)
+    return read_source(data, name).text
