@@ -23,6 +23,10 @@ class Source:
     spans: list[tuple[int, int, Provenance]] = field(default_factory=list)  # sorted by start
     ocr: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box) read by OCR
     notes: list[str] = field(default_factory=list)  # what the reader could not read as printed, for the doubts
+    # what the file says about itself outside its text, for the report's identity: "title" (a web
+    # page's <title>, a PDF's or Word file's title property), "headline" (a page's headline
+    # element), "breadcrumb" (its 当前位置 trail), "posted" (a page's publishing time in its meta tags)
+    meta: dict[str, str] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> Provenance | None:
@@ -55,6 +59,7 @@ class SourceWriter:
         self.spans: list[tuple[int, int, Provenance]] = []
         self.ocr: list[tuple[int, tuple[float, float, float, float]]] = []  # (page, box) read by OCR
         self.notes: list[str] = []
+        self.meta: dict[str, str] = {}  # see Source.meta
 
     def write(self, text: str, where: Provenance | None = None) -> None:
         if where is not None and text:
@@ -79,7 +84,8 @@ class SourceWriter:
         self.write("\n")
 
     def source(self) -> Source:
-        return Source("".join(self.parts), self.kind, self.spans, self.ocr, self.notes)
+        return Source("".join(self.parts), self.kind, self.spans, self.ocr, self.notes,
+                      {k: v for k, v in self.meta.items() if v})
 
 
 def _one_line(text: str) -> str:
