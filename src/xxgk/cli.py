@@ -138,6 +138,7 @@ def write_json(text: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
+ALIASES = typer.Option("--aliases", help="CSV of agency names: alias,canonical (default: $XXGK_ALIASES)")
 JOBS = typer.Option("--jobs", "-j", help="worker processes (default: all cores)")
 SCHEDULER = typer.Option("--scheduler", help="a Dask scheduler, tcp://HOST:8786, instead of local workers")
 RETRY = typer.Option("--retry-failed", help="try again the files an earlier run could not read")
@@ -178,11 +179,13 @@ def check(
     output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
+    aliases: Annotated[Path | None, ALIASES] = None,
 ) -> None:
     """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error."""
     from .audit import audit_batch
     from .batch import executor_for, process_file
-    from .show import Summary, show_findings
+    from .pairing import Aliases
+    from .show import Summary, show_findings, show_pairing
 
     paths = list(expand(sources))
     summary = Summary()
@@ -198,14 +201,18 @@ def check(
                 yield outcome
 
     def rows() -> Iterator[dict]:
-        for result, previous in audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}):
+        for checked in audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}, Aliases.load(aliases)):
+            result, previous = checked.result, checked.previous
             summary.add(result)
             if output == "json":
                 yield {"source": result.source, "agency": result.agency, "year": result.year,
-                       "previous": previous.source if previous else None,
+                       "region": result.region.model_dump() if result.region else None,
+                       "published": result.published, "posted": result.posted,
+                       "previous": previous.source if previous else None, "duplicates": checked.duplicates,
                        "findings": [f.model_dump() for f in result.findings]}
             else:
                 show_findings(result, out)
+                show_pairing(checked, out)
         yield from ({"source": p.name, "error": e} for p, e in summary.failed)
 
     try:
@@ -307,11 +314,13 @@ def ingest(
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
     retry_failed: Annotated[bool, RETRY] = False,
+    aliases: Annotated[Path | None, ALIASES] = None,
 ) -> None:
     """Parse reports into the database; files already stored by this parser version are skipped."""
+    from .pairing import Aliases
     from .store import Store, StoreLedger
 
-    store = Store(db)
+    store = Store(db, Aliases.load(aliases))
 
     def keep(outcome: Outcome) -> None:
         if outcome.result is not None:
@@ -349,18 +358,29 @@ def serve(
     db: Annotated[str | None, DB] = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    aliases: Annotated[Path | None, ALIASES] = None,
 ) -> None:
     """The web app and REST API. Writes need the token in $XXGK_TOKEN (unset: read only)."""
     import uvicorn
 
+    from .pairing import Aliases
     from .serve.app import create_app
     from .store import Store
 
     token = os.environ.get("XXGK_TOKEN") or None
-    store = Store(db)
+    store = Store(db, Aliases.load(aliases))
     err.print(f"xxgk serving {store.url} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     err.print(f"write token: {token}" if token else "read only: set XXGK_TOKEN to allow uploads and reviews")
     uvicorn.run(create_app(store, token), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def agencies(db: Annotated[str | None, DB] = None) -> None:
+    """The agencies in a store: each key with its report years and the names seen, to spot duplicates."""
+    from .store import Store
+
+    for key, years, names in Store(db).agency_keys():
+        out.print(f"{key}\t{','.join(map(str, years))}\t{' / '.join(names)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

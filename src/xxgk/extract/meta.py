@@ -30,10 +30,11 @@ _YEAR_AFTER = re.compile(_NAME + r"[(（]" + _YEAR + r"年度?[)）]")  # XX局�
 _YEAR_INSIDE = re.compile(r"(?:政府信息公开|政务公开)(?:工作)?" + _YEAR + r"年度?(?:工作)?(?:报告|年报)")
 
 # How an organization's name ends (longest first where one ends another).
-_ORG_END = re.compile(r"(?:人民政府|政府|街道办事处|办事处|街道|管理委员会|委员会|管委会|工委|局|办公室|办公厅|办|中心|片区|"
-                      r"厅|委|署|院|镇|乡|苏木|部|所|队|馆|站|会|社|公司|集团|处|室|园|场)$")
+_ORG_END = re.compile(r"(?:人民政府|政府|街道办事处|办事处|街道|管理委员会|委员会|管委会|工委|局|"
+                      r"办公室|办公厅|办|中心|片区|厅|委|署|院|镇|乡|苏木|部|所|队|馆|站|会|社|公司|集团|处|室|园|场)$")
 # What never stands inside a name: verbs and adverbs of the first sentence, pronouns, dates, punctuation.
-_NOT_IN_NAME = re.compile(r"坚持|习近平|贯彻|落实|认真|严格|全面|深入|推进|围绕|紧扣|持续|进一步|根据|按照|依据|依照|结合|"
+_NOT_IN_NAME = re.compile(r"坚持|习近平|贯彻|落实|认真|严格|全面|深入|推进|围绕|紧扣|持续|进一步|"
+                          r"根据|按照|依据|依照|结合|"
                           r"编制|报告|公开(?!办)|年度|高度|重视|始终|切实|不断|积极|紧紧|领导|指导|统一|部署|要求|工作(?!委)|"
                           r"[我本该此其这在对以将把各的了是为]|\d|[一二三四五六七八九〇零○]{2,}年|"
                           r"[，。、；：:;,.!！?？\"'“”‘’《》<>〈〉\s/|_\-—…·]")
@@ -41,7 +42,8 @@ _BAD_START = re.compile(r"^(?:[和与及之由经从于据向至并或而]|关�
 _LEVEL_START = re.compile(r"^[省市县区州旗盟镇乡]")  # a name whose region was cut off: 「县发展和改革局」
 _HAS_PLACE = re.compile(r"^[\u4e00-\u9fff]{2,}?(?:省|市|县|区|旗|州|盟|镇|乡|街道|苏木)")
 _NATIONAL = re.compile(r"^(?:国家|国务院|中华人民共和国|中国|中共中央|全国|中央)")
-_ZONE = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:综合实验区|经济技术开发区|高新技术产业开发区|经济开发区|开发区|高新区|新区)")
+_ZONE = re.compile(r"[\u4e00-\u9fff]{2,8}?"
+                   r"(?:综合实验区|经济技术开发区|高新技术产业开发区|经济开发区|开发区|高新区|新区)")
 _REGION_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}(?:省|市|县|区|旗|自治州|盟)$")
 _PARTY = re.compile(r"(?:区委|县委|市委|省委|州委|党委|党组|党工委)$")
 _STAMP = re.compile(r"^(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}),?(?:上午|下午)?"
@@ -151,7 +153,8 @@ def _title_in(line: str, following: str) -> tuple[str, int] | None:
 
 # ------------------------------------------------------------------ the opening and the first sentence
 _SENTENCE = re.compile(r"[^。；;\n]+")
-_BY = re.compile(r"由(?P<a>[\u4e00-\u9fff（）()]{2,40}?)(?:根据|依据|按照|结合|参照|负责|牵头|汇总|编制|制作|编写|起草)")
+_BY = re.compile(r"由(?P<a>[\u4e00-\u9fff（）()]{2,40}?)"
+                 r"(?:根据|依据|按照|结合|参照|负责|牵头|汇总|编制|制作|编写|起草)")
 _BEFORE_MAKING = re.compile(r"(?:^|[，,])(?P<a>[\u4e00-\u9fff（）()]{3,40}?)(?:特|负责|组织)?(?:编制|编写|制作)")
 
 

@@ -158,7 +158,9 @@ def create_app(store: Store, token: str | None) -> FastAPI:
         reports = [r for r in reports if r.agency and r.agency.name == name]
         if not reports:
             raise HTTPException(404, "no such agency")
-        return page(request, "agency.html", name=name, reports=reports, charts=_charts(reports))
+        shown = [r for r in reports if r.current]  # one per agency-year; the others linked beside it
+        others = {r.id: [o for o in reports if o.year == r.year and o.id != r.id] for r in shown}
+        return page(request, "agency.html", name=name, reports=shown, others=others, charts=_charts(shown))
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> HTMLResponse:
