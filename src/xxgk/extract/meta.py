@@ -35,7 +35,7 @@ _ORG_END = re.compile(r"(?:人民政府|政府|街道办事处|办事处|街道|
 # What never stands inside a name: verbs and adverbs of the first sentence, pronouns, dates, punctuation.
 _NOT_IN_NAME = re.compile(r"坚持|习近平|贯彻|落实|认真|严格|全面|深入|推进|围绕|紧扣|持续|进一步|"
                           r"根据|按照|依据|依照|结合|"
-                          r"编制|报告|公开(?!办)|年度|高度|重视|始终|切实|不断|积极|紧紧|领导|指导|统一|部署|要求|工作(?!委)|"
+                          r"编制|报告|关于|印发|通知|公开(?!办)|年度|高度|重视|始终|切实|不断|积极|紧紧|领导|指导|统一|部署|要求|工作(?!委)|"
                           r"[我本该此其这在对以将把各的了是为]|\d|[一二三四五六七八九〇零○]{2,}年|"
                           r"[，。、；：:;,.!！?？\"'“”‘’《》<>〈〉\s/|_\-—…·]")
 _BAD_START = re.compile(r"^(?:[和与及之由经从于据向至并或而]|关于)")
@@ -124,6 +124,9 @@ def find_title(head: str) -> tuple[str | None, int | None]:
 
 
 def _title_name(before: str) -> str | None:
+    issued = re.search(r"关于(?:印发|公布|发布)(.+)$", squeeze(before))
+    if issued:  # 「XX人民政府办公室关于印发XX县2023年…报告的通知」: the report is the one issued
+        return _title_name(issued.group(1))
     cleaned = _clean(before)
     return org_name(cleaned) or government_of(cleaned) or (cleaned if is_fragment(cleaned) and org_name(
         cleaned[1:]) else None)
