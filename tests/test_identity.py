@@ -280,7 +280,8 @@ def test_no_name_returned_is_ever_a_fragment_of_a_sentence() -> None:
     for *_, agency in CASES:
         assert agency is None or meta.org_name(agency) == agency
     fragments = ("我区以习近平新时代中国特色社", "平潭综合实验区坚持以习近平新时代中国特色社",
-                 "我局坚持以习近平新时代中国特色社", "在省政府", "在区委", "沙依巴克区坚持以习近平", "根据条例唐村镇政府编制")
+                 "我局坚持以习近平新时代中国特色社", "在省政府", "在区委", "沙依巴克区坚持以习近平",
+                 "根据条例唐村镇政府编制")
     for text in fragments:
         assert meta.org_name(text) is None
 
