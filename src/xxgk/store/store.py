@@ -157,6 +157,16 @@ class Store:
             names.setdefault(printed or name)
         return [(k, sorted(ys), list(ns)) for k, (ys, ns) in sorted(out.items())]
 
+    def pairs(self) -> dict[str, str | None]:
+        """{file name: the file its report was checked against (its agency's current report for the
+        year before), or None} for the newest parse of every file: what `check` says as `previous`."""
+        with self.session() as s:
+            latest = select(func.max(Report.id)).group_by(Report.digest)
+            rows = s.execute(select(Report.source_name, Report.agency_id, Report.year, Report.current)
+                             .where(Report.id.in_(latest))).all()
+        current = {(a, y): n for n, a, y, c in rows if c and a is not None and y is not None}
+        return {n: current.get((a, y - 1)) if a is not None and y is not None else None for n, a, y, _ in rows}
+
     def others_of(self, report: Report) -> list[Report]:
         """The other reports of a report's agency and year (duplicates), current first."""
         if report.agency_id is None or report.year is None:
