@@ -185,3 +185,20 @@ def test_an_old_store_is_upgraded_and_its_agencies_keep_their_reports(tmp_path: 
     (report,) = store.reports()
     assert report.agency.name == "沭阳县财政局" and report.agency.key == agency_key("沭阳县财政局")
     assert report.current
+
+
+def test_the_agency_page_shows_one_report_a_year_and_links_the_others(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from xxgk.serve.app import create_app
+
+    store = Store(f"sqlite:///{tmp_path / 'web.db'}")
+    full = _report("沭阳县财政局", 2023)
+    for name, data in (("full.txt", full), ("crawl.txt", _unread(full)), ("2022.txt", _report("沭阳县财政局", 2022))):
+        store.add(parse_bytes(data, name), data, name)
+    page = TestClient(create_app(store, None)).get("/agencies/沭阳县财政局").text
+    rows = page.split("<tr>")[2:]
+    assert len(rows) == 2  # 2022, 2023
+    (row_2023,) = [r for r in rows if "<td>2023</td>" in r]
+    crawl = next(r for r in store.reports() if r.source_name == "crawl.txt")
+    assert "full.txt" in row_2023 and f'href="/reports/{crawl.id}"' in row_2023 and "同年另有" in row_2023

@@ -16,8 +16,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import cn2an
-
 from ..textnorm import normalize, squeeze
 from . import regions
 
@@ -214,6 +212,8 @@ def number_of(s: str) -> int:
     """Digits or Chinese numerals (二〇二一, 十二, 二十一) as a number."""
     if s.isdigit():
         return int(s)
+    import cn2an  # loads in half a second: only for a date printed in Chinese numerals
+
     s = re.sub("[○O〇]", "零", s)
     if "十" not in s and len(s) > 1:
         return int(cn2an.cn2an(s, "direct"))  # 二零二一: digit by digit

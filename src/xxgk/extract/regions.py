@@ -7,11 +7,13 @@ forms are ordinary words too often ("城区", "郊区" are left out for that rea
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import ahocorasick
-import cpca
 
 _PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
@@ -24,20 +26,35 @@ class Place:
 
 
 @cache
+def _table() -> list[tuple[str, str]]:
+    """(six-digit code, name) of every division, read from cpca's data file. Importing cpca itself
+    would load pkg_resources (a second and more of start-up in every worker) for this one table."""
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("cpca (the division dataset) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
+    with open(path, encoding="utf-8", newline="") as f:
+        return [(rec["adcode"][:6], rec["name"]) for rec in csv.DictReader(f)]
+
+
+def _rank(code: str) -> int:
+    return 0 if code.endswith("0000") else 1 if code.endswith("00") else 2
+
+
+@cache
 def _places() -> dict[str, tuple[Place, ...]]:
     """Full name → the places of that name (several counties share a name: 朝阳区, 和平区)."""
     out: dict[str, list[Place]] = {}
-    for info in cpca.ad_2_addr_dict.values():
-        name = info.name
+    for code, name in _table():
         if name in _PLACEHOLDERS or (len(name) < 3 and not name.endswith("县")):
             continue
-        out.setdefault(name, []).append(Place(name, info.adcode, info.rank))
+        out.setdefault(name, []).append(Place(name, code, _rank(code)))
     return {k: tuple(v) for k, v in out.items()}
 
 
 @cache
 def _by_code() -> dict[str, str]:
-    return {info.adcode: info.name for info in cpca.ad_2_addr_dict.values()}
+    return dict(_table())
 
 
 @cache

@@ -267,7 +267,8 @@ def create_app(store: Store, token: str | None) -> FastAPI:
 def _summary(r: Report) -> dict:
     counts = {s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")}
     return {"id": r.id, "source": r.source_name, "agency": r.agency_name, "year": r.year, "template": r.template,
-            "published": r.published, "parser_version": r.parser_version, "digest": r.digest, "findings": counts}
+            "published": r.published, "posted": r.posted, "current": r.current,
+            "parser_version": r.parser_version, "digest": r.digest, "findings": counts}
 
 
 def _tables(result: ParseResult) -> list[dict]:
