@@ -331,9 +331,16 @@ def test_no_region_for_a_name_without_a_known_place() -> None:
     ("无。\n统计期限自2024年1月1日至2024年12月31日止", None),
     ("无。\n本局将于2024年3月1日前完成。\n", None),
     ("无。\n联系电话：0517-87222589\n", None),
+    ("无。\n某某县财政局\n2024年1月18日\n打印本页 关闭窗口\n发布时间：2024-03-02\n", "2024-01-18"),
+    ("无。\n【打印本页】\n发布日期：2024-03-02 10:11\n", None),  # the page's footer: posted, not signed
 ])
 def test_the_signed_date_in_all_its_forms(tail: str, date: str | None) -> None:
     assert who(tail=normalize(tail)).published == date
+
+
+def test_a_posting_time_printed_under_the_body_is_posted_not_signed() -> None:
+    found = who(body="2023年，我局坚持" + SPIRIT, tail="无。\n【打印本页】\n发布日期：2024-03-02 10:11\n")
+    assert (found.published, found.posted) == (None, "2024-03-02")
 
 
 def test_a_stale_site_date_above_the_title_is_not_the_reports_date() -> None:

@@ -205,19 +205,22 @@ _CN_DIGIT = "〇零○O一二三四五六七八九十"
 # 2021年1月20日, 二〇二一年一月二十日, 2021-01-20, 2021.1.20
 _DATE = re.compile(_YEAR + r"(?:年([0-9" + _CN_DIGIT + r"]{1,3})月(?:([0-9" + _CN_DIGIT + r"]{1,3})日)?"
                    r"|[-./](\d{1,2})[-./](\d{1,2})(?!\d))")
-_POSTED = re.compile(r"(?:发布|成文|印发|更新|发表)?(?:日期|时间)[:：]?(?=" + _YEAR + ")")  # 发布日期：2021-01-20
+_POSTED = re.compile(r"(?:发布|成文|印发|更新|发表)?(?:日期|时间)[:：]?\s*(?=" + _YEAR + ")")  # 发布日期：2021-01-20
 
 
 def number_of(s: str) -> int:
-    """Digits or Chinese numerals (二〇二一, 十二, 二十一) as a number."""
+    """Digits or Chinese numerals (二〇二一, 十二, 二十一) as a number; ValueError if neither."""
     if s.isdigit():
         return int(s)
     import cn2an  # loads in half a second: only for a date printed in Chinese numerals
 
     s = re.sub("[○O〇]", "零", s)
-    if "十" not in s and len(s) > 1:
-        return int(cn2an.cn2an(s, "direct"))  # 二零二一: digit by digit
-    return int(cn2an.cn2an(s, "smart"))
+    try:
+        if "十" not in s and len(s) > 1:
+            return int(cn2an.cn2an(s, "direct"))  # 二零二一: digit by digit
+        return int(cn2an.cn2an(s, "smart"))
+    except (KeyError, IndexError, TypeError) as e:  # what cn2an raises besides ValueError on a mixed string
+        raise ValueError(s) from e
 
 
 def year_of(s: str) -> int:
@@ -266,8 +269,8 @@ def signature(tail: str) -> tuple[str | None, str | None]:
                     r"[\u4e00-\u9fff]{2,}", after.strip("()（）")):
                 continue
             date = _date(m)
-            if date is None:
-                continue
+            if date is None or re.search(r"(?:日期|时间)[:：]?$", line[:m.start()]):
+                continue  # a page's 发布时间 field under the body: its posting time, not a signature
             name_text = line[:m.start()] or (lines[i - 1] if i > 0 else "")
             return org_name(name_text), date
     return None, None
@@ -297,7 +300,7 @@ def find_posted(head: str, page_posted: str = "") -> str | None:
     m = _DATE.search(normalize(page_posted))
     if m and _date(m):
         return _date(m)
-    for line in _lines(head)[:30]:
+    for line in [normalize(x).strip() for x in head.split("\n") if x.strip()][:30]:  # spaces kept: "2024-03-02 10:11"
         for posted in _POSTED.finditer(line):
             m = _DATE.match(line, posted.end())
             if m and _date(m):
@@ -427,6 +430,6 @@ def identify(head: str, body_one: str, tail: str, text: str, page: dict[str, str
     if year is None:
         year = year_from_prose(body_one or text[:2000])
     published = signed or find_published(head, "")
-    posted = find_posted(head, page.get("posted", ""))
+    posted = find_posted(head, page.get("posted", "")) or find_posted("\n".join(tail.rstrip().split("\n")[-8:]))
     region = regions.region_of(name) if name else None
     return Identity(name, year, published, posted, region, places, doubts)
