@@ -142,6 +142,11 @@ def test_check_and_ingest_pair_the_same_files_the_same_way_and_say_duplicates(tm
     assert current["hz-2023.txt"] and not current["hz-2023-crawl.txt"]  # both kept, one current
     crawl = next(r for r in store.reports() if r.source_name == "hz-2023-crawl.txt")
     assert [r.source_name for r in store.others_of(crawl)] == ["hz-2023.txt"]
+    assert store.duplicates_of(crawl.id) == ["hz-2023.txt"]
+    db = f"sqlite:///{tmp_path / 'y.db'}"
+    said = subprocess.run([XXGK, "ingest", str(tmp_path / "in"), "--db", db, "--jobs", "1"], capture_output=True,
+                          text=True, check=True).stderr
+    assert "同一机关同一年度另有报告" in said and "hz-2023" in said
     listed = subprocess.run([XXGK, "agencies", "--db", f"sqlite:///{tmp_path / 'x.db'}"], capture_output=True,
                             text=True, check=True).stdout
     line = next(x for x in listed.splitlines() if x.startswith(agency_key("洪泽区人民政府") or "?"))

@@ -325,7 +325,10 @@ def ingest(
     def keep(outcome: Outcome) -> None:
         if outcome.result is not None:
             result = ParseResult.model_validate_json(outcome.result)
-            store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
+            report_id = store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
+            if result.agency and result.year and (twins := store.duplicates_of(report_id)):
+                err.print(f"{outcome.path}: 同一机关同一年度另有报告 {'、'.join(twins)}"
+                          "（均保留，以读取更完整的一份对照上下年）", highlight=False)
 
     tally = run(sources, StoreLedger(store), keep, jobs, scheduler, retry_failed, "ingesting")
     err.print(f"{tally.done} stored, {tally.skipped} already stored, {tally.failed} failed → {store.url}")

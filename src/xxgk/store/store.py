@@ -167,6 +167,16 @@ class Store:
         current = {(a, y): n for n, a, y, c in rows if c and a is not None and y is not None}
         return {n: current.get((a, y - 1)) if a is not None and y is not None else None for n, a, y, _ in rows}
 
+    def duplicates_of(self, report_id: int) -> list[str]:
+        """The files of the other reports of this report's agency and year (none: no duplicate)."""
+        with self.session() as s:
+            row = s.execute(select(Report.agency_id, Report.year, Report.digest).where(Report.id == report_id)).first()
+            if row is None or row.agency_id is None or row.year is None:
+                return []
+            return list(s.scalars(select(Report.source_name).where(
+                Report.agency_id == row.agency_id, Report.year == row.year, Report.digest != row.digest)
+                .order_by(Report.id)))
+
     def others_of(self, report: Report) -> list[Report]:
         """The other reports of a report's agency and year (duplicates), current first."""
         if report.agency_id is None or report.year is None:
