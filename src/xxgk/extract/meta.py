@@ -161,8 +161,7 @@ _BEFORE_MAKING = re.compile(r"(?:^|[，,])(?P<a>[\u4e00-\u9fff（）()]{3,40}?)(
 
 def agency_from_opening(text: str) -> str | None:
     """The body the opening sentence says compiled the report: 「本报告由XX根据…编制」, 「…要求，唐村镇
-    政府编制」, 「结合…杭州市滨江区长河街道各科室的…情况编制本报告」. 「XX人民政府办公室」 compiles its
-    government's report: the government is named."""
+    政府编制」, 「结合…杭州市滨江区长河街道各科室的…情况编制本报告」."""
     for m in _SENTENCE.finditer(normalize(text)[:1500]):
         sentence = squeeze(m.group())
         if "编制" not in sentence and "编写" not in sentence:
@@ -174,8 +173,16 @@ def agency_from_opening(text: str) -> str | None:
             named = [n for n in _region_names(sentence) if not _NATIONAL.match(n)]
             name = max(named, key=len, default=None)
         if name:
-            return re.sub(r"(?<=政府)办公室$", "", name)
+            return name
     return None
+
+
+def compiler_to_agency(name: str | None, titles: list[str | None]) -> str | None:
+    """「XX人民政府办公室」 compiling a report names its government's report, unless a title names the
+    office itself (the office's own report as a department)."""
+    if name and name not in titles:
+        return re.sub(r"(?<=政府)办公室$", "", name)
+    return name
 
 
 def _region_names(text: str) -> list[str]:
@@ -416,8 +423,8 @@ def identify(head: str, body_one: str, tail: str, text: str, page: dict[str, str
             name, y = find_title(normalize(page[key]))
             candidates.append(("file_title" if key == "title" and kind != "html" else place, name))
             year = year or y
-    opening = agency_from_opening(head + "\n" + body_one[:600])
-    candidates.append(("opening", opening))
+    titles = [n for p, n in candidates]
+    candidates.append(("opening", compiler_to_agency(agency_from_opening(head + "\n" + body_one[:600]), titles)))
     candidates.append(("subject", agency_from_prose(body_one)))
     signer, signed = signature(tail)
     candidates.append(("signature", signer))
