@@ -78,6 +78,7 @@ def _clean(text: str) -> str:
     name = _STAMP.sub("", squeeze(text))  # a browser's running header: "2024/5/6 下午3:21" before the title
     name = re.sub(r"^[#*>\-\s《「“【]+|[#*\s》」”】]+$", "", name)
     name = re.sub(r"^(?:标题|名称|文件名称|信息名称|主题)[:：]", "", name)  # a web page's field label
+    name = re.sub(r"[（(](?:盖章|印章|公章|签章|章)[)）]$", "", name)  # 「XX局（盖章）」 above the date
     return re.sub(r"(?:关于印发|关于|印发|的)$", "", name)
 
 
