@@ -387,6 +387,15 @@ def test_a_site_page_end_to_end_title_signature_split_over_spans_and_posting_tim
     assert {"page_title", "signature"} <= set(result.agency_named_in)
 
 
+def test_a_pages_headline_is_the_element_naming_the_report_not_the_sites_banner() -> None:
+    from xxgk.ingest.html import read_html
+
+    page = ("<html><head><title>沭阳县人民政府</title></head><body><h1>沭阳县人民政府门户网站</h1>"
+            "<div class='article-title'>沭阳县交通运输局2023年政府信息公开工作年度报告</div><p>正文</p></body></html>")
+    assert read_html(page.encode()).meta == {"title": "沭阳县人民政府",
+                                              "headline": "沭阳县交通运输局2023年政府信息公开工作年度报告"}
+
+
 def test_an_unsigned_page_is_late_by_its_posting_time_and_the_finding_says_so() -> None:
     from xxgk.parse import parse_bytes
 

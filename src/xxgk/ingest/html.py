@@ -108,19 +108,21 @@ def page_meta(root: etree._Element) -> dict[str, str]:
     title = root.find(".//title")
     out["title"] = metas.get("articletitle") or (_inline(title.text_content()).strip() if title is not None else "")
     out["posted"] = next((metas[k] for k in _POSTED_META if metas.get(k)), "")
+    headlines = []  # the site's name is often an <h1> too: the one naming a report is the headline
     for el in root.iter("h1", "h2", "div", "p", "td", "span"):
         cls = f"{el.get('class') or ''} {el.get('id') or ''}"
         if el.tag in ("h1", "h2") or _HEADLINE.search(cls):
             text = _inline(el.text_content()).strip()
             if 6 <= len(text) <= 120:
-                out["headline"] = text
-                break
+                headlines.append(text)
+    out["headline"] = next((h for h in headlines if "报告" in h or "年报" in h), headlines[0] if headlines else "")
     for el in root.iter("div", "p", "span", "td", "nav", "ol", "ul"):
         cls = f"{el.get('class') or ''} {el.get('id') or ''}"
-        text = _inline(el.text_content()).strip()
-        if (_CRUMB.search(cls) or text.startswith("当前位置")) and len(text) <= 200:
-            out["breadcrumb"] = text
-            break
+        if _CRUMB.search(cls) or (el.text or "").strip().startswith("当前位置"):  # own text first: no page-long joins
+            text = _inline(el.text_content()).strip()
+            if len(text) <= 200:
+                out["breadcrumb"] = text
+                break
     return out
 
 
