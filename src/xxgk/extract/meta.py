@@ -345,15 +345,16 @@ class Identity:
     doubts: list[str] = field(default_factory=list)
 
 
-def complete(name: str, text: str) -> str:
-    """A department's name without its region completed by the region the report prints with it
-    elsewhere (「展和改革局」, 「县发展和改革局」 → 沭阳县发展和改革局), else by the one region the
-    report names most (「财政金融局」 → 平潭综合实验区财政金融局). Unchanged where nothing completes it."""
+def complete(name: str, near: str) -> str:
+    """A department's name without its region completed where the report speaks of itself (`near`:
+    its head, first sentences and signature; not its prose, which names other bodies): by the region
+    printed with the name there (「展和改革局」, 「县发展和改革局」 → 沭阳县发展和改革局), else by the
+    one region named most there (「财政金融局」 → 平潭综合实验区财政金融局). Unchanged otherwise."""
     if regions.leading(name) or _NATIONAL.match(name) or _ZONE.match(name):
         return name
     longer: Counter[str] = Counter()
-    for m in re.finditer(re.escape(name), text):
-        run = re.search(r"[\u4e00-\u9fff]{0,20}$", text[max(0, m.start() - 20):m.start()])
+    for m in re.finditer(re.escape(name), near):
+        run = re.search(r"[\u4e00-\u9fff]{0,20}$", near[max(0, m.start() - 20):m.start()])
         before = run.group() if run else ""
         for k in range(len(before)):
             piece = before[k:]
@@ -365,7 +366,7 @@ def complete(name: str, text: str) -> str:
     if longer:
         return max(longer, key=lambda n: (longer[n], len(n)))
     if is_fragment(name) or not _HAS_PLACE.match(name):
-        places = Counter(n for _, n in regions.mentions(text)) + Counter(m.group() for m in _ZONE.finditer(text))
+        places = Counter(n for _, n in regions.mentions(near)) + Counter(m.group() for m in _ZONE.finditer(near))
         if is_fragment(name):
             places = Counter({p: c for p, c in places.items() if p.endswith(name[0])})
         if places:
@@ -432,8 +433,9 @@ def identify(head: str, body_one: str, tail: str, text: str, page: dict[str, str
     if page.get("breadcrumb"):
         candidates.append(("breadcrumb", agency_from_breadcrumb(page["breadcrumb"])))
     candidates.append(("publisher", agency_from_fields(head)))
-    squeezed = squeeze(text)
-    completed = [(p, complete(n, squeezed)) for p, n in candidates if n]
+    first = re.match(r"[^。]{0,200}", squeeze(body_one))
+    near = squeeze(head) + (first.group() if first else "") + squeeze(tail[-300:])
+    completed = [(p, complete(n, near)) for p, n in candidates if n]
     name, places, doubts = choose_agency(completed)
     if year is None:
         year = year_from_prose(body_one or text[:2000])
