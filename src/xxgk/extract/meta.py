@@ -107,8 +107,8 @@ def find_title(head: str) -> tuple[str | None, int | None]:
     ("…年度报告（2020年度）"). The words before are the agency's name when `org_name` says so."""
     lines = _lines(head)[:20]
     for i, line in enumerate(lines):
-        if len(line) > 80:
-            continue  # a sentence that mentions the report, not its title
+        if len(line) > 80 or re.match(r"(?:上一篇|下一篇|相关|推荐|热点|往期)", line):
+            continue  # a sentence that mentions the report, or a link to another one: not its title
         found = _title_in(line, lines[i + 1] if i + 1 < len(lines) else "")
         if found is None:
             continue
