@@ -150,7 +150,10 @@ def test_check_and_ingest_pair_the_same_files_the_same_way_and_say_duplicates(tm
     listed = subprocess.run([XXGK, "agencies", "--db", f"sqlite:///{tmp_path / 'x.db'}"], capture_output=True,
                             text=True, check=True).stdout
     line = next(x for x in listed.splitlines() if x.startswith(agency_key("洪泽区人民政府") or "?"))
-    assert "2022,2023,2024" in line and "洪泽区人民政府" in line and "淮安市洪泽区人民政府" in line
+    _, years, names = line.split("\t")
+    assert years == "2022,2023,2024" and set(names.split(" / ")) == {"洪泽区人民政府", "淮安市洪泽区人民政府"}
+    store.delete(next(r.id for r in store.reports() if r.source_name == "hz-2023.txt"))
+    assert store.report(crawl.id).current  # the one left of its agency-year is current again
 
 
 def test_the_year_index_pairs_with_the_better_read_of_duplicates() -> None:

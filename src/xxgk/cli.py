@@ -383,7 +383,7 @@ def agencies(db: Annotated[str | None, DB] = None) -> None:
     from .store import Store
 
     for key, years, names in Store(db).agency_keys():
-        out.print(f"{key}\t{','.join(map(str, years))}\t{' / '.join(names)}", highlight=False, soft_wrap=True)
+        print(f"{key}\t{','.join(map(str, years))}\t{' / '.join(names)}")  # tab-separated: for grep and cut
 
 
 @app.command()

@@ -97,6 +97,15 @@ class Store:
         return True
 
     @staticmethod
+    def _promote(s: Session, agency_id: int, year: int) -> None:
+        """The current report of an agency-year deleted: the best read of those left takes its place."""
+        left = list(s.scalars(select(Report).options(undefer(Report.result)).where(
+            Report.agency_id == agency_id, Report.year == year)))
+        if left:
+            best = min(left, key=lambda r: (pairing.unread(ParseResult.model_validate(r.result)), -r.id))
+            best.current = True
+
+    @staticmethod
     def _pair_years(s: Session, result: ParseResult, agency: Agency, current: bool = True) -> ParseResult:
         """Audit the new report against its agency's year before, and (when it is the current one)
         the year after against it."""
@@ -221,9 +230,11 @@ class Store:
             report = s.get(Report, report_id)
             if report is None:
                 raise KeyError(report_id)
-            digest = report.digest
+            digest, was_current, agency_id, year = report.digest, report.current, report.agency_id, report.year
             s.delete(report)
             s.flush()
+            if was_current and agency_id is not None and year is not None:
+                self._promote(s, agency_id, year)
             if s.scalar(select(Report.id).where(Report.digest == digest)) is None:
                 source = s.get(Source, digest)
                 if source is not None:
