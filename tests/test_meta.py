@@ -64,12 +64,15 @@ def test_title_with_the_year_inside_its_name_in_book_marks_or_after_a_field_labe
     assert meta.find_title("标题：某某县交通运输局2022年政府信息公开工作年度报告") == ("某某县交通运输局", 2022)
 
 
-def test_published_from_a_web_pages_date_field_when_the_report_is_not_signed_with_one() -> None:
+def test_a_web_pages_date_field_is_the_posting_time_not_the_signed_date() -> None:
     head = "索引号：014123456/2024-00012  发布机构：某某县交通运输局  发布日期：2024-01-20\n标题\n"
-    assert meta.find_published(head, "无。\n某某县交通运输局\n") == "2024-01-20"
-    assert meta.find_published("发布时间：2024年01月20日 10:12\n", "") == "2024-01-20"
+    assert meta.find_published(head, "无。\n某某县交通运输局\n") is None
+    assert meta.find_posted(head) == "2024-01-20"
+    assert meta.find_posted("发布时间：2024年01月20日 10:12\n") == "2024-01-20"
+    assert meta.find_posted("来源：某某县交通运输局    时间：2024-01-22\n") == "2024-01-22"
+    assert meta.find_posted("", "2024-01-23 09:00:00") == "2024-01-23"  # a <meta name="PubDate">
     assert meta.find_published(head, "无。\n某某县交通运输局\n2024年1月18日\n") == "2024-01-18"  # signed: that date
-    assert meta.find_published("发布日期：2024年\n", "") is None
+    assert meta.find_posted("发布日期：2024年\n") is None
 
 
 def test_agency_from_the_signature_when_no_title_or_first_sentence_names_it() -> None:

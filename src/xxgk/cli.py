@@ -24,6 +24,7 @@ from .parse import parse_file
 from .result import ParseResult
 
 if TYPE_CHECKING:
+    from .pairing import Aliases
     from .store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -141,6 +142,7 @@ def write_json(text: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
+ALIASES = typer.Option("--aliases", help="CSV of agency names: alias,canonical (default: $XXGK_ALIASES)")
 JOBS = typer.Option("--jobs", "-j", help="worker processes (default: all cores)")
 SCHEDULER = typer.Option("--scheduler", help="a Dask scheduler, tcp://HOST:8786, instead of local workers")
 RETRY = typer.Option("--retry-failed", help="try again the files an earlier run could not read")
@@ -182,11 +184,13 @@ def check(
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
     rates: Annotated[bool, typer.Option("--summary", help="only per rule: reports it fired on, and the share")] = False,
+    aliases: Annotated[Path | None, ALIASES] = None,
 ) -> None:
     """Audit reports; pairs reports of the same agency in consecutive years. Exit 1 on any error."""
     from .audit import audit_batch
     from .batch import executor_for, process_file
-    from .show import Summary, show_findings
+    from .pairing import Aliases
+    from .show import Summary, show_findings, show_pairing
 
     paths = list(expand(sources))
     summary = Summary()
@@ -202,16 +206,20 @@ def check(
                 yield outcome
 
     def rows() -> Iterator[dict]:
-        for result, previous in audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}):
+        for checked in audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}, Aliases.load(aliases)):
+            result, previous = checked.result, checked.previous
             summary.add(result)
             if rates:
                 continue
             if output == "json":
                 yield {"source": result.source, "agency": result.agency, "year": result.year,
-                       "previous": previous.source if previous else None,
+                       "region": result.region.model_dump() if result.region else None,
+                       "published": result.published, "posted": result.posted,
+                       "previous": previous.source if previous else None, "duplicates": checked.duplicates,
                        "findings": [f.model_dump() for f in result.findings]}
             else:
                 show_findings(result, out)
+                show_pairing(checked, out)
         yield from ({"source": p.name, "error": e} for p, e in summary.failed)
 
     try:
@@ -361,14 +369,14 @@ def shown_url(url: str) -> str:
         return "(the database URL given)"
 
 
-def open_store(db: str | None) -> Store:
+def open_store(db: str | None, aliases: Aliases | None = None) -> Store:
     """The store, or a one-line reason it cannot be opened (with the URL's password hidden)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from .store import Store
 
     try:
-        return Store(db)
+        return Store(db, aliases)
     except SQLAlchemyError as e:
         url = db or os.environ.get("XXGK_DB") or "sqlite:///xxgk.db"
         why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
@@ -395,16 +403,21 @@ def ingest(
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
     retry_failed: Annotated[bool, RETRY] = False,
+    aliases: Annotated[Path | None, ALIASES] = None,
 ) -> None:
     """Parse reports into the database; files already stored by this parser version are skipped."""
+    from .pairing import Aliases
     from .store import StoreLedger
 
-    store = open_store(db)
+    store = open_store(db, Aliases.load(aliases))
 
     def keep(outcome: Outcome) -> None:
         if outcome.result is not None:
             result = ParseResult.model_validate_json(outcome.result)
-            store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
+            report_id = store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
+            if result.agency and result.year and (twins := store.duplicates_of(report_id)):
+                err.print(f"{outcome.path}: 同一机关同一年度另有报告 {'、'.join(twins)}"
+                          "（均保留，以读取更完整的一份对照上下年）", highlight=False)
 
     tally = run(sources, StoreLedger(store), keep, jobs, scheduler, retry_failed, "ingesting")
     err.print(f"{tally.done} stored, {tally.skipped} already stored, {tally.failed} failed → {shown_url(store.url)}")
@@ -441,11 +454,13 @@ def evaluate(
     out_file: Annotated[Path | None, typer.Option("--out", help="file to write (json, csv, xlsx, html)")] = None,
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
+    aliases: Annotated[Path | None, ALIASES] = None,
 ) -> None:
     """Score reports by declared indicators and rank them by level and region; every lost point names
     its finding. Reading doubts never cost points: they are listed to verify."""
     from .evaluate import DEFAULT_INDICATORS, evaluate, facts_of, load_indicators, stored_facts
     from .evaluate.output import to_json, write
+    from .pairing import Aliases
     from .show import show_evaluation
 
     if output not in ("table", "json", "csv", "xlsx", "html"):
@@ -478,8 +493,8 @@ def evaluate(
                 yield outcome
 
         try:
-            results = audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)})
-            ev = evaluate((facts_of(r) for r, _ in results if year is None or r.year == year), chosen)
+            checked = audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}, Aliases.load(aliases))
+            ev = evaluate((facts_of(c.result) for c in checked if year is None or c.result.year == year), chosen)
         finally:
             executor.close()
     if output == "table":
@@ -504,17 +519,28 @@ def serve(
                                                      "(default $XXGK_WORKERS or 2)")] = None,
     queue: Annotated[int | None, typer.Option(help="uploads waiting beyond those; more get 503 "
                                                    "(default $XXGK_QUEUE or 32)")] = None,
+    aliases: Annotated[Path | None, ALIASES] = None,
 ) -> None:
     """The web app and REST API. Writes need the token in $XXGK_TOKEN (unset: read only)."""
     import uvicorn
 
+    from .pairing import Aliases
     from .serve.app import create_app
 
     token = os.environ.get("XXGK_TOKEN") or None
-    store = open_store(db)
+    store = open_store(db, Aliases.load(aliases))
     err.print(f"xxgk serving {shown_url(store.url)} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     err.print(f"write token: {token}" if token else "read only: set XXGK_TOKEN to allow uploads and reviews")
     uvicorn.run(create_app(store, token, workers, queue), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def agencies(db: Annotated[str | None, DB] = None) -> None:
+    """The agencies in a store: each key with its report years and the names seen, to spot duplicates."""
+    from .store import Store
+
+    for key, years, names in Store(db).agency_keys():
+        print(f"{key}\t{','.join(map(str, years))}\t{' / '.join(names)}")  # tab-separated: for grep and cut
 
 
 @app.command()

@@ -38,6 +38,14 @@ class Finding(BaseModel):
     message: str
 
 
+class Region(BaseModel):
+    """The administrative region the agency belongs to, as far as its name tells."""
+
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+
+
 class ParseResult(BaseModel):
     source: str
     agency: str | None = None
@@ -47,6 +55,9 @@ class ParseResult(BaseModel):
     cells: dict[str, Number | None] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
     # beyond the contract
+    posted: str | None = None  # when the web page says it posted the report (published: the date it is signed with)
+    region: Region | None = None  # of the agency
+    agency_named_in: list[str] = Field(default_factory=list)  # the places that name the agency (title, signature…)
     variants: dict[str, str] = Field(default_factory=dict)  # table id → row variant read
     readings: dict[str, str] = Field(default_factory=dict)  # table id → how values were placed (labels, order…)
     provenance: dict[str, Provenance] = Field(default_factory=dict)

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from .audit import Checked
 from .audit.rules import fmt_num
 from .evaluate.score import Evaluation
 from .formats import FORMATS
@@ -82,6 +83,18 @@ def _rule_severity() -> dict[str, str]:
     from .audit import RULES
 
     return {r.id: r.severity for r in RULES}
+
+
+def show_pairing(checked: Checked, console: Console) -> None:
+    """Which previous report a report was checked against (or none), and its duplicates."""
+    previous, twins = checked.previous, checked.duplicates
+    if previous is not None:
+        console.print(f"  [dim]对照上年：{previous.source}（{previous.agency} {previous.year} 年度）[/dim]")
+    else:
+        console.print("  [dim]对照上年：未找到同一机关上一年度的报告[/dim]")
+    if twins:
+        console.print(f"  [yellow]同一机关同一年度另有报告：{'、'.join(twins)}"
+                      "（对照时取未读单元格较少的一份）[/yellow]")
 
 
 class Summary:

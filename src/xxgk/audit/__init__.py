@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from ..batch import Outcome
+from .. import pairing
 from ..result import Finding, ParseResult
 from . import arithmetic, form, legal, prose, years  # noqa: F401  (registers the rules)
 from .rules import RULES, Context, Rule
@@ -23,64 +25,37 @@ def audit(result: ParseResult, previous: ParseResult | None = None) -> list[Find
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
 
 
-def same_agency(a: str | None, b: str | None) -> bool:
-    """"洪泽区人民政府" and "淮安市洪泽区人民政府" are one agency: one name ends the other."""
-    if not a or not b:
-        return False
-    return a == b or a.endswith(b) or b.endswith(a)
+class YearIndex(pairing.YearIndex):
+    """pairing.YearIndex keeping what the year rules read of a previous report."""
+
+    def __init__(self, aliases: pairing.Aliases | None = None) -> None:
+        super().__init__(years.PREVIOUS_CELLS, aliases)
 
 
-class YearIndex:
-    """Reports by agency and year, to pair each with its agency's report for the year before.
+class Parsed(Protocol):
+    """A parsed file as a batch hands it over (batch.Outcome): its path and its result as JSON."""
 
-    Holds no reports: per report its file and agency name, year, format and the few cells the year
-    rules read of a previous report (years.PREVIOUS_CELLS), so 100k reports can be paired in memory.
-    Names are looked up exactly and by the suffixes of five characters or more `same_agency` allows.
-    """
-
-    def __init__(self) -> None:
-        self.entries: dict[int, tuple[str, str, int, str | None, tuple]] = {}
-        self.by_name: dict[str, dict[int, int]] = {}  # name → {year: first key with it}
-        self.longer: dict[str, set[str]] = {}  # suffix → names ending with it
-
-    def add(self, key: int, result: ParseResult) -> None:
-        if not result.agency or result.year is None:
-            return
-        name = result.agency
-        cells = tuple(result.cells.get(k) for k in years.PREVIOUS_CELLS)
-        self.entries[key] = (result.source, name, result.year, result.template, cells)
-        years_of = self.by_name.setdefault(name, {})
-        if result.year not in years_of or key < years_of[result.year]:
-            years_of[result.year] = key
-        for i in range(1, len(name) - 4):
-            self.longer.setdefault(name[i:], set()).add(name)
-
-    def previous_key(self, key: int) -> int | None:
-        """The key of the same agency's report for the year before (the first given, if several)."""
-        if key not in self.entries:
-            return None
-        _, name, year, _, _ = self.entries[key]
-        names = {name, *self.longer.get(name, ()), *(name[i:] for i in range(1, len(name)))}
-        found = [self.by_name[n][year - 1] for n in names if year - 1 in self.by_name.get(n, {})]
-        return min(found) if found else None
-
-    def previous(self, key: int) -> ParseResult | None:
-        """That report as far as the year rules read it."""
-        before = self.previous_key(key)
-        if before is None:
-            return None
-        source, pname, pyear, template, cells = self.entries[before]
-        return ParseResult(source=source, agency=pname, year=pyear, template=template,  # type: ignore[arg-type]
-                           cells={k: v for k, v in zip(years.PREVIOUS_CELLS, cells, strict=True) if v is not None})
+    path: str
+    result: str | None
 
 
-def audit_batch(outcomes: Iterable[Outcome], order: dict[str, int]) -> Iterator[tuple[ParseResult, ParseResult | None]]:
-    """Parsed files (batch outcomes, in any order) → (result audited with its agency's year before,
-    that year's report as far as read), in `order` (path → position); failed outcomes are skipped.
+@dataclass
+class Checked:
+    """A result audited with its agency's previous year: the report it was checked against (None:
+    none found) and the other reports of its agency and year (duplicates), by source."""
+
+    result: ParseResult
+    previous: ParseResult | None
+    duplicates: list[str]
+
+def audit_batch(outcomes: Iterable[Parsed], order: dict[str, int],
+                aliases: pairing.Aliases | None = None) -> Iterator[Checked]:
+    """Parsed files (batch outcomes, in any order) → each result audited with its agency's year
+    before (pairing's rules), in `order` (path → position); failed outcomes are skipped.
 
     Results wait in a temporary SQLite file, only a YearIndex stays in memory: any batch size.
     """
-    index = YearIndex()
+    index = YearIndex(aliases)
     with tempfile.TemporaryDirectory(prefix="xxgk-check-") as tmp:
         spool = sqlite3.connect(Path(tmp) / "results.sqlite")
         try:
@@ -95,14 +70,15 @@ def audit_batch(outcomes: Iterable[Outcome], order: dict[str, int]) -> Iterator[
                 previous = index.previous(at)
                 if previous is not None:
                     result.findings = audit(result, previous)
-                yield result, previous
+                twins = [index.entries[i].source for i in index.same_year(at) if i != at]
+                yield Checked(result, previous, twins)
         finally:
             spool.close()
 
 
-def previous_reports(results: list[ParseResult]) -> dict[int, ParseResult]:
+def previous_reports(results: list[ParseResult], aliases: pairing.Aliases | None = None) -> dict[int, ParseResult]:
     """{index of a result: the same agency's report for the year before}, among `results`."""
-    index = YearIndex()
+    index = YearIndex(aliases)
     for i, r in enumerate(results):
         index.add(i, r)
     before = {i: index.previous_key(i) for i in range(len(results))}
@@ -115,4 +91,4 @@ def audit_all(results: list[ParseResult]) -> None:
         results[i].findings = audit(results[i], prev)
 
 
-__all__ = ["RULES", "Rule", "YearIndex", "audit", "audit_all", "audit_batch", "previous_reports"]
+__all__ = ["RULES", "Checked", "Rule", "YearIndex", "audit", "audit_all", "audit_batch", "previous_reports"]

@@ -11,8 +11,9 @@ from .agency import KIND_NAMES, agency_kind, may_issue_regulations, regulations_
 from .rules import Context, Hit, rule
 
 
-def _published(ctx: Context) -> date | None:
-    p = ctx.result.published
+def _published(ctx: Context, posted: bool = False) -> date | None:
+    """The signed date; with `posted`, a web page's posting time when the report is not signed with one."""
+    p = ctx.result.published or (ctx.result.posted if posted else None)
     if not p:
         return None
     parts = [int(x) for x in p.split("-")]
@@ -38,7 +39,8 @@ def published_after_year(ctx: Context) -> Iterable[Hit]:
 
 @rule("legal.deadline", "warning", "条例第四十九条：部门报告 1 月 31 日前、本级政府报告 3 月 31 日前公布")
 def deadline(ctx: Context) -> Iterable[Hit]:
-    d, year = _published(ctx), ctx.result.year
+    d, year = _published(ctx, posted=True), ctx.result.year
+    shown = ctx.result.published or ctx.result.posted
     if d is None or year is None or d.year < year + 1:
         return
     kind = kind_of(ctx)
@@ -48,9 +50,10 @@ def deadline(ctx: Context) -> Iterable[Hit]:
         limit, who = date(year + 1, 3, 31), "本级人民政府"
     else:
         return  # 乡镇、街道: no statutory date
-    month_only = len(ctx.result.published or "") == 7
+    month_only = len(shown or "") == 7
     if d > limit and not (month_only and (d.year, d.month) == (limit.year, limit.month)):
-        yield Hit([], f"{who}的年度报告应于 {limit.isoformat()} 前公布，落款日期为 {ctx.result.published}")
+        when = f"落款日期为 {shown}" if ctx.result.published else f"报告未署日期，网页发布时间为 {shown}"
+        yield Hit([], f"{who}的年度报告应于 {limit.isoformat()} 前公布，{when}")
 
 
 @rule("legal.regulations_issuer", "warning", "只有国务院部门和省、设区的市、自治州人民政府可以制定规章")

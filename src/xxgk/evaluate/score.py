@@ -6,13 +6,14 @@ it is dated), so the same scoring serves parse results and a store of 100k repor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
 from ..audit.agency import agency_kind
+from ..extract import regions
 from ..formats import FORMATS
+from ..pairing import fold
 from ..result import ParseResult, Provenance
 from .indicators import DEFAULT_INDICATORS, Indicator
 
@@ -87,17 +88,21 @@ def level_of(kind: str) -> str:
     return LEVELS.get(kind, "其他")
 
 
-_REGION = re.compile(r"^(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区))?[\u4e00-\u9fff]{1,7}?(?:市|自治州|盟|地区)")
-_MUNICIPALITY = re.compile(r"^(北京市|天津市|上海市|重庆市)[\u4e00-\u9fff]{1,6}?(?:区|县)")
+def region_of(name: str | None, province: str | None = None, city: str | None = None,
+              county: str | None = None) -> str:
+    """What an evaluation groups by: the city a body belongs to (广州市海珠区新港街道办事处 → 广州市;
+    in the four municipalities the municipality), from the region read with the report or, for a
+    stored report, from its name by the division dataset; "" when neither tells."""
+    if not (province or city or county) and name:
+        found = _region_of_name(name)
+        if found is not None:
+            province, city, county = found.province, found.city, found.county
+    return city or province or county or ""
 
 
-def region_of(name: str | None) -> str:
-    """The city a body belongs to, from its name (广州市海珠区新港街道办事处 → 广州市; in the four
-    municipalities, the district); "" when the name does not begin with one."""
-    if not name:
-        return ""
-    m = _MUNICIPALITY.match(name) or _REGION.match(name)
-    return m.group(0) if m else ""
+@cache
+def _region_of_name(name: str) -> regions.Region | None:
+    return regions.region_of(fold(name))
 
 
 def printed_cells(template: str | None, variants: dict[str, str] | None = None) -> int:
@@ -118,7 +123,8 @@ def facts_of(result: ParseResult, region: str | None = None) -> ReportFacts:
     posted = getattr(result, "posted", None)
     return ReportFacts(
         source=result.source, agency=result.agency, year=result.year, level=level_of(kind),
-        region=region if region is not None else region_of(result.agency),
+        region=region if region is not None else region_of(result.agency, *(
+            (result.region.province, result.region.city, result.region.county) if result.region else ())),
         dated=bool(result.published or posted), printed=printed_cells(result.template, result.variants),
         findings=[Fact(f.rule, f.kind, f.severity, tuple(f.cells), f.message,
                        tuple(p for c in f.cells if (p := place(result.provenance.get(c))))) for f in result.findings])

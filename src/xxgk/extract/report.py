@@ -7,7 +7,7 @@ import re
 from ..errors import NotAReport
 from ..formats import FORMATS, Format
 from ..ingest.source import Source
-from ..result import ParseResult, Provenance
+from ..result import ParseResult, Provenance, Region
 from ..textnorm import squeeze
 from . import grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
@@ -35,18 +35,16 @@ def parse_source(src: Source, source: str) -> ParseResult:
         raise NotAReport("not a 政府信息公开工作年度报告: none of its three tables was found")
     bounds = _bounds(sections, len(doc.norm))
     head_end = min(sections.values())
-    agency, year = meta.find_title(doc.norm[:head_end])
     body_one = doc.norm[slice(*bounds["一"])] if "一" in bounds else ""
     tail_start = bounds["六"][0] if "六" in bounds else max(0, len(doc.norm) - 400)
-    if agency is None:
-        agency = meta.agency_from_prose(body_one) or meta.agency_from_signature(doc.norm[tail_start:])
-    if year is None:
-        year = meta.year_from_prose(body_one or doc.norm[:2000])
-    published = meta.find_published(doc.norm[:head_end], doc.norm[tail_start:])
+    who = meta.identify(doc.norm[:head_end], body_one, doc.norm[tail_start:], doc.norm, src.meta, src.kind)
+    agency, year, published = who.agency, who.year, who.published
 
     fmt = detect_format(doc.norm, bounds, year)
-    result = ParseResult(source=source, agency=agency, year=year, template=fmt.id, published=published)  # type: ignore[arg-type]
-    result.doubts += src.notes
+    result = ParseResult(source=source, agency=agency, year=year, template=fmt.id, published=published,  # type: ignore[arg-type]
+                         posted=who.posted, agency_named_in=who.named_in,
+                         region=Region(**vars(who.region)) if who.region else None)
+    result.doubts += src.notes + who.doubts
     for table in fmt.tables:
         numeral = _TABLE_SECTION[table.id]
         if numeral not in bounds:

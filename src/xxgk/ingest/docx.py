@@ -33,6 +33,7 @@ def read_docx(data: bytes) -> Source:
     except Exception as e:
         raise ReportError(f"corrupt Word file ({type(e).__name__})") from e
     out = SourceWriter("docx")
+    out.meta["title"] = (document.core_properties.title or "").strip()
     _write_blocks(out, document.element.body, document, [0])
     return out.source()
 

@@ -68,6 +68,7 @@ def read_html(data: bytes, pictures: Pictures | None = None, charset: str | None
         raise ReportError("refused: the page's elements are nested too deeply to read (more than 2,048 levels); "
                           "the text past that depth would be lost")
     out = SourceWriter("html")
+    out.meta.update(page_meta(root))
     tables = {t: i for i, t in enumerate(root.iter("table"))}
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
@@ -93,6 +94,40 @@ def read_html(data: bytes, pictures: Pictures | None = None, charset: str | None
             if el.text:
                 out.write(_inline(el.text))
     return out.source()
+
+
+_POSTED_META = ("pubdate", "publishdate", "firstpublishedtime", "publishedtime", "article:published_time",
+                "dc.date", "dcterms.issued", "createdate")
+_HEADLINE = re.compile(r"(?:^|[\s_-])(?:article-?title|news-?title|detail-?title|con-?title|title|bt|biaoti)"
+                       r"(?:$|[\s_-])", re.I)
+_CRUMB = re.compile(r"crumb|position|location|dqwz|current|path|weizhi", re.I)
+
+
+def page_meta(root: etree._Element) -> dict[str, str]:
+    """What a web page says about the report besides its body: its <title> (or the ArticleTitle meta
+    tag), its headline element, its 当前位置 breadcrumb, its publishing time in the meta tags."""
+    out: dict[str, str] = {}
+    metas = {(m.get("name") or m.get("property") or "").strip().lower(): (m.get("content") or "").strip()
+             for m in root.iter("meta")}
+    title = root.find(".//title")
+    out["title"] = metas.get("articletitle") or (_inline(title.text_content()).strip() if title is not None else "")
+    out["posted"] = next((metas[k] for k in _POSTED_META if metas.get(k)), "")
+    headlines = []  # the site's name is often an <h1> too: the one naming a report is the headline
+    for el in root.iter("h1", "h2", "div", "p", "td", "span"):
+        cls = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if el.tag in ("h1", "h2") or _HEADLINE.search(cls):
+            text = _inline(el.text_content()).strip()
+            if 6 <= len(text) <= 120:
+                headlines.append(text)
+    out["headline"] = next((h for h in headlines if "报告" in h or "年报" in h), headlines[0] if headlines else "")
+    for el in root.iter("div", "p", "span", "td", "nav", "ol", "ul"):
+        cls = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if _CRUMB.search(cls) or (el.text or "").strip().startswith("当前位置"):  # own text first: no page-long joins
+            text = _inline(el.text_content()).strip()
+            if len(text) <= 200:
+                out["breadcrumb"] = text
+                break
+    return out
 
 
 def _picture(out: SourceWriter, img: etree._Element, pictures: Pictures | None) -> None:

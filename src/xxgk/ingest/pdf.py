@@ -69,6 +69,7 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     turned: list[int] = []  # pages whose text was printed sideways or upside down
     with pdfium_held():
         document = _open(data)
+        out.meta["title"] = _title_property(document)
         held: list = []  # PDFium pages and text pages, open until their page is written
         try:
             for number in range(1, min(len(document), MAX_PAGES) + 1):
@@ -112,6 +113,14 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
         raise ReportError("no text: the PDF has no text layer and OCR read nothing on its pictures"
                           if scanned else "no text: the PDF has no text layer and no pictures")
     return out.source()
+
+
+def _title_property(document: pypdfium2.PdfDocument) -> str:
+    """The PDF's Title property (Word writes the document's title there; often the report's)."""
+    try:
+        return str(document.get_metadata_value("Title") or "").strip()
+    except Exception:  # a damaged info dictionary is no reason to lose the report
+        return ""
 
 
 @dataclass

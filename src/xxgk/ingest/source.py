@@ -62,6 +62,10 @@ class Source:
     ocr: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box) read by OCR
     notes: list[str] = field(default_factory=list)  # what the reader could not read as printed, for the doubts
     tables: list[Table] = field(default_factory=list)  # in text order
+    # what the file says about itself outside its text, for the report's identity: "title" (a web
+    # page's <title>, a PDF's or Word file's title property), "headline" (a page's headline
+    # element), "breadcrumb" (its 当前位置 trail), "posted" (a page's publishing time in its meta tags)
+    meta: dict[str, str] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> Provenance | None:
@@ -100,6 +104,7 @@ class SourceWriter:
         self.notes: list[str] = []
         self.tables: list[Table] = []
         self.cells = 0
+        self.meta: dict[str, str] = {}  # see Source.meta
 
     def write(self, text: str, where: Provenance | None = None) -> None:
         if where is not None and text:
@@ -133,7 +138,8 @@ class SourceWriter:
         self.tables.append(table)
 
     def source(self) -> Source:
-        return Source("".join(self.parts), self.kind, self.spans, self.ocr, self.notes, self.tables)
+        return Source("".join(self.parts), self.kind, self.spans, self.ocr, self.notes, self.tables,
+                      {k: v for k, v in self.meta.items() if v})
 
 
 def one_line(text: str) -> str:

@@ -309,7 +309,9 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
         reports = [r for r in reports if r.agency and r.agency.name == name]
         if not reports:
             raise HTTPException(404, "no such agency")
-        return page(request, "agency.html", name=name, reports=reports, charts=_charts(reports))
+        shown = [r for r in reports if r.current]  # one per agency-year; the others linked beside it
+        others = {r.id: [o for o in reports if o.year == r.year and o.id != r.id] for r in shown}
+        return page(request, "agency.html", name=name, reports=shown, others=others, charts=_charts(shown))
 
     @app.get("/evaluate", response_class=HTMLResponse)
     def evaluation_page(request: Request, year: str = "", level: str = "", region: str = "") -> HTMLResponse:
@@ -481,7 +483,8 @@ def _invalid(error: dict) -> str:
 def _summary(r: Report) -> dict:
     counts = {s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")}
     return {"id": r.id, "source": r.source_name, "agency": r.agency_name, "year": r.year, "template": r.template,
-            "published": r.published, "parser_version": r.parser_version, "digest": r.digest, "findings": counts}
+            "published": r.published, "posted": r.posted, "current": r.current,
+            "parser_version": r.parser_version, "digest": r.digest, "findings": counts}
 
 
 def _tables(result: ParseResult) -> list[dict]:

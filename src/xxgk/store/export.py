@@ -10,9 +10,9 @@ import pandas as pd
 from ..formats import FORMATS, cell_specs
 from .store import Store
 
-META = ("source", "agency", "year", "template", "published", "parser_version", "digest")
+META = ("source", "agency", "year", "template", "published", "posted", "current", "parser_version", "digest")
 META_ZH = {"source": "文件", "agency": "机关", "year": "年度", "template": "格式", "published": "发布日期",
-           "parser_version": "解析版本", "digest": "文件哈希"}
+           "posted": "网页发布时间", "current": "同年多份时采用", "parser_version": "解析版本", "digest": "文件哈希"}
 FORMATS_OUT = ("csv", "xlsx", "parquet", "json")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula (OWASP CSV injection)
 
@@ -58,7 +58,8 @@ def frames(store: Store, year: int | None = None, agency: str | None = None) -> 
         values = store.cell_values([r.id for r in batch])
         for r in batch:
             row = {"source": r.source_name, "agency": r.agency_name, "year": r.year, "template": r.template,
-                   "published": r.published, "parser_version": r.parser_version, "digest": r.digest}
+                   "published": r.published, "posted": r.posted, "current": r.current,
+                   "parser_version": r.parser_version, "digest": r.digest}
             row.update(values.get(r.id, {}))
             reports.append(row)
             for f, status in store.status_of(r):

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -16,8 +28,9 @@ class Base(DeclarativeBase):
 class Agency(Base):
     __tablename__ = "agencies"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # the fullest form seen
     kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str | None] = mapped_column(String(200), index=True)  # pairing.agency_key
 
 
 class Source(Base):
@@ -42,6 +55,10 @@ class Report(Base):
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     template: Mapped[str | None] = mapped_column(String(4))
     published: Mapped[str | None] = mapped_column(String(10))
+    posted: Mapped[str | None] = mapped_column(String(10))  # when a web page says it posted the report
+    # the one report of its agency and year that pairing uses; a duplicate (another file of the same
+    # agency-year, read less fully) is kept with current False
+    current: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     result: Mapped[dict] = mapped_column(JSON, deferred=True)  # the whole parse result, for what has no column
     parsed: Mapped[datetime] = mapped_column(DateTime)
     cells: Mapped[list[Cell]] = relationship(back_populates="report", cascade="all, delete-orphan")

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, Select, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload, sessionmaker, undefer
 
-from .. import PARSER_VERSION
-from ..audit import audit, same_agency
+from .. import PARSER_VERSION, pairing
+from ..audit import audit
 from ..audit.agency import agency_kind
 from ..batch import Outcome
 from ..ingest import sniff
@@ -34,8 +34,9 @@ def _now() -> datetime:
 
 
 class Store:
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, aliases: pairing.Aliases | None = None) -> None:
         self.url = url or os.environ.get("XXGK_DB") or DEFAULT_URL
+        self.aliases = aliases
         self.engine: Engine = create_engine(self.url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -59,13 +60,15 @@ class Store:
             if s.get(Source, digest) is None:
                 s.add(Source(digest=digest, name=name or result.source, kind=sniff(data), size=len(data),
                              content=data, added=_now()))
-            agency = self._agency(s, result) if result.agency else None
+            agency = self._agency(s, result, self.aliases) if result.agency else None
+            current = True
             if agency is not None and result.year is not None:
-                result = self._pair_years(s, result, agency)
+                current = self._take_current(s, result, agency, digest)
+                result = self._pair_years(s, result, agency, current)
             report = Report(digest=digest, parser_version=result.parser_version, agency=agency,
                             source_name=name or result.source, agency_name=result.agency, year=result.year,
-                            template=result.template, published=result.published,
-                            result=result.model_dump(mode="json"), parsed=_now())
+                            template=result.template, published=result.published, posted=result.posted,
+                            current=current, result=result.model_dump(mode="json"), parsed=_now())
             report.cells = [Cell(key=k, value=v, blank=k in result.blank, inferred=result.inferred.get(k),
                                  provenance=result.provenance[k].model_dump(mode="json")
                                  if k in result.provenance else None)
@@ -75,18 +78,46 @@ class Store:
             s.flush()
             return report.id
 
+    # ------------------------------------------------------------ identity: agency keys, pairing, duplicates
     @staticmethod
-    def _pair_years(s: Session, result: ParseResult, agency: Agency) -> ParseResult:
-        """Audit the new report against its agency's year before, and the year after against it."""
+    def _take_current(s: Session, result: ParseResult, agency: Agency, digest: str) -> bool:
+        """Whether the new report is its agency-year's current one: it is the first, or it reads more
+        cells than the current one (which then stops being current), or it is a newer parse of the
+        current one's file. The store keeps both either way."""
+        if agency.id is None:
+            return True
+        rival = s.scalar(select(Report).options(undefer(Report.result)).where(
+            Report.agency_id == agency.id, Report.year == result.year, Report.current.is_(True)).limit(1))
+        if rival is None:
+            return True
+        better = pairing.unread(ParseResult.model_validate(rival.result)) <= pairing.unread(result)
+        if rival.digest != digest and better:
+            return False
+        rival.current = False
+        return True
+
+    @staticmethod
+    def _promote(s: Session, agency_id: int, year: int) -> None:
+        """The current report of an agency-year deleted: the best read of those left takes its place."""
+        left = list(s.scalars(select(Report).options(undefer(Report.result)).where(
+            Report.agency_id == agency_id, Report.year == year)))
+        if left:
+            best = min(left, key=lambda r: (pairing.unread(ParseResult.model_validate(r.result)), -r.id))
+            best.current = True
+
+    @staticmethod
+    def _pair_years(s: Session, result: ParseResult, agency: Agency, current: bool = True) -> ParseResult:
+        """Audit the new report against its agency's year before, and (when it is the current one)
+        the year after against it."""
         def stored(year: int) -> Report | None:
             return s.scalar(select(Report).options(undefer(Report.result)).where(
-                Report.agency_id == agency.id, Report.year == year).order_by(Report.id.desc()).limit(1)) \
-                if agency.id is not None else None
+                Report.agency_id == agency.id, Report.year == year, Report.current.is_(True))
+                .order_by(Report.id.desc()).limit(1)) if agency.id is not None else None
 
         before = stored(result.year - 1)  # type: ignore[operator]
         if before is not None:
             result = result.model_copy(update={"findings": audit(result, ParseResult.model_validate(before.result))})
-        after = stored(result.year + 1)  # type: ignore[operator]
+        after = stored(result.year + 1) if current else None  # type: ignore[operator]
         if after is not None:
             later = ParseResult.model_validate(after.result)
             later.findings = audit(later, result)
@@ -95,24 +126,74 @@ class Store:
         return result
 
     @staticmethod
-    def _agency(s: Session, result: ParseResult) -> Agency:
-        """The agency, also when a report names it shorter or longer ("洪泽区人民政府", "淮安市洪泽区人民政府")."""
+    def _agency(s: Session, result: ParseResult, aliases: pairing.Aliases | None = None) -> Agency:
+        """The agency by pairing's key: the same key, or the one stored key related to it (a name
+        printed shorter or longer: 「港湾街道」, 「佳木斯市前进区港湾街道办事处」); two related keys
+        (两个「城关镇」): a new agency, they cannot be told apart."""
         name = result.agency or ""
-        agency = s.scalar(select(Agency).where(Agency.name == name))
-        if agency is None and len(name) >= 6:
-            # names this one ends ("洪泽区人民政府" for 淮安市洪泽区人民政府), names that end with it
-            shorter = [name[i:] for i in range(1, len(name) - 5)]
-            found = list(s.scalars(select(Agency).where(
-                Agency.name.in_(shorter) | Agency.name.endswith(name, autoescape=True)).limit(2)))
-            found = [a for a in found if same_agency(a.name, name)]
-            if len(found) == 1:  # two agencies could be meant (两个“城关镇人民政府”): keep them apart
-                agency = found[0]
-                if len(name) > len(agency.name):
-                    agency.name = name  # keep the fullest form of the name
+        key = pairing.agency_key(name, aliases) or name
+        agency = s.scalar(select(Agency).where(Agency.key == key).limit(1)) or s.scalar(
+            select(Agency).where(Agency.name == name, Agency.key.is_(None)))
         if agency is None:
-            agency = Agency(name=name, kind=agency_kind(name, result.sections.get("一", "")))
+            endings = [key[i:] for i in range(1, len(key) - pairing.MIN_SUFFIX + 1)]
+            near = list(s.scalars(select(Agency).where(
+                Agency.key.in_(endings) | Agency.key.endswith(key, autoescape=True)).limit(3)))
+            chosen = pairing.resolve(key, [a.key for a in near if a.key])
+            agency = next((a for a in near if a.key == chosen), None)
+            if agency is not None and len(key) > len(agency.key or ""):
+                agency.key = key  # keep the fullest key and name
+        if agency is None:
+            agency = s.scalar(select(Agency).where(Agency.name == name))  # a name stored under another key
+        if agency is None:
+            agency = Agency(name=name, key=key, kind=agency_kind(name, result.sections.get("一", "")))
             s.add(agency)
+        else:
+            agency.key = agency.key or key
+            if len(name) > len(agency.name) and s.scalar(select(Agency.id).where(Agency.name == name)) is None:
+                agency.name = name
         return agency
+
+    def agency_keys(self) -> list[tuple[str, list[int], list[str]]]:
+        """Each agency key with its report years and the names its reports print."""
+        with self.session() as s:
+            rows = s.execute(select(Agency.key, Agency.name, Report.year, Report.agency_name)
+                             .join(Report, Report.agency_id == Agency.id)).all()
+        out: dict[str, tuple[set[int], dict[str, None]]] = {}
+        for key, name, year, printed in rows:
+            years, names = out.setdefault(key or name, (set(), {}))
+            if year is not None:
+                years.add(year)
+            names.setdefault(printed or name)
+        return [(k, sorted(ys), list(ns)) for k, (ys, ns) in sorted(out.items())]
+
+    def pairs(self) -> dict[str, str | None]:
+        """{file name: the file its report was checked against (its agency's current report for the
+        year before), or None} for the newest parse of every file: what `check` says as `previous`."""
+        with self.session() as s:
+            latest = select(func.max(Report.id)).group_by(Report.digest)
+            rows = s.execute(select(Report.source_name, Report.agency_id, Report.year, Report.current)
+                             .where(Report.id.in_(latest))).all()
+        current = {(a, y): n for n, a, y, c in rows if c and a is not None and y is not None}
+        return {n: current.get((a, y - 1)) if a is not None and y is not None else None for n, a, y, _ in rows}
+
+    def duplicates_of(self, report_id: int) -> list[str]:
+        """The files of the other reports of this report's agency and year (none: no duplicate)."""
+        with self.session() as s:
+            row = s.execute(select(Report.agency_id, Report.year, Report.digest).where(Report.id == report_id)).first()
+            if row is None or row.agency_id is None or row.year is None:
+                return []
+            return list(s.scalars(select(Report.source_name).where(
+                Report.agency_id == row.agency_id, Report.year == row.year, Report.digest != row.digest)
+                .order_by(Report.id)))
+
+    def others_of(self, report: Report) -> list[Report]:
+        """The other reports of a report's agency and year (duplicates), current first."""
+        if report.agency_id is None or report.year is None:
+            return []
+        with self.session() as s:
+            return list(s.scalars(select(Report).where(
+                Report.agency_id == report.agency_id, Report.year == report.year, Report.id != report.id)
+                .order_by(Report.current.desc(), Report.id)))
 
     def add_failure(self, digest: str, name: str, error: str) -> None:
         with self.session.begin() as s:
@@ -149,9 +230,11 @@ class Store:
             report = s.get(Report, report_id)
             if report is None:
                 raise KeyError(report_id)
-            digest = report.digest
+            digest, was_current, agency_id, year = report.digest, report.current, report.agency_id, report.year
             s.delete(report)
             s.flush()
+            if was_current and agency_id is not None and year is not None:
+                self._promote(s, agency_id, year)
             if s.scalar(select(Report.id).where(Report.digest == digest)) is None:
                 source = s.get(Source, digest)
                 if source is not None:
