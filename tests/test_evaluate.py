@@ -48,24 +48,24 @@ def text_of(r: ParseResult, drop: str = "") -> str:
 def region() -> dict[str, tuple[ParseResult, str]]:
     """name → (the report as made, its text). Each planted defect costs one indicator."""
     out: dict[str, tuple[ParseResult, str]] = {}
-    out["clean"] = (r := made("测试市财政局", 1), text_of(r))
-    out["late"] = (r := made("测试市教育局", 2, published="2025-03-01"), text_of(r))
-    out["no_five"] = (r := made("测试市民政局", 3), text_of(r, drop="五、"))
-    r = made("测试市人民政府", 4, published="2025-03-20")  # a government: due by 3月31日, on time
+    out["clean"] = (r := made("淮安市财政局", 1), text_of(r))
+    out["late"] = (r := made("淮安市教育局", 2, published="2025-03-01"), text_of(r))
+    out["no_five"] = (r := made("淮安市民政局", 3), text_of(r, drop="五、"))
+    r = made("淮安市人民政府", 4, published="2025-03-20")  # a government: due by 3月31日, on time
     r.cells["requests.new.natural"] += 5  # its row total and the column balance now fail
     out["sums"] = (r, text_of(r))
-    r = made("测试市审计局", 5)
+    r = made("淮安市审计局", 5)
     for key in ("requests.granted.research", "requests.new.social", "review.upheld"):
         r.cells[key] = None
     out["blanks"] = (r, text_of(r))
-    r = made("测试市卫生健康委员会", 6)
+    r = made("淮安市卫生健康委员会", 6)
     assert r.cells["requests.new.natural"] != 1
     r.cells["requests.new.natural"] = MARK
     out["doubt"] = (r, text_of(r))
-    clean_doubt = made("测试市卫生健康委员会", 6)
+    clean_doubt = made("淮安市卫生健康委员会", 6)
     out["doubt_clean"] = (clean_doubt, text_of(clean_doubt))
-    out["roll_before"] = (r := made("测试市水务局", 7, year=2023, published="2024-01-15"), text_of(r))
-    out["roll"] = (r := made("测试市水务局", 8), text_of(r))
+    out["roll_before"] = (r := made("淮安市水务局", 7, year=2023, published="2024-01-15"), text_of(r))
+    out["roll"] = (r := made("淮安市水务局", 8), text_of(r))
     assert any(out["roll"][0].cells[f"requests.carried_over.{c}"] !=
                out["roll_before"][0].cells[f"requests.carried_forward.{c}"] for c in ("natural", "commercial", "total"))
     return out
@@ -104,7 +104,7 @@ def test_a_region_ranks_as_computed_by_hand(region: dict) -> None:
     assert {n: got[n].score for n in names} == {n: want[n] for n in names}
     assert {n: got[n].rank for n in YEAR_2024} == hand_ranks(want, YEAR_2024)
     assert got["sums"].facts.level == "政府" and got["sums"].level_rank == 1
-    assert got["clean"].facts.region == "测试市"
+    assert got["clean"].facts.region == "淮安市"
     # every lost point names its finding; the late report's is the deadline
     late = next(i for i in got["late"].indicators if i.id == "on_time")
     assert late.status == "fail" and late.lost[0].rule == "legal.deadline" and "2025-03-01" in late.lost[0].message
@@ -160,7 +160,7 @@ def test_a_store_evaluates_by_sql_as_the_files_do(region: dict, tmp_path: Path) 
     from_store = {r.facts.source: (r.score, r.rank) for r in evaluate(stored_facts(store)).reports}
     assert from_store == from_files
     only = evaluate(stored_facts(store, year=2023)).reports
-    assert [r.facts.agency for r in only] == ["测试市水务局"]
+    assert [r.facts.agency for r in only] == ["淮安市水务局"]
 
 
 def test_xlsx_and_html_outputs_open(region: dict, tmp_path: Path) -> None:
@@ -169,7 +169,7 @@ def test_xlsx_and_html_outputs_open(region: dict, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(tmp_path / "out" / "ev.xlsx")
     assert {"总排名", "政府", "部门", "指标未通过率", "规则触发率", "失分依据", "待核实"} <= set(book.sheetnames)
     evidence = [row for row in book["失分依据"].iter_rows(values_only=True)]
-    assert any(row[1] == 2024 and row[5] == "legal.deadline" and row[0] == "测试市教育局" for row in evidence)
+    assert any(row[1] == 2024 and row[5] == "legal.deadline" and row[0] == "淮安市教育局" for row in evidence)
     ranking = list(book["总排名"].iter_rows(values_only=True))
     assert ranking[0][:6] == ("排名", "机关", "年度", "层级", "地区", "得分") and len(ranking) == 1 + len(ev.reports)
     write(ev, tmp_path / "ev.html", "html")
@@ -219,7 +219,7 @@ def test_the_evaluation_page_ranks_filters_and_exports(region: dict, tmp_path: P
         page.goto(f"{url}/evaluate?year=2024&level=政府")
         assert page.locator("table.list").first.locator("tr").count() == 2
         page.click("table.list a")  # the agency's report: its evidence
-        assert "/reports/" in page.url and "测试市人民政府" in page.content()
+        assert "/reports/" in page.url and "淮安市人民政府" in page.content()
         page.goto(f"{url}/evaluate?year=abc")
         assert "年度须为" in page.content()
         browser.close()
@@ -228,4 +228,4 @@ def test_the_evaluation_page_ranks_filters_and_exports(region: dict, tmp_path: P
         assert "失分依据" in openpyxl.load_workbook(tmp_path / "e.xlsx").sheetnames
         with urllib.request.urlopen(f"{url}/api/evaluate") as r:
             data = json.loads(r.read())
-        assert {r["agency"] for r in data["reports"]} >= {"测试市财政局", "测试市水务局"}
+        assert {r["agency"] for r in data["reports"]} >= {"淮安市财政局", "淮安市水务局"}
