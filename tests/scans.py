@@ -84,7 +84,7 @@ def _stamped(page: Image.Image, rng: np.random.Generator) -> Image.Image:
     """A red seal (ring, star, a line of text) centred on the bottom right corner of the lowest
     table on the page: where an office stamps a signed table. Half see-through, as ink is."""
     gray = np.asarray(page.convert("L")) < 128
-    height, width = gray.shape
+    width = gray.shape[1]
     rows = np.flatnonzero(gray.sum(axis=1) > 0.5 * width)  # rules across half the page
     if not len(rows):
         return page

@@ -16,6 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -155,12 +156,26 @@ def _chars(result: object, scale: float, settings: OcrSettings) -> list[pdf.Char
     if not getattr(result, "txts", None):  # nothing detected: no word results either
         return chars
     for line in result.word_results:  # type: ignore[attr-defined]
+        kept = []
         for text, score, quad in line:
             if not text.strip() or score < settings.min_score:
                 continue
             xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-            chars.append((text, min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, -1))
+            kept.append([text, min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, -1])
+        for a, b in pairwise(kept):
+            if _joined(a, b):
+                a[3] = max(a[3], b[1])
+        chars += [tuple(c) for c in kept]  # type: ignore[misc]
     return chars
+
+
+def _joined(a: list, b: list) -> bool:
+    """Two characters of one line of text OCR found whose boxes leave a gap a space would go in,
+    though no space is printed: OCR's character boxes are narrower than the letters' cells, and a
+    label read "1. 本机关 不掌握 相 关政府" is no label. Digits keep their gaps (two numbers of a
+    table without rules may be read as one line)."""
+    height = max(a[4] - a[2], b[4] - b[2])
+    return b[1] - a[3] < 0.6 * height and not (a[0].isdigit() and b[0].isdigit())
 
 
 def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> pdf.Rules:
