@@ -11,6 +11,8 @@ points (1/72 inch) of the page, as PDFium's characters and lines do.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import io
 import logging
 import threading
@@ -36,10 +38,11 @@ class OcrSettings:
     max_pages: int = 40  # a longer scan is refused: at ~2 s a page it would hold a worker too long
     max_skew: float = 5.0  # degrees: a page scanned turned by up to this much is turned back
     max_pixels: int = 50_000_000  # a page scanned at 600 dpi has 35 M; more is a bomb, not a page
-    # Text is found (detection) on the page scaled to this longest side; each line found is then
-    # read (recognition) from the page at full `dpi`. Finding needs no fine print: at A4's 1684
-    # pixels detection's activations took 0.6 GB and a third of the time, at 1024 a third of that.
-    detect_side: int = 1024
+    # Text is found (detection) in bands this many pixels high, overlapping by more than a line:
+    # on a whole A4 page at 144 dpi detection's activations took 0.6 GB; scaled down instead,
+    # a lone digit in a table cell was lost.
+    band: int = 600
+    band_overlap: int = 80
     threads: int = 1  # onnxruntime's threads per engine: a batch runs one worker per core (more spin)
 
 
@@ -51,10 +54,33 @@ _LOCK = threading.Lock()  # one engine per process (its models take ~0.5 GB), on
 @cache
 def _engine() -> RapidOCR:
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "detection result is empty" is our message to give
+    _large_blocks_mapped()
     return RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False,
-                            "Det.limit_side_len": SETTINGS.detect_side, "Det.limit_type": "max",
+                            "Det.limit_side_len": 4000, "Det.limit_type": "max",  # as it is (bands)
                             "EngineConfig.onnxruntime.intra_op_num_threads": SETTINGS.threads,
                             "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+
+
+def _return_freed_memory() -> None:
+    """The heap's free memory given back: onnxruntime allocates and frees hundreds of MB a page,
+    in sizes that change with every band and line, and glibc's heap kept them (a worker grew to
+    0.7 GB where 0.3 GB are in use at once). (Every large block in its own mapping instead, by
+    mallopt, cost more in page faults than the reading itself.)"""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator is its own
+        _LIBC.malloc_trim(0)
+
+
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc
+    _LIBC = None
+
+
+def _large_blocks_mapped(threshold: int = 4 << 20) -> None:
+    """Blocks of 4 MB and more (detection's activations) in mappings of their own, unmapped when
+    freed: the heap then holds only small blocks. (At 256 kB the page faults cost a second a page.)"""
+    with contextlib.suppress(AttributeError):
+        _LIBC.mallopt(-3, threshold)  # M_MMAP_THRESHOLD
 
 
 def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
@@ -78,10 +104,10 @@ def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
 
 def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
               ) -> tuple[Image.Image, list[pdf.Char]]:
-    """The page turned straight, and upright if it was scanned on its side (its lines of text come
-    out taller than wide) or upside down (read with little confidence), with the characters OCR
-    reads on it. Which way up is the way OCR reads more characters."""
-    image = straight(flatten(image), settings)
+    """The page evened (black on white), turned straight, and upright if it was scanned on its
+    side (its lines of text come out taller than wide) or upside down (read with little
+    confidence), with the characters OCR reads on it. Which way up is the way OCR reads more characters."""
+    image = straight(evened(flatten(image)), settings)
     result = _recognise(image)
     turns = (90, -90) if _sideways(result) else (180,) if _upside_down(image, result) else ()
     tries = [(image, result)]
@@ -167,19 +193,70 @@ def flatten(image: Image.Image) -> Image.Image:
     return Image.fromarray(flat)
 
 
+def evened(image: Image.Image) -> Image.Image:
+    """The page as black ink on white paper: grey or yellowed paper, a scanner's uneven light and
+    a red seal's ink taken out (the seal stamped over a table's corner hid its digits). Each pixel
+    is divided by the paper around it (the page with its ink dilated away, smoothed)."""
+    rgb = np.asarray(image.convert("RGB"))
+    red = rgb[:, :, 0].astype(np.int16) - rgb[:, :, 1:].max(axis=2)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    gray = np.where(red > 60, rgb[:, :, 0], gray)  # seal ink: as light as its red channel
+    small = cv2.resize(gray, (max(1, gray.shape[1] // 8), max(1, gray.shape[0] // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.GaussianBlur(cv2.dilate(small, np.ones((5, 5), np.uint8)), (0, 0), 3)
+    paper = cv2.resize(paper, gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    flat = np.clip(gray.astype(np.float32) * 255 / np.maximum(paper, 1), 0, 255)
+    ink = float(np.percentile(flat, 0.5))
+    flat = np.clip((flat - ink) * 255 / max(1.0, 250 - ink), 0, 255).astype(np.uint8)
+    return Image.fromarray(flat).convert("RGB")
+
+
 def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Image:
     angle = skew(image, settings)
     return image if abs(angle) < 0.1 else image.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
 
 
-def _recognise(image: Image.Image) -> object:
-    """rapidocr's reading: text lines, and each character's box with its confidence."""
-    try:
-        with _LOCK:
-            return _engine()(image, use_det=True, use_cls=False, use_rec=True,  # the engine keeps the last
-                             return_word_box=True, return_single_char_box=True)  # call's settings
-    except Exception as e:  # the engine raises its own kinds for pictures it cannot take
-        raise ReportError(f"OCR failed on a {image.width}×{image.height} picture ({type(e).__name__}: {e})") from e
+@dataclass
+class Lines:
+    """What OCR read on a picture: each line of text's box (4 corners, pixels), text, confidence,
+    and its characters as (text, confidence, box)."""
+
+    boxes: list[np.ndarray]
+    txts: list[str]
+    scores: list[float]
+    word_results: list[list[tuple[str, float, list]]]
+
+
+def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
+    """rapidocr's reading, band by band down the page: text is found at full resolution (a lone
+    digit in a table cell is lost on a page scaled down), and the finder's memory, which grows
+    with the pixels it sees, stays that of one band. Bands overlap by more than a line; a line is
+    kept from the band its middle lies in the own part of."""
+    pixels = np.asarray(image.convert("RGB"))
+    height = pixels.shape[0]
+    band, overlap = settings.band, settings.band_overlap
+    tops = list(range(0, max(1, height - overlap), band - overlap)) if height > band else [0]
+    read = Lines([], [], [], [])
+    for n, top in enumerate(tops):
+        own = (top + overlap / 2 if n else 0, tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height)
+        try:
+            with _LOCK:
+                found = _engine()(np.ascontiguousarray(pixels[top:top + band]), use_det=True, use_cls=False,
+                                  use_rec=True, return_word_box=True,  # the engine keeps the last call's settings
+                                  return_single_char_box=True)
+        except Exception as e:  # the engine raises its own kinds for pictures it cannot take
+            raise ReportError(f"OCR failed on a {image.width}×{image.height} picture ({type(e).__name__}: {e})") from e
+        _return_freed_memory()
+        if not getattr(found, "txts", None):
+            continue
+        for box, text, score, chars in zip(found.boxes, found.txts, found.scores, found.word_results, strict=True):
+            box = np.asarray(box, dtype=np.float64) + (0, top)
+            if not own[0] <= box[:, 1].mean() < own[1]:
+                continue
+            read.boxes.append(box)
+            read.txts.append(text)
+            read.scores.append(float(score))
+            read.word_results.append([(t, s, [(x, y + top) for x, y in q]) for t, s, q in chars])
+    return read
 
 
 def _chars(result: object, scale: float, settings: OcrSettings) -> list[pdf.Char]:
