@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import io
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +35,7 @@ from .source import Source, SourceWriter
 class OcrSettings:
     dpi: float = 144  # scans are rendered (PDF) or scaled (images) to this: PaddleOCR's sweet spot
     min_score: float = 0.5  # characters read with less confidence are left out
+    sure: float = 0.9  # a number with a digit read with less confidence is read again, larger
     rule_fraction: float = 0.04  # a dark run this long (of the page's width/height) is a rule
     max_pages: int = 40  # a longer scan is refused: at ~2 s a page it would hold a worker too long
     max_skew: float = 5.0  # degrees: a page scanned turned by up to this much is turned back
@@ -115,7 +117,7 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
         turned = straight(image.rotate(turn, expand=True), settings)
         tries.append((turned, _recognise(turned)))
     image, result = max(tries, key=lambda t: len(_chars(t[1], 1.0, settings)))
-    return image, _chars(result, scale, settings)
+    return image, _chars(result, scale, settings, image)
 
 
 def _upside_down(image: Image.Image, result: object, lines: int = 8) -> bool:
@@ -259,15 +261,21 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     return read
 
 
-def _chars(result: object, scale: float, settings: OcrSettings) -> list[pdf.Char]:
-    """Each character read with confidence, its box in points (`scale`: pixels per point)."""
+def _chars(result: Lines, scale: float, settings: OcrSettings, image: Image.Image | None = None) -> list[pdf.Char]:
+    """Each character read with confidence, its box in points (`scale`: pixels per point). A
+    number with a digit read with little confidence is read again, larger (`image`: the picture
+    read); if it is still unsure it becomes "?", which no cell takes for a value (its row is then
+    a reading doubt, not a wrong number)."""
     chars: list[pdf.Char] = []
-    if not getattr(result, "txts", None):  # nothing detected: no word results either
-        return chars
-    for line in result.word_results:  # type: ignore[attr-defined]
+    pixels = None if image is None else np.asarray(image.convert("RGB"))
+    for box, line in zip(result.boxes, result.word_results, strict=True):
+        line = [(t, s, q) for t, s, q in line if t.strip()]
+        if pixels is not None and line and _NUMBER.fullmatch("".join(t for t, _, _ in line)) \
+                and min(s for _, s, _ in line) < settings.sure:
+            line = _read_again(pixels, box, line, settings)
         kept = []
         for text, score, quad in line:
-            if not text.strip() or score < settings.min_score:
+            if score < settings.min_score:
                 continue
             xs, ys = [p[0] for p in quad], [p[1] for p in quad]
             kept.append([text, min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, -1])
@@ -278,13 +286,38 @@ def _chars(result: object, scale: float, settings: OcrSettings) -> list[pdf.Char
     return chars
 
 
+_NUMBER = re.compile(r"[0-9.,%\-]+")
+
+
+def _read_again(pixels: np.ndarray, box: np.ndarray, line: list, settings: OcrSettings) -> list:
+    """A number OCR was unsure of, read again from its box at twice the size: the new reading if
+    it is a number read with confidence, else one "?" over the box."""
+    (x0, y0), (x1, y1) = np.asarray(box).min(axis=0).astype(int), np.asarray(box).max(axis=0).astype(int)
+    pad = 4
+    crop = pixels[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1]
+    if crop.size:
+        crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        with _LOCK:
+            again = _engine()(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True,
+                              return_word_box=False, return_single_char_box=False)
+        text = again.txts[0].replace(" ", "") if again.txts else ""
+        if _NUMBER.fullmatch(text) and again.scores[0] >= settings.sure:
+            if len(text) == len(line):
+                return [(t, 1.0, q) for t, (_, _, q) in zip(text, line, strict=True)]
+            step = (x1 - x0) / len(text)
+            return [(t, 1.0, [(x0 + i * step, y0), (x0 + (i + 1) * step, y0), (x0 + (i + 1) * step, y1),
+                              (x0 + i * step, y1)]) for i, t in enumerate(text)]
+    return [("?", 1.0, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
+
+
 def _joined(a: list, b: list) -> bool:
     """Two characters of one line of text OCR found whose boxes leave a gap a space would go in,
     though no space is printed: OCR's character boxes are narrower than the letters' cells, and a
-    label read "1. 本机关 不掌握 相 关政府" is no label. Digits keep their gaps (two numbers of a
-    table without rules may be read as one line)."""
+    label read "1. 本机关 不掌握 相 关政府" is no label, "41 19" no 4119. Two numbers of a table
+    without rules read as one line stand further apart than digits of one number."""
     height = max(a[4] - a[2], b[4] - b[2])
-    return b[1] - a[3] < 0.6 * height and not (a[0].isdigit() and b[0].isdigit())
+    digits = a[0].isdigit() and b[0].isdigit()
+    return b[1] - a[3] < (0.35 if digits else 0.6) * height
 
 
 def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> pdf.Rules:
