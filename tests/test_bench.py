@@ -14,5 +14,5 @@ def test_bench_measures_every_format_on_a_tiny_corpus(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     main(["--corpus", str(SHARED / "corpus"), "--scale", "0.003", "--jobs", "2", "--json", str(out)])
     rows = json.loads(out.read_text())
-    assert [r["format"] for r in rows] == ["text", "html", "docx", "pdf"]
+    assert [r["format"] for r in rows] == ["text", "html", "docx", "pdf", "scan"]
     assert all(r["failed"] == 0 and r["ms"] > 0 and r["base_ms"] > 0 and r["peak_mb"] > 0 for r in rows)
