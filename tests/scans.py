@@ -140,10 +140,20 @@ def score(expected: dict[str, object], result: object) -> Score:
     wrong = sorted(k for k, v in expected.items() if cells.get(k) is not None and cells.get(k) != v)
     unread = sorted(k for k, v in expected.items() if v is not None and cells.get(k) is None)
     doubts = " ".join(result.doubts)  # type: ignore[attr-defined]
-    labels = result.labels  # type: ignore[attr-defined]
+    labels = dict(_printed_labels(result.template))  # type: ignore[attr-defined]
+    labels.update(result.labels)  # type: ignore[attr-defined]
     silent = [k for k in unread if not _doubted(k, doubts, labels)]
     return Score(sum(v is not None for v in expected.values()),
                  sum(1 for k, v in expected.items() if v is not None and cells.get(k) == v), wrong, unread, silent)
+
+
+def _printed_labels(template: str | None) -> dict[str, str]:
+    """Each cell's row label in the format (the doubts name rows by it): {cell key: label}."""
+    from xxgk.formats import FORMATS
+
+    if template not in FORMATS:
+        return {}
+    return {key: row.label for table in FORMATS[template].tables for row in table.rows for key in row.cells}
 
 
 def _doubted(key: str, doubts: str, labels: dict[str, str]) -> bool:
@@ -152,5 +162,5 @@ def _doubted(key: str, doubts: str, labels: dict[str, str]) -> bool:
     parts = key.split(".")
     if any(".".join(parts[:n]) in doubts for n in range(2, len(parts) + 1)):
         return True
-    row = next((labels[k] for k in (".".join(parts[:n]) for n in range(len(parts), 1, -1)) if k in labels), None)
-    return bool(row and row[-6:] in doubts) or parts[0] in doubts
+    names = [labels[k] for k in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if k in labels]
+    return any(name[-6:] in doubts for name in names if name) or parts[0] in doubts

@@ -5,6 +5,7 @@ the real PDFs) is slow; the fast suite reads one degraded page for each thing it
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 from xxgk.compose.layout import Layout
 from xxgk.compose.render import to_pdf
 from xxgk.compose.synth import from_gold
-from xxgk.ingest import ocr
+from xxgk.ingest import ocr, read_source
 from xxgk.parse import parse_bytes
 from xxgk.result import ParseResult
 
@@ -96,12 +97,21 @@ def test_a_row_whose_label_ocr_reads_in_pieces_keeps_its_own_values() -> None:
     assert score(report.cells, got).wrong == []
 
 
+def _page(pdf: bytes, index: int) -> bytes:
+    document, one = pypdfium2.PdfDocument(pdf), pypdfium2.PdfDocument.new()
+    one.import_pages(document, [index])
+    buf = io.BytesIO()
+    one.save(buf)
+    return buf.getvalue()
+
+
 def test_a_number_ocr_boxes_in_pieces_is_read_whole() -> None:
-    """「行政处罚」 4119: OCR's boxes of its two 1s left a gap, and the cell read "41 19" gave 41."""
-    gold = from_gold(REAL / "hongze-2023.gold.json")
-    got = parse_bytes(scan_of((REAL / "hongze-2023.pdf").read_bytes(), 1, OFFICE, pages=slice(2, 3)), "p3.pdf")
-    assert got.cells["active.penalty.decisions"] == gold.cells["active.penalty.decisions"] == 4119
-    assert score(gold.cells, got).wrong == []
+    """「行政处罚」 4119 on the third page of a degraded scan: OCR's boxes of its two 1s leave a gap,
+    and the cell read "41 19" gave 41."""
+    scan = scan_of((REAL / "hongze-2023.pdf").read_bytes(), 1, OFFICE)
+    text = read_source(_page(scan, 2), "p3.pdf").text
+    row = next(line for line in text.splitlines() if "行政处罚" in line)
+    assert "4119" in row.split()
 
 
 def _renderings() -> list[tuple[str, bytes, dict]]:
