@@ -91,7 +91,7 @@ def test_a_row_whose_label_ocr_reads_in_pieces_keeps_its_own_values() -> None:
     """Zeros left blank, a degraded scan: 「1.本机关不掌握相关政府信息」 was read in pieces ("1. 本机关
     不掌握 相 关政府"), matched no row, and its 3 … 3 went to 「8.属于行政查询事项」 above it."""
     report = _zeros_blank(_seed("000"))
-    got = parse_bytes(scan_of(to_pdf(report), 1, OFFICE, pages=slice(0, 1)), "scan.pdf")
+    got = parse_bytes(scan_of(to_pdf(report), 1, OFFICE), "scan.pdf")  # two pages
     assert got.cells["requests.unavailable.not_held.natural"] == 3 == got.cells["requests.unavailable.not_held.total"]
     assert got.cells["requests.denied.query_matter.natural"] is None
     assert score(report.cells, got).wrong == []
