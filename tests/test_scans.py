@@ -85,6 +85,9 @@ def test_an_unsure_number_is_read_again_larger_or_left_unread() -> None:
     assert "".join(t for t, _, _ in again) == "4119"
     noise = np.random.default_rng(0).integers(0, 255, (60, 200, 3), dtype=np.uint8)
     assert [t for t, _, _ in ocr._read_again(noise, box, unsure, ocr.SETTINGS)] == ["?"]
+    # digits standing apart are numbers of a table without rules: never spread over as one
+    apart = [(d, 0.6, [(x, 14), (x + 10, 14), (x + 10, 44), (x, 44)]) for d, x in (("1", 55), ("0", 100))]
+    assert ocr._several(apart) and not ocr._several(unsure[:1] + [("1", 1.0, [(66, 14), (76, 14), (76, 44), (66, 44)])])
 
 
 def test_a_row_whose_label_ocr_reads_in_pieces_keeps_its_own_values() -> None:

@@ -304,10 +304,19 @@ def _read_again(pixels: np.ndarray, box: np.ndarray, line: list, settings: OcrSe
         if _NUMBER.fullmatch(text) and again.scores[0] >= settings.sure:
             if len(text) == len(line):
                 return [(t, 1.0, q) for t, (_, _, q) in zip(text, line, strict=True)]
+            if _several(line):  # which digits go where among numbers a table left apart: unknown
+                return [("?", 1.0, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
             step = (x1 - x0) / len(text)
             return [(t, 1.0, [(x0 + i * step, y0), (x0 + (i + 1) * step, y0), (x0 + (i + 1) * step, y1),
                               (x0 + i * step, y1)]) for i, t in enumerate(text)]
     return [("?", 1.0, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
+
+
+def _several(line: list) -> bool:
+    """Characters of one line OCR found standing apart as numbers do (a table without rules)."""
+    boxes = [(min(p[0] for p in q), max(p[0] for p in q), max(p[1] for p in q) - min(p[1] for p in q))
+             for _, _, q in line]
+    return any(b[0] - a[1] >= 0.35 * max(a[2], b[2]) for a, b in pairwise(boxes))
 
 
 def _joined(a: list, b: list) -> bool:
