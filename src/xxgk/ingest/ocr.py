@@ -11,11 +11,15 @@ points (1/72 inch) of the page, as PDFium's characters and lines do.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import io
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -31,10 +35,17 @@ from .source import Source, SourceWriter
 class OcrSettings:
     dpi: float = 144  # scans are rendered (PDF) or scaled (images) to this: PaddleOCR's sweet spot
     min_score: float = 0.5  # characters read with less confidence are left out
+    sure: float = 0.9  # a number with a digit read with less confidence is read again, larger
     rule_fraction: float = 0.04  # a dark run this long (of the page's width/height) is a rule
     max_pages: int = 40  # a longer scan is refused: at ~2 s a page it would hold a worker too long
     max_skew: float = 5.0  # degrees: a page scanned turned by up to this much is turned back
     max_pixels: int = 50_000_000  # a page scanned at 600 dpi has 35 M; more is a bomb, not a page
+    # Text is found (detection) in bands this many pixels high, overlapping by more than a line:
+    # on a whole A4 page at 144 dpi detection's activations took 0.6 GB; scaled down instead,
+    # a lone digit in a table cell was lost.
+    band: int = 600
+    band_overlap: int = 80
+    threads: int = 1  # onnxruntime's threads per engine: a batch runs one worker per core (more spin)
 
 
 SETTINGS = OcrSettings()
@@ -45,7 +56,33 @@ _LOCK = threading.Lock()  # one engine per process (its models take ~0.5 GB), on
 @cache
 def _engine() -> RapidOCR:
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "detection result is empty" is our message to give
-    return RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False})
+    _large_blocks_mapped()
+    return RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False,
+                            "Det.limit_side_len": 4000, "Det.limit_type": "max",  # as it is (bands)
+                            "EngineConfig.onnxruntime.intra_op_num_threads": SETTINGS.threads,
+                            "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+
+
+def _return_freed_memory() -> None:
+    """The heap's free memory given back: onnxruntime allocates and frees hundreds of MB a page,
+    in sizes that change with every band and line, and glibc's heap kept them (a worker grew to
+    0.7 GB where 0.3 GB are in use at once). (Every large block in its own mapping instead, by
+    mallopt, cost more in page faults than the reading itself.)"""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator is its own
+        _LIBC.malloc_trim(0)
+
+
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc
+    _LIBC = None
+
+
+def _large_blocks_mapped(threshold: int = 4 << 20) -> None:
+    """Blocks of 4 MB and more (detection's activations) in mappings of their own, unmapped when
+    freed: the heap then holds only small blocks. (At 256 kB the page faults cost a second a page.)"""
+    with contextlib.suppress(AttributeError):
+        _LIBC.mallopt(-3, threshold)  # M_MMAP_THRESHOLD
 
 
 def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
@@ -69,18 +106,41 @@ def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
 
 def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
               ) -> tuple[Image.Image, list[pdf.Char]]:
-    """The page turned straight, and upright if it was scanned on its side (its lines of text come
-    out taller than wide) or upside down (read with little confidence), with the characters OCR
-    reads on it. Which way up is the way OCR reads more characters."""
-    image = straight(flatten(image), settings)
+    """The page evened (black on white), turned straight, and upright if it was scanned on its
+    side (its lines of text come out taller than wide) or upside down (read with little
+    confidence), with the characters OCR reads on it. Which way up is the way OCR reads more characters."""
+    image = straight(evened(flatten(image)), settings)
     result = _recognise(image)
-    turns = (90, -90) if _sideways(result) else (180,) if _confidence(result) < 0.9 else ()
+    turns = (90, -90) if _sideways(result) else (180,) if _upside_down(image, result) else ()
     tries = [(image, result)]
     for turn in turns:
         turned = straight(image.rotate(turn, expand=True), settings)
         tries.append((turned, _recognise(turned)))
     image, result = max(tries, key=lambda t: len(_chars(t[1], 1.0, settings)))
-    return image, _chars(result, scale, settings)
+    return image, _chars(result, scale, settings, image)
+
+
+def _upside_down(image: Image.Image, result: object, lines: int = 8) -> bool:
+    """Read with little confidence, and its widest lines read again turned over read better: a
+    page scanned upside down. (Reading the whole page again turned doubled the cost of every page
+    of a poor scan, whose confidence is low the right way up too.)"""
+    if _confidence(result) >= 0.9:
+        return False
+    boxes = np.asarray(result.boxes)  # type: ignore[attr-defined]
+    widest = np.argsort(boxes[:, :, 0].min(axis=1) - boxes[:, :, 0].max(axis=1))[:lines]
+    pixels = np.asarray(image.convert("RGB"))
+    before, after = [], []
+    for i in widest:
+        (x0, y0), (x1, y1) = boxes[i].min(axis=0).astype(int), boxes[i].max(axis=0).astype(int)
+        crop = pixels[max(0, y0):y1 + 1, max(0, x0):x1 + 1]
+        if crop.size == 0:
+            continue
+        with _LOCK:
+            turned = _engine()(np.ascontiguousarray(crop[::-1, ::-1]), use_det=False, use_cls=False, use_rec=True,
+                               return_word_box=False, return_single_char_box=False)
+        before.append(float(result.scores[i]))  # type: ignore[attr-defined]
+        after.append(float(turned.scores[0]) if turned.scores else 0.0)
+    return bool(before) and np.mean(after) > np.mean(before)
 
 
 def _confidence(result: object) -> float:
@@ -135,32 +195,138 @@ def flatten(image: Image.Image) -> Image.Image:
     return Image.fromarray(flat)
 
 
+def evened(image: Image.Image) -> Image.Image:
+    """The page as black ink on white paper: grey or yellowed paper, a scanner's uneven light and
+    a red seal's ink taken out (the seal stamped over a table's corner hid its digits). Each pixel
+    is divided by the paper around it (the page with its ink dilated away, smoothed)."""
+    rgb = np.asarray(image.convert("RGB"))
+    red = rgb[:, :, 0].astype(np.int16) - rgb[:, :, 1:].max(axis=2)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    gray = np.where(red > 60, rgb[:, :, 0], gray)  # seal ink: as light as its red channel
+    small = cv2.resize(gray, (max(1, gray.shape[1] // 8), max(1, gray.shape[0] // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.GaussianBlur(cv2.dilate(small, np.ones((5, 5), np.uint8)), (0, 0), 3)
+    paper = cv2.resize(paper, gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    flat = np.clip(gray.astype(np.float32) * 255 / np.maximum(paper, 1), 0, 255)
+    ink = float(np.percentile(flat, 0.5))
+    flat = np.clip((flat - ink) * 255 / max(1.0, 250 - ink), 0, 255).astype(np.uint8)
+    return Image.fromarray(flat).convert("RGB")
+
+
 def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Image:
     angle = skew(image, settings)
     return image if abs(angle) < 0.1 else image.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
 
 
-def _recognise(image: Image.Image) -> object:
-    """rapidocr's reading: text lines, and each character's box with its confidence."""
-    try:
-        with _LOCK:
-            return _engine()(image, return_word_box=True, return_single_char_box=True)
-    except Exception as e:  # the engine raises its own kinds for pictures it cannot take
-        raise ReportError(f"OCR failed on a {image.width}×{image.height} picture ({type(e).__name__}: {e})") from e
+@dataclass
+class Lines:
+    """What OCR read on a picture: each line of text's box (4 corners, pixels), text, confidence,
+    and its characters as (text, confidence, box)."""
+
+    boxes: list[np.ndarray]
+    txts: list[str]
+    scores: list[float]
+    word_results: list[list[tuple[str, float, list]]]
 
 
-def _chars(result: object, scale: float, settings: OcrSettings) -> list[pdf.Char]:
-    """Each character read with confidence, its box in points (`scale`: pixels per point)."""
+def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
+    """rapidocr's reading, band by band down the page: text is found at full resolution (a lone
+    digit in a table cell is lost on a page scaled down), and the finder's memory, which grows
+    with the pixels it sees, stays that of one band. Bands overlap by more than a line; a line is
+    kept from the band its middle lies in the own part of."""
+    pixels = np.asarray(image.convert("RGB"))
+    height = pixels.shape[0]
+    band, overlap = settings.band, settings.band_overlap
+    tops = list(range(0, max(1, height - overlap), band - overlap)) if height > band else [0]
+    read = Lines([], [], [], [])
+    for n, top in enumerate(tops):
+        own = (top + overlap / 2 if n else 0, tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height)
+        try:
+            with _LOCK:
+                found = _engine()(np.ascontiguousarray(pixels[top:top + band]), use_det=True, use_cls=False,
+                                  use_rec=True, return_word_box=True,  # the engine keeps the last call's settings
+                                  return_single_char_box=True)
+        except Exception as e:  # the engine raises its own kinds for pictures it cannot take
+            raise ReportError(f"OCR failed on a {image.width}×{image.height} picture ({type(e).__name__}: {e})") from e
+        _return_freed_memory()
+        if not getattr(found, "txts", None):
+            continue
+        for box, text, score, chars in zip(found.boxes, found.txts, found.scores, found.word_results, strict=True):
+            box = np.asarray(box, dtype=np.float64) + (0, top)
+            if not own[0] <= box[:, 1].mean() < own[1]:
+                continue
+            read.boxes.append(box)
+            read.txts.append(text)
+            read.scores.append(float(score))
+            read.word_results.append([(t, s, [(x, y + top) for x, y in q]) for t, s, q in chars])
+    return read
+
+
+def _chars(result: Lines, scale: float, settings: OcrSettings, image: Image.Image | None = None) -> list[pdf.Char]:
+    """Each character read with confidence, its box in points (`scale`: pixels per point). A
+    number with a digit read with little confidence is read again, larger (`image`: the picture
+    read); if it is still unsure it becomes "?", which no cell takes for a value (its row is then
+    a reading doubt, not a wrong number)."""
     chars: list[pdf.Char] = []
-    if not getattr(result, "txts", None):  # nothing detected: no word results either
-        return chars
-    for line in result.word_results:  # type: ignore[attr-defined]
+    pixels = None if image is None else np.asarray(image.convert("RGB"))
+    for box, line in zip(result.boxes, result.word_results, strict=True):
+        line = [(t, s, q) for t, s, q in line if t.strip()]
+        if pixels is not None and line and _NUMBER.fullmatch("".join(t for t, _, _ in line)) \
+                and min(s for _, s, _ in line) < settings.sure:
+            line = _read_again(pixels, box, line, settings)
+        kept = []
         for text, score, quad in line:
-            if not text.strip() or score < settings.min_score:
+            if score < settings.min_score:
                 continue
             xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-            chars.append((text, min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, -1))
+            kept.append([text, min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, -1])
+        for a, b in pairwise(kept):
+            if _joined(a, b):
+                a[3] = max(a[3], b[1])
+        chars += [tuple(c) for c in kept]  # type: ignore[misc]
     return chars
+
+
+_NUMBER = re.compile(r"[0-9.,%\-]+")
+
+
+def _read_again(pixels: np.ndarray, box: np.ndarray, line: list, settings: OcrSettings) -> list:
+    """A number OCR was unsure of, read again from its box at twice the size: the new reading if
+    it is a number read with confidence, else one "?" over the box."""
+    (x0, y0), (x1, y1) = np.asarray(box).min(axis=0).astype(int), np.asarray(box).max(axis=0).astype(int)
+    pad = 4
+    crop = pixels[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1]
+    if crop.size:
+        crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        with _LOCK:
+            again = _engine()(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True,
+                              return_word_box=False, return_single_char_box=False)
+        text = again.txts[0].replace(" ", "") if again.txts else ""
+        if _NUMBER.fullmatch(text) and again.scores[0] >= settings.sure:
+            if len(text) == len(line):
+                return [(t, 1.0, q) for t, (_, _, q) in zip(text, line, strict=True)]
+            if _several(line):  # which digits go where among numbers a table left apart: unknown
+                return [("?", 1.0, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
+            step = (x1 - x0) / len(text)
+            return [(t, 1.0, [(x0 + i * step, y0), (x0 + (i + 1) * step, y0), (x0 + (i + 1) * step, y1),
+                              (x0 + i * step, y1)]) for i, t in enumerate(text)]
+    return [("?", 1.0, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
+
+
+def _several(line: list) -> bool:
+    """Characters of one line OCR found standing apart as numbers do (a table without rules)."""
+    boxes = [(min(p[0] for p in q), max(p[0] for p in q), max(p[1] for p in q) - min(p[1] for p in q))
+             for _, _, q in line]
+    return any(b[0] - a[1] >= 0.35 * max(a[2], b[2]) for a, b in pairwise(boxes))
+
+
+def _joined(a: list, b: list) -> bool:
+    """Two characters of one line of text OCR found whose boxes leave a gap a space would go in,
+    though no space is printed: OCR's character boxes are narrower than the letters' cells, and a
+    label read "1. 本机关 不掌握 相 关政府" is no label, "41 19" no 4119. Two numbers of a table
+    without rules read as one line stand further apart than digits of one number."""
+    height = max(a[4] - a[2], b[4] - b[2])
+    digits = a[0].isdigit() and b[0].isdigit()
+    return b[1] - a[3] < (0.35 if digits else 0.6) * height
 
 
 def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> pdf.Rules:
