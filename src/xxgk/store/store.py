@@ -1,20 +1,29 @@
-"""The store's API: add a parsed report with its source file, query, review, export.
+"""The store's API: add parsed reports with their source files, query, review, export.
 
-Each report goes in with one transaction: it is there whole, or not at all. Adding a file whose
-content was already parsed by this parser version changes nothing; a newer parser adds a new
-report beside the old one.
+Reports go in by batches (`add_many`, `Writer`), a batch in one transaction: each report is
+there whole, or not at all. Inserts are idempotent (`ON CONFLICT DO NOTHING` on the content hash
+and unique keys), so two ingests into one database at once each finish, with right counts.
+Adding a file whose content was already parsed by this parser version changes nothing; a newer
+parser adds a new report beside the old one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Select, create_engine, event, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker, undefer
 
 from .. import PARSER_VERSION
@@ -33,14 +42,36 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What became of one report given to `add_many`."""
+
+    digest: str
+    report_id: int
+    already: str | None = None  # the file name it was already stored under; None: stored now
+
+
+RETRIES = 5  # a batch that lost a race with another writer (a unique key, a deadlock) is done again
+
+
 class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or os.environ.get("XXGK_DB") or DEFAULT_URL
-        self.engine: Engine = create_engine(self.url)
+        sqlite = self.url.startswith("sqlite")
+        self.engine: Engine = create_engine(self.url, connect_args={"timeout": 60} if sqlite else {})
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         upgrade(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A session whose transaction writes: on SQLite it takes the write lock when it begins
+        (BEGIN IMMEDIATE), so two writers queue instead of failing half-way."""
+        with self.engine.connect() as c, Session(bind=c.execution_options(xxgk_write=True),
+                                                 expire_on_commit=False) as s, s.begin():
+            yield s
 
     # ------------------------------------------------------------ writing
     def has(self, digest: str, version: str = PARSER_VERSION) -> bool:
@@ -48,51 +79,82 @@ class Store:
             return s.scalar(select(Report.id).where(Report.digest == digest, Report.parser_version == version)) \
                 is not None
 
+    def stored_name(self, digest: str) -> str | None:
+        """The file name a content was stored under, if it was."""
+        with self.session() as s:
+            return s.scalar(select(Source.name).where(Source.digest == digest))
+
     def add(self, result: ParseResult, data: bytes, name: str | None = None) -> int:
         """Store a report and its source; the report's id (the existing one when already stored)."""
-        digest = hashlib.sha256(data).hexdigest()
-        with self.session.begin() as s:
-            existing = s.scalar(select(Report.id).where(Report.digest == digest,
-                                                        Report.parser_version == result.parser_version))
-            if existing is not None:
-                return existing
-            if s.get(Source, digest) is None:
-                s.add(Source(digest=digest, name=name or result.source, kind=sniff(data), size=len(data),
-                             content=data, added=_now()))
-            agency = self._agency(s, result) if result.agency else None
-            if agency is not None and result.year is not None:
-                result = self._pair_years(s, result, agency)
-            report = Report(digest=digest, parser_version=result.parser_version, agency=agency,
-                            source_name=name or result.source, agency_name=result.agency, year=result.year,
-                            template=result.template, published=result.published,
-                            result=result.model_dump(mode="json"), parsed=_now())
-            report.cells = [Cell(key=k, value=v, blank=k in result.blank, inferred=result.inferred.get(k),
-                                 provenance=result.provenance[k].model_dump(mode="json")
-                                 if k in result.provenance else None)
-                            for k, v in result.cells.items()]
-            report.findings = _findings(result)
-            s.add(report)
+        return self.add_many([(result, data, name or result.source)])[0].report_id
+
+    def writer(self, size: int = 200, seconds: float = 2.0) -> Writer:
+        return Writer(self, size, seconds)
+
+    def add_many(self, items: list[tuple[ParseResult, bytes, str]]) -> list[Stored]:
+        """Store reports with their source files in one transaction; what became of each, in order.
+
+        A report already there (this content, this parser version) is left as it is, also when
+        another writer stored it a moment ago: the batch is then done again, at most RETRIES times."""
+        for attempt in range(RETRIES):
+            try:
+                with self._writing() as s:
+                    return self._add_many(s, items)
+            except (IntegrityError, OperationalError) as e:  # a race with another writer, a deadlock
+                if attempt == RETRIES - 1 or not _lost_race(e):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _add_many(self, s: Session, items: list[tuple[ParseResult, bytes, str]]) -> list[Stored]:
+        keyed = [(hashlib.sha256(data).hexdigest(), result, data, name) for result, data, name in items]
+        digests = sorted({d for d, *_ in keyed})
+        there = {(d, v): (rid, n) for rid, d, v, n in s.execute(
+            select(Report.id, Report.digest, Report.parser_version, Report.source_name)
+            .where(Report.digest.in_(digests)))}
+        new: dict[tuple[str, str], tuple[ParseResult, bytes, str]] = {}
+        for digest, result, data, name in keyed:
+            if (digest, result.parser_version) not in there:
+                new.setdefault((digest, result.parser_version), (result, data, name))
+        if new:
+            sources = {d: (data, name) for (d, _), (_, data, name) in new.items()}
+            s.execute(_insert(s, Source).on_conflict_do_nothing(index_elements=["digest"]),
+                      [{"digest": d, "name": name, "kind": sniff(data), "size": len(data), "content": data,
+                        "added": _now()} for d, (data, name) in sorted(sources.items())])
+            agencies = [self._agency(s, r) if r.agency else None for r, _, _ in new.values()]
             s.flush()
-            return report.id
-
-    @staticmethod
-    def _pair_years(s: Session, result: ParseResult, agency: Agency) -> ParseResult:
-        """Audit the new report against its agency's year before, and the year after against it."""
-        def stored(year: int) -> Report | None:
-            return s.scalar(select(Report).options(undefer(Report.result)).where(
-                Report.agency_id == agency.id, Report.year == year).order_by(Report.id.desc()).limit(1)) \
-                if agency.id is not None else None
-
-        before = stored(result.year - 1)  # type: ignore[operator]
-        if before is not None:
-            result = result.model_copy(update={"findings": audit(result, ParseResult.model_validate(before.result))})
-        after = stored(result.year + 1)  # type: ignore[operator]
-        if after is not None:
-            later = ParseResult.model_validate(after.result)
-            later.findings = audit(later, result)
-            after.result = later.model_dump(mode="json")
-            after.findings = _findings(later)
-        return result
+            results = pair_years_of_batch(s, [(r, a.id if a is not None else None)
+                                              for (r, _, _), a in zip(new.values(), agencies, strict=True)])
+            rows = [{"digest": d, "parser_version": v, "agency_id": a.id if a is not None else None,
+                     "source_name": name, "agency_name": r.agency, "year": r.year, "template": r.template,
+                     "published": r.published, "result": r.model_dump(mode="json"), "parsed": _now()}
+                    for ((d, v), (_, _, name)), r, a in zip(new.items(), results, agencies, strict=True)]
+            inserted = s.execute(_insert(s, Report).on_conflict_do_nothing(
+                index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
+                                                                      Report.parser_version), rows).all()
+            ids = {(d, v): rid for rid, d, v in inserted}
+            by_key = dict(zip(new, results, strict=True))
+            _write_cells(s, [(ids[k], by_key[k]) for k in new if k in ids])
+            findings = [{"report_id": ids[k], **f} for k in new if k in ids for f in _finding_rows(by_key[k])]
+            if findings:
+                s.execute(insert(Finding), findings)
+            for k in new:
+                if k not in ids:  # stored by another writer between our look and our insert
+                    there[k] = s.execute(select(Report.id, Report.source_name).where(
+                        Report.digest == k[0], Report.parser_version == k[1])).one()._tuple()
+            fresh = {k: ids[k] for k in new if k in ids}
+        else:
+            fresh = {}
+        out, given = [], set()
+        for digest, result, _, _ in keyed:
+            k = (digest, result.parser_version)
+            if k in fresh and k not in given:
+                out.append(Stored(digest, fresh[k]))
+                given.add(k)
+            else:
+                rid, stored_as = there[k] if k in there else (fresh[k], new[k][2])
+                out.append(Stored(digest, rid, already=stored_as))
+        return out
 
     @staticmethod
     def _agency(s: Session, result: ParseResult) -> Agency:
@@ -115,8 +177,10 @@ class Store:
         return agency
 
     def add_failure(self, digest: str, name: str, error: str) -> None:
-        with self.session.begin() as s:
-            s.merge(Failure(digest=digest, parser_version=PARSER_VERSION, name=name, error=error))
+        row = {"digest": digest, "parser_version": PARSER_VERSION, "name": name, "error": error}
+        with self._writing() as s:
+            s.execute(_insert(s, Failure).on_conflict_do_update(index_elements=["digest", "parser_version"],
+                                                                 set_={"name": name, "error": error}), [row])
 
     def failures(self) -> list[tuple[str, str]]:
         with self.session() as s:
@@ -131,7 +195,7 @@ class Store:
         """Mark a finding confirmed or dismissed; the mark stays with the file through re-parsing."""
         if status not in ("confirmed", "dismissed", "open"):
             raise ValueError("status is confirmed, dismissed or open")
-        with self.session.begin() as s:
+        with self._writing() as s:
             f = s.get(Finding, finding_id)
             if f is None:
                 raise KeyError(finding_id)
@@ -145,7 +209,7 @@ class Store:
 
     def delete(self, report_id: int) -> None:
         """A report goes with its cells and findings; its source file stays while another report uses it."""
-        with self.session.begin() as s:
+        with self._writing() as s:
             report = s.get(Report, report_id)
             if report is None:
                 raise KeyError(report_id)
@@ -263,16 +327,148 @@ def _named(words: str) -> ColumnElement[bool]:
         words, autoescape=True)
 
 
-def _findings(result: ParseResult) -> list[Finding]:
-    return [Finding(rule=f.rule, severity=f.severity, kind=f.kind, cells=f.cells, message=f.message)
+def _finding_rows(result: ParseResult) -> list[dict]:
+    return [{"rule": f.rule, "severity": f.severity, "kind": f.kind, "cells": f.cells, "message": f.message}
             for f in result.findings]
 
 
+def _insert(s: Session, table: type):  # type: ignore[no-untyped-def]
+    """INSERT with the dialect's ON CONFLICT clauses (SQLite and PostgreSQL both have them)."""
+    return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def _lost_race(e: Exception) -> bool:
+    """A unique key another writer took first, a deadlock, a busy SQLite: worth doing the batch again."""
+    text_ = str(e.orig if hasattr(e, "orig") else e).lower()
+    return isinstance(e, IntegrityError) or "deadlock" in text_ or "locked" in text_ or "busy" in text_ \
+        or "could not serialize" in text_
+
+
+CELL_COLUMNS = ("report_id", "key", "value", "blank", "inferred", "provenance")
+
+
+def _cell_rows(report_id: int, result: ParseResult) -> Iterator[tuple]:
+    for k, v in result.cells.items():
+        prov = result.provenance.get(k)
+        yield (report_id, k, v, k in result.blank, result.inferred.get(k),
+               None if prov is None else json.dumps(prov.model_dump(mode="json"), ensure_ascii=False))
+
+
+def _write_cells(s: Session, reports: list[tuple[int, ParseResult]]) -> None:
+    """Every cell of the reports as bulk rows: COPY on PostgreSQL, one executemany on SQLite."""
+    rows = [row for rid, result in reports for row in _cell_rows(rid, result)]
+    if not rows:
+        return
+    connection = s.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.dbapi_connection
+        with raw.cursor() as cur, cur.copy(f"COPY cells ({', '.join(CELL_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def pair_years_of_batch(s: Session, reports: list[tuple[ParseResult, int | None]]) -> list[ParseResult]:
+    """Each new report (with its agency's id) audited against its agency's year before, and the
+    stored year after against it — stored reports found by one query for the whole batch, reports
+    of the batch seen by the ones after them, as if added one by one. Stored reports whose
+    findings change are rewritten here; the new reports come back with their findings."""
+    wanted = {(a, r.year + d) for r, a in reports if a is not None and r.year is not None for d in (-1, 1)}
+    stored: dict[tuple[int, int], int] = {}
+    if wanted:
+        for rid, a, y in s.execute(select(Report.id, Report.agency_id, Report.year).where(
+                Report.agency_id.in_({a for a, _ in wanted}), Report.year.in_({y for _, y in wanted}))):
+            if (a, y) in wanted and rid > stored.get((a, y), 0):
+                stored[(a, y)] = rid  # the newest report of that agency and year
+    loaded: dict[int, ParseResult] = {}
+    if stored:
+        for rid, data in s.execute(select(Report.id, Report.result).where(Report.id.in_(stored.values()))):
+            loaded[rid] = ParseResult.model_validate(data)
+    changed: set[int] = set()
+    results = [r for r, _ in reports]
+    in_batch: dict[tuple[int, int], int] = {}  # (agency, year) → index of the newest such report so far
+
+    def find(key: tuple[int, int]) -> tuple[str, int] | None:
+        if key in in_batch:
+            return "new", in_batch[key]
+        return ("stored", stored[key]) if key in stored else None
+
+    for i, (_, agency) in enumerate(reports):
+        result = results[i]
+        if agency is None or result.year is None:
+            continue
+        before = find((agency, result.year - 1))
+        if before is not None:
+            previous = results[before[1]] if before[0] == "new" else loaded[before[1]]
+            result = results[i] = result.model_copy(update={"findings": audit(result, previous)})
+        after = find((agency, result.year + 1))
+        if after is not None:
+            where, j = after
+            later = (results if where == "new" else loaded)[j]
+            later = later.model_copy(update={"findings": audit(later, result)})
+            if where == "new":
+                results[j] = later
+            else:
+                loaded[j] = later
+                changed.add(j)
+        in_batch[(agency, result.year)] = i
+    for rid in sorted(changed):
+        later = loaded[rid]
+        s.execute(Report.__table__.update().where(Report.id == rid).values(result=later.model_dump(mode="json")))
+        s.execute(delete(Finding).where(Finding.report_id == rid))
+        if later.findings:
+            s.execute(insert(Finding), [{"report_id": rid, **f} for f in _finding_rows(later)])
+    return results
+
+
+class Writer:
+    """Reports stored by batches: `size` reports, or what came in `seconds`, per transaction."""
+
+    def __init__(self, store: Store, size: int = 200, seconds: float = 2.0, max_bytes: int = 64 << 20) -> None:
+        self.store, self.size, self.seconds, self.max_bytes = store, size, seconds, max_bytes
+        self.pending: list[tuple[ParseResult, bytes, str]] = []
+        self.bytes = 0
+        self.since = time.monotonic()
+        self.stored = 0  # reports stored by this writer
+        self.already: list[tuple[str, str]] = []  # (file name, the name it was already stored under)
+
+    def add(self, result: ParseResult, data: bytes, name: str) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((result, data, name))
+        self.bytes += len(data)
+        if len(self.pending) >= self.size or self.bytes >= self.max_bytes or \
+                time.monotonic() - self.since >= self.seconds:
+            self.flush()
+
+    def flush(self) -> list[Stored]:
+        if not self.pending:
+            return []
+        done = self.store.add_many(self.pending)
+        for (_, _, name), stored in zip(self.pending, done, strict=True):
+            if stored.already is None:
+                self.stored += 1
+            else:
+                self.already.append((name, stored.already))
+        self.pending, self.bytes = [], 0
+        return done
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # transactions begin where SQLAlchemy begins them (_sqlite_begin)
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Python's sqlite3 starts no transaction before DDL (so a schema was made table by table,
+    each committed): here every transaction begins explicitly, DDL included; a writer's takes the
+    write lock first."""
+    write = connection.get_execution_options().get("xxgk_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 class StoreLedger:
