@@ -209,33 +209,51 @@ class Sidecar:
     """A child process that runs per-file functions for one thread of a Dask worker.
 
     A file that kills its process, or holds the GIL past the time limit (where no thread or
-    signal can stop it), costs this child — killed and started again — not the worker."""
+    signal can stop it), costs this child — killed and started again — not the worker. The time
+    limit counts from when the child has the function in hand (its imports are not the file's)."""
+
+    STARTUP = 300.0  # seconds a child may take to start, or to import a function's module
 
     def __init__(self) -> None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), XXGK_PARENT=str(os.getpid()))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(os.path.abspath(p) for p in sys.path if p),
+                   XXGK_PARENT=str(os.getpid()))
         self.proc = subprocess.Popen([sys.executable, "-c", "from xxgk.batch import sidecar_main; sidecar_main()"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
+        self.ready = False
+
+    def _read(self, n: int, timeout: float) -> bytes:
+        """n bytes from the child within `timeout`; TimeoutError (the child killed) or ChildDied."""
+        assert self.proc.stdout
+        fd, data, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + timeout
+        while len(data) < n:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                self.close()
+                raise TimeoutError(f"took longer than {timeout:g} s (its process was killed)")
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                self.close()
+                raise ChildDied
+            data += chunk
+        return data
 
     def call(self, fn: Callable[..., T], args: tuple, timeout: float) -> T:
         """fn(*args) in the child; TimeoutError (the child killed) or ChildDied."""
-        assert self.proc.stdin and self.proc.stdout
+        assert self.proc.stdin
+        if not self.ready:
+            self._read(1, self.STARTUP)
+            self.ready = True
         payload = pickle.dumps((fn, args))
+        message = memoryview(struct.pack("<Q", len(payload)) + payload)
         try:
-            self.proc.stdin.write(struct.pack("<Q", len(payload)) + payload)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
+            while message:
+                message = message[os.write(self.proc.stdin.fileno(), message):]
+        except OSError:  # a broken pipe: the child is gone
             self.close()
             raise ChildDied from None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            self.close()
-            raise TimeoutError(f"took longer than {timeout:g} s (its process was killed)")
-        head = self.proc.stdout.read(8)
-        body = self.proc.stdout.read(struct.unpack("<Q", head)[0]) if len(head) == 8 else b""
-        if not body:
-            self.close()
-            raise ChildDied
-        ok, value = pickle.loads(body)
+        self._read(1, self.STARTUP)  # it has unpickled the function: the file's time starts
+        head = self._read(8, timeout)  # written with the reply, once fn returned
+        ok, value = pickle.loads(self._read(struct.unpack("<Q", head)[0], self.STARTUP))
         if not ok:
             raise value
         return value
@@ -257,9 +275,15 @@ def sidecar_main() -> None:
     die_with_parent(int(os.environ.get("XXGK_PARENT", os.getppid())))
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # whatever the parsing code prints goes to stderr, never into the replies
+    from . import parse  # noqa: F401  (imported before the first file's time starts)
+
+    out.write(b"R")
+    out.flush()
     source = sys.stdin.buffer
     while len(head := source.read(8)) == 8:
         fn, args = pickle.loads(source.read(struct.unpack("<Q", head)[0]))
+        out.write(b"A")
+        out.flush()
         try:
             reply = pickle.dumps((True, fn(*args)))
         except BaseException as e:  # handed to the caller
