@@ -1,32 +1,41 @@
-"""`make bench`: speed and memory per input format, against the physical baselines, on this machine.
+"""`make bench`: speed and memory per input format, against the physical baselines, on this machine;
+then ingest speed into SQLite and PostgreSQL.
 
 It builds its own corpus (the corpus's cell maps with other numbers, in varied layouts, as text,
 HTML, DOCX and PDF), then for each format measures one worker parsing every file (ms per report,
 peak memory), all cores parsing them (reports per second), and on the same files, alternating
 with ours ten files at a time, the baseline: reading and NFKC-normalising for text, HTML and DOCX;
-poppler's `pdftotext -layout` for PDF.
+poppler's `pdftotext -layout` for PDF. For ingest, on the text reports: storing parse results as
+`xxgk ingest` does (reports stored per second, by the main process alone), and `ingest` whole,
+parsing on all cores and storing (files per second), each into a new SQLite file and a new
+PostgreSQL database (a server started here, as the tests do).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
+import hashlib
 import json
 import multiprocessing
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from .batch import LocalExecutor, process_file
+from .batch import LocalExecutor, Outcome, process_file, run_batch
 from .compose.layout import PERTURBED
 from .compose.render import to_docx, to_html, to_pdf, to_text
 from .compose.synth import from_gold, vary
@@ -137,23 +146,127 @@ def show(rows: list[dict], jobs: int, console: Console) -> None:
     console.print("baselines: text/html read + NFKC; docx unzip + NFKC of document.xml; pdf `pdftotext -layout`")
 
 
+@contextlib.contextmanager
+def temporary_postgres() -> Iterator[str | None]:
+    """A PostgreSQL server of our own on a unix socket in a temporary folder (Debian's postgresql):
+    its URL with `{db}` for the database's name; None when it is not installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not found:
+        yield None
+        return
+    bindir = Path(found[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="xxgk-bench-pg-"))
+    data, sock = root / "pgdata", root / "pgsock"
+    sock.mkdir(parents=True)
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        for p in (root, sock):
+            shutil.chown(p, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "pg.log"), "-o",
+                    f"-k {sock} -c listen_addresses='' -p 54330", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@/{{db}}?host={sock}&port=54330"
+    finally:
+        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _new_database(kind: str, root: Path, pg: str | None, name: str) -> str | None:
+    if kind == "sqlite":
+        return f"sqlite:///{root / f'{name}.db'}"
+    if pg is None:
+        return None
+    from sqlalchemy import create_engine
+
+    engine = create_engine(pg.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return pg.format(db=name)
+
+
+def measure_ingest(paths: list[Path], jobs: int, root: Path) -> list[dict[str, float | str]]:
+    """Per database: reports stored per second from parse results (as `ingest`'s main process
+    stores them: read, hash, batched inserts), and files per second through `ingest` whole."""
+    from .store import Store, StoreLedger
+
+    names = [str(p) for p in paths]
+    executor = LocalExecutor(jobs)
+    outcomes = [o for o in executor.run(process_file, ((n, "") for n in names)) if o.result is not None]
+    executor.close()
+    rows = []
+    with temporary_postgres() as pg:
+        for kind in ("sqlite", "postgresql"):
+            url = _new_database(kind, root, pg, "store_only")
+            if url is None:
+                rows.append({"database": f"{kind} (not installed)", "reports": 0, "stored_per_s": float("nan"),
+                             "ingest_per_s": float("nan")})
+                continue
+            store = Store(url)
+            writer = store.writer()
+            start = time.perf_counter()
+            for o in outcomes:
+                data = Path(o.path).read_bytes()
+                if hashlib.sha256(data).hexdigest() == o.digest:
+                    writer.add(o.result, data, Path(o.path).name)  # type: ignore[arg-type]
+            writer.flush()
+            stored = len(outcomes) / (time.perf_counter() - start)
+            store.engine.dispose()
+            store = Store(_new_database(kind, root, pg, "whole"))
+            writer = store.writer()
+
+            def keep(o: Outcome, writer=writer) -> None:  # type: ignore[no-untyped-def]
+                if o.result is not None:
+                    writer.add(o.result, Path(o.path).read_bytes(), Path(o.path).name)
+
+            executor = LocalExecutor(jobs)
+            start = time.perf_counter()
+            run_batch(paths, StoreLedger(store), keep, executor)
+            writer.flush()
+            whole = len(paths) / (time.perf_counter() - start)
+            executor.close()
+            store.engine.dispose()
+            rows.append({"database": kind, "reports": len(outcomes), "stored_per_s": stored, "ingest_per_s": whole})
+    return rows
+
+
+def show_ingest(rows: list[dict], jobs: int, console: Console) -> None:
+    table = Table(title=f"xxgk ingest — {os.cpu_count()} cores, {jobs} workers (text reports)")
+    for col in ("database", "reports", "stored/s (main process)", f"ingest files/s ({jobs} workers)", "target"):
+        table.add_column(col, justify="left" if col == "database" else "right")
+    for r in rows:
+        table.add_row(r["database"], str(r["reports"]), f"{r['stored_per_s']:.0f}", f"{r['ingest_per_s']:.1f}",
+                      "stored ≥ 200/s")
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="measure xxgk's speed and memory per input format")
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "corpus")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the number of reports per format")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", type=Path, help="also write the numbers here")
+    ap.add_argument("--ingest-only", action="store_true", help="measure ingest only")
     args = ap.parse_args(argv)
     console = Console(width=150)
     counts = {k: max(2, int(v * args.scale)) for k, v in COUNTS.items()}
+    if args.ingest_only:
+        counts = {"text": counts["text"]}
     with tempfile.TemporaryDirectory(prefix="xxgk-bench-") as tmp:
         start = time.perf_counter()
         files = build(args.corpus, Path(tmp), counts, args.jobs)
         console.print(f"built {sum(counts.values())} reports in {time.perf_counter() - start:.0f} s")
-        rows = measure(files, args.jobs)
-    show(rows, args.jobs, console)
+        rows = measure(files, args.jobs) if not args.ingest_only else []
+        ingest = measure_ingest(files["text"], args.jobs, Path(tmp))
+    if rows:
+        show(rows, args.jobs, console)
+    show_ingest(ingest, args.jobs, console)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps({"parse": rows, "ingest": ingest}, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -382,7 +382,7 @@ def ingest(
                 err.print(f"[red]{outcome.path}[/red]: changed while it was read; not stored", highlight=False)
                 changed.append(outcome.path)
                 return
-            writer.add(ParseResult.model_validate_json(outcome.result), data, Path(outcome.path).name)
+            writer.add(outcome.result, data, Path(outcome.path).name)
 
     def skip(path: Path, digest: str) -> None:
         name = store.stored_name(digest)

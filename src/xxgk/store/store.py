@@ -91,69 +91,69 @@ class Store:
     def writer(self, size: int = 200, seconds: float = 2.0) -> Writer:
         return Writer(self, size, seconds)
 
-    def add_many(self, items: list[tuple[ParseResult, bytes, str]]) -> list[Stored]:
-        """Store reports with their source files in one transaction; what became of each, in order.
+    def add_many(self, items: list[tuple[ParseResult | str, bytes, str]]) -> list[Stored]:
+        """Store reports (a result, or its JSON) with their source files in one transaction; what
+        became of each, in order.
 
         A report already there (this content, this parser version) is left as it is, also when
         another writer stored it a moment ago: the batch is then done again, at most RETRIES times."""
+        incoming = [Incoming(result, data, name) for result, data, name in items]
         for attempt in range(RETRIES):
             try:
                 with self._writing() as s:
-                    return self._add_many(s, items)
+                    return self._add_many(s, incoming)
             except (IntegrityError, OperationalError) as e:  # a race with another writer, a deadlock
                 if attempt == RETRIES - 1 or not _lost_race(e):
                     raise
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def _add_many(self, s: Session, items: list[tuple[ParseResult, bytes, str]]) -> list[Stored]:
-        keyed = [(hashlib.sha256(data).hexdigest(), result, data, name) for result, data, name in items]
-        digests = sorted({d for d, *_ in keyed})
+    def _add_many(self, s: Session, incoming: list[Incoming]) -> list[Stored]:
+        digests = sorted({i.digest for i in incoming})
         there = {(d, v): (rid, n) for rid, d, v, n in s.execute(
             select(Report.id, Report.digest, Report.parser_version, Report.source_name)
             .where(Report.digest.in_(digests)))}
-        new: dict[tuple[str, str], tuple[ParseResult, bytes, str]] = {}
-        for digest, result, data, name in keyed:
-            if (digest, result.parser_version) not in there:
-                new.setdefault((digest, result.parser_version), (result, data, name))
+        new: dict[tuple[str, str], Incoming] = {}
+        for i in incoming:
+            if i.key not in there:
+                new.setdefault(i.key, i)
+        fresh: dict[tuple[str, str], int] = {}
         if new:
-            sources = {d: (data, name) for (d, _), (_, data, name) in new.items()}
+            sources = {i.digest: i for i in new.values()}
             s.execute(_insert(s, Source).on_conflict_do_nothing(index_elements=["digest"]),
-                      [{"digest": d, "name": name, "kind": sniff(data), "size": len(data), "content": data,
-                        "added": _now()} for d, (data, name) in sorted(sources.items())])
-            agencies = [self._agency(s, r) if r.agency else None for r, _, _ in new.values()]
+                      [{"digest": d, "name": i.name, "kind": sniff(i.data), "size": len(i.data), "content": i.data,
+                        "added": _now()} for d, i in sorted(sources.items())])
+            # the agency matching reads the report's names and prose: given without validating the rest
+            agencies = [self._agency(s, ParseResult.model_construct(**i.raw)) if i.raw.get("agency") else None
+                        for i in new.values()]
             s.flush()
-            results = pair_years_of_batch(s, [(r, a.id if a is not None else None)
-                                              for (r, _, _), a in zip(new.values(), agencies, strict=True)])
-            rows = [{"digest": d, "parser_version": v, "agency_id": a.id if a is not None else None,
-                     "source_name": name, "agency_name": r.agency, "year": r.year, "template": r.template,
-                     "published": r.published, "result": r.model_dump(mode="json"), "parsed": _now()}
-                    for ((d, v), (_, _, name)), r, a in zip(new.items(), results, agencies, strict=True)]
+            ids_of = [a.id if a is not None else None for a in agencies]
+            pair_years_of_batch(s, list(zip(new.values(), ids_of, strict=True)))
+            rows = [{"digest": i.digest, "parser_version": i.version, "agency_id": a, "source_name": i.name,
+                     "agency_name": i.raw.get("agency"), "year": i.raw.get("year"), "template": i.raw.get("template"),
+                     "published": i.raw.get("published"), "result": i.raw, "parsed": _now()}
+                    for i, a in zip(new.values(), ids_of, strict=True)]
             inserted = s.execute(_insert(s, Report).on_conflict_do_nothing(
                 index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
                                                                       Report.parser_version), rows).all()
-            ids = {(d, v): rid for rid, d, v in inserted}
-            by_key = dict(zip(new, results, strict=True))
-            _write_cells(s, [(ids[k], by_key[k]) for k in new if k in ids])
-            findings = [{"report_id": ids[k], **f} for k in new if k in ids for f in _finding_rows(by_key[k])]
+            fresh = {(d, v): rid for rid, d, v in inserted}
+            _write_cells(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
+            findings = [{"report_id": fresh[k], **f} for k, i in new.items() if k in fresh
+                        for f in _finding_rows(i.raw)]
             if findings:
                 s.execute(insert(Finding), findings)
             for k in new:
-                if k not in ids:  # stored by another writer between our look and our insert
+                if k not in fresh:  # stored by another writer between our look and our insert
                     there[k] = s.execute(select(Report.id, Report.source_name).where(
                         Report.digest == k[0], Report.parser_version == k[1])).one()._tuple()
-            fresh = {k: ids[k] for k in new if k in ids}
-        else:
-            fresh = {}
         out, given = [], set()
-        for digest, result, _, _ in keyed:
-            k = (digest, result.parser_version)
-            if k in fresh and k not in given:
-                out.append(Stored(digest, fresh[k]))
-                given.add(k)
+        for i in incoming:
+            if i.key in fresh and i.key not in given:
+                out.append(Stored(i.digest, fresh[i.key]))
+                given.add(i.key)
             else:
-                rid, stored_as = there[k] if k in there else (fresh[k], new[k][2])
-                out.append(Stored(digest, rid, already=stored_as))
+                rid, stored_as = there[i.key] if i.key in there else (fresh[i.key], new[i.key].name)
+                out.append(Stored(i.digest, rid, already=stored_as))
         return out
 
     @staticmethod
@@ -327,9 +327,33 @@ def _named(words: str) -> ColumnElement[bool]:
         words, autoescape=True)
 
 
-def _finding_rows(result: ParseResult) -> list[dict]:
-    return [{"rule": f.rule, "severity": f.severity, "kind": f.kind, "cells": f.cells, "message": f.message}
-            for f in result.findings]
+class Incoming:
+    """A report on its way in: its JSON as the parse gave it (quick to read), and the validated
+    result only when something needs it (year pairing audits it)."""
+
+    def __init__(self, result: ParseResult | str, data: bytes, name: str) -> None:
+        self.data, self.name = data, name
+        self.digest = hashlib.sha256(data).hexdigest()
+        self._result = result if isinstance(result, ParseResult) else None
+        self.raw: dict = json.loads(result) if isinstance(result, str) else result.model_dump(mode="json")
+        self.version: str = self.raw.get("parser_version", PARSER_VERSION)
+        self.key = (self.digest, self.version)
+
+    @property
+    def result(self) -> ParseResult:
+        if self._result is None:
+            self._result = ParseResult.model_validate(self.raw)
+        return self._result
+
+    def audited(self, previous: ParseResult) -> None:
+        """Its findings, now with its agency's previous year's report."""
+        self._result = self.result.model_copy(update={"findings": audit(self.result, previous)})
+        self.raw = self._result.model_dump(mode="json")
+
+
+def _finding_rows(raw: dict) -> list[dict]:
+    return [{"rule": f["rule"], "severity": f["severity"], "kind": f.get("kind", "source"),
+             "cells": f.get("cells", []), "message": f["message"]} for f in raw.get("findings", [])]
 
 
 def _insert(s: Session, table: type):  # type: ignore[no-untyped-def]
@@ -347,14 +371,14 @@ def _lost_race(e: Exception) -> bool:
 CELL_COLUMNS = ("report_id", "key", "value", "blank", "inferred", "provenance")
 
 
-def _cell_rows(report_id: int, result: ParseResult) -> Iterator[tuple]:
-    for k, v in result.cells.items():
-        prov = result.provenance.get(k)
-        yield (report_id, k, v, k in result.blank, result.inferred.get(k),
-               None if prov is None else json.dumps(prov.model_dump(mode="json"), ensure_ascii=False))
+def _cell_rows(report_id: int, raw: dict) -> Iterator[tuple]:
+    blank, inferred, provenance = set(raw.get("blank", ())), raw.get("inferred", {}), raw.get("provenance", {})
+    for k, v in raw.get("cells", {}).items():
+        prov = provenance.get(k)
+        yield (report_id, k, v, k in blank, inferred.get(k), None if prov is None else json.dumps(prov))
 
 
-def _write_cells(s: Session, reports: list[tuple[int, ParseResult]]) -> None:
+def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
     """Every cell of the reports as bulk rows: COPY on PostgreSQL, one executemany on SQLite."""
     rows = [row for rid, result in reports for row in _cell_rows(rid, result)]
     if not rows:
@@ -369,12 +393,13 @@ def _write_cells(s: Session, reports: list[tuple[int, ParseResult]]) -> None:
     connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-def pair_years_of_batch(s: Session, reports: list[tuple[ParseResult, int | None]]) -> list[ParseResult]:
+def pair_years_of_batch(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
     """Each new report (with its agency's id) audited against its agency's year before, and the
     stored year after against it — stored reports found by one query for the whole batch, reports
     of the batch seen by the ones after them, as if added one by one. Stored reports whose
-    findings change are rewritten here; the new reports come back with their findings."""
-    wanted = {(a, r.year + d) for r, a in reports if a is not None and r.year is not None for d in (-1, 1)}
+    findings change are rewritten here; new ones get their findings in place (`Incoming.audited`)."""
+    wanted = {(a, i.raw["year"] + d) for i, a in reports if a is not None and i.raw.get("year") is not None
+              for d in (-1, 1)}
     stored: dict[tuple[int, int], int] = {}
     if wanted:
         for rid, a, y in s.execute(select(Report.id, Report.agency_id, Report.year).where(
@@ -386,40 +411,30 @@ def pair_years_of_batch(s: Session, reports: list[tuple[ParseResult, int | None]
         for rid, data in s.execute(select(Report.id, Report.result).where(Report.id.in_(stored.values()))):
             loaded[rid] = ParseResult.model_validate(data)
     changed: set[int] = set()
-    results = [r for r, _ in reports]
-    in_batch: dict[tuple[int, int], int] = {}  # (agency, year) → index of the newest such report so far
+    in_batch: dict[tuple[int, int], Incoming] = {}  # (agency, year) → the newest such report so far
 
-    def find(key: tuple[int, int]) -> tuple[str, int] | None:
-        if key in in_batch:
-            return "new", in_batch[key]
-        return ("stored", stored[key]) if key in stored else None
-
-    for i, (_, agency) in enumerate(reports):
-        result = results[i]
-        if agency is None or result.year is None:
+    for new, agency in reports:
+        year = new.raw.get("year")
+        if agency is None or year is None:
             continue
-        before = find((agency, result.year - 1))
-        if before is not None:
-            previous = results[before[1]] if before[0] == "new" else loaded[before[1]]
-            result = results[i] = result.model_copy(update={"findings": audit(result, previous)})
-        after = find((agency, result.year + 1))
+        before = in_batch.get((agency, year - 1))
+        if before is not None or (agency, year - 1) in stored:
+            new.audited(before.result if before is not None else loaded[stored[(agency, year - 1)]])
+        after = in_batch.get((agency, year + 1))
         if after is not None:
-            where, j = after
-            later = (results if where == "new" else loaded)[j]
-            later = later.model_copy(update={"findings": audit(later, result)})
-            if where == "new":
-                results[j] = later
-            else:
-                loaded[j] = later
-                changed.add(j)
-        in_batch[(agency, result.year)] = i
+            after.audited(new.result)
+        elif (agency, year + 1) in stored:
+            rid = stored[(agency, year + 1)]
+            later = loaded[rid]
+            loaded[rid] = later.model_copy(update={"findings": audit(later, new.result)})
+            changed.add(rid)
+        in_batch[(agency, year)] = new
     for rid in sorted(changed):
-        later = loaded[rid]
-        s.execute(Report.__table__.update().where(Report.id == rid).values(result=later.model_dump(mode="json")))
+        raw = loaded[rid].model_dump(mode="json")
+        s.execute(Report.__table__.update().where(Report.id == rid).values(result=raw))
         s.execute(delete(Finding).where(Finding.report_id == rid))
-        if later.findings:
-            s.execute(insert(Finding), [{"report_id": rid, **f} for f in _finding_rows(later)])
-    return results
+        if raw["findings"]:
+            s.execute(insert(Finding), [{"report_id": rid, **f} for f in _finding_rows(raw)])
 
 
 class Writer:
@@ -427,13 +442,14 @@ class Writer:
 
     def __init__(self, store: Store, size: int = 200, seconds: float = 2.0, max_bytes: int = 64 << 20) -> None:
         self.store, self.size, self.seconds, self.max_bytes = store, size, seconds, max_bytes
-        self.pending: list[tuple[ParseResult, bytes, str]] = []
+        self.pending: list[tuple[ParseResult | str, bytes, str]] = []
         self.bytes = 0
         self.since = time.monotonic()
         self.stored = 0  # reports stored by this writer
         self.already: list[tuple[str, str]] = []  # (file name, the name it was already stored under)
 
-    def add(self, result: ParseResult, data: bytes, name: str) -> None:
+    def add(self, result: ParseResult | str, data: bytes, name: str) -> None:
+        """A report (a result, or its JSON) with its file's bytes and name."""
         if not self.pending:
             self.since = time.monotonic()
         self.pending.append((result, data, name))
@@ -460,6 +476,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL: a power cut may lose the last batches, never half of one
     cur.close()
 
 
