@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pydantic_core
 from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -58,7 +58,8 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or os.environ.get("XXGK_DB") or DEFAULT_URL
         sqlite = self.url.startswith("sqlite")
-        self.engine: Engine = create_engine(self.url, connect_args={"timeout": 60} if sqlite else {})
+        self.engine: Engine = create_engine(self.url, connect_args={"timeout": 60} if sqlite else {},
+                                            json_serializer=_json)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -120,7 +121,7 @@ class Store:
         fresh: dict[tuple[str, str], int] = {}
         if new:
             sources = {i.digest: i for i in new.values()}
-            s.execute(_insert(s, Source).on_conflict_do_nothing(index_elements=["digest"]),
+            s.execute(_insert(s, Source.__table__).on_conflict_do_nothing(index_elements=["digest"]),
                       [{"digest": d, "name": i.name, "kind": sniff(i.data), "size": len(i.data), "content": i.data,
                         "added": _now()} for d, i in sorted(sources.items())])
             # the agency matching reads the report's names and prose: given without validating the rest
@@ -133,7 +134,7 @@ class Store:
                      "agency_name": i.raw.get("agency"), "year": i.raw.get("year"), "template": i.raw.get("template"),
                      "published": i.raw.get("published"), "result": i.raw, "parsed": _now()}
                     for i, a in zip(new.values(), ids_of, strict=True)]
-            inserted = s.execute(_insert(s, Report).on_conflict_do_nothing(
+            inserted = s.execute(_insert(s, Report.__table__).on_conflict_do_nothing(
                 index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
                                                                       Report.parser_version), rows).all()
             fresh = {(d, v): rid for rid, d, v in inserted}
@@ -141,7 +142,7 @@ class Store:
             findings = [{"report_id": fresh[k], **f} for k, i in new.items() if k in fresh
                         for f in _finding_rows(i.raw)]
             if findings:
-                s.execute(insert(Finding), findings)
+                s.execute(insert(Finding.__table__), findings)
             for k in new:
                 if k not in fresh:  # stored by another writer between our look and our insert
                     there[k] = s.execute(select(Report.id, Report.source_name).where(
@@ -179,7 +180,7 @@ class Store:
     def add_failure(self, digest: str, name: str, error: str) -> None:
         row = {"digest": digest, "parser_version": PARSER_VERSION, "name": name, "error": error}
         with self._writing() as s:
-            s.execute(_insert(s, Failure).on_conflict_do_update(index_elements=["digest", "parser_version"],
+            s.execute(_insert(s, Failure.__table__).on_conflict_do_update(index_elements=["digest", "parser_version"],
                                                                  set_={"name": name, "error": error}), [row])
 
     def failures(self) -> list[tuple[str, str]]:
@@ -335,7 +336,8 @@ class Incoming:
         self.data, self.name = data, name
         self.digest = hashlib.sha256(data).hexdigest()
         self._result = result if isinstance(result, ParseResult) else None
-        self.raw: dict = json.loads(result) if isinstance(result, str) else result.model_dump(mode="json")
+        self.raw: dict = pydantic_core.from_json(result) if isinstance(result, str) \
+            else result.model_dump(mode="json")
         self.version: str = self.raw.get("parser_version", PARSER_VERSION)
         self.key = (self.digest, self.version)
 
@@ -349,6 +351,11 @@ class Incoming:
         """Its findings, now with its agency's previous year's report."""
         self._result = self.result.model_copy(update={"findings": audit(self.result, previous)})
         self.raw = self._result.model_dump(mode="json")
+
+
+def _json(value: object) -> str:
+    """JSON text, by pydantic-core (Rust): the store writes a JSON value per cell."""
+    return pydantic_core.to_json(value).decode()
 
 
 def _finding_rows(raw: dict) -> list[dict]:
@@ -375,7 +382,7 @@ def _cell_rows(report_id: int, raw: dict) -> Iterator[tuple]:
     blank, inferred, provenance = set(raw.get("blank", ())), raw.get("inferred", {}), raw.get("provenance", {})
     for k, v in raw.get("cells", {}).items():
         prov = provenance.get(k)
-        yield (report_id, k, v, k in blank, inferred.get(k), None if prov is None else json.dumps(prov))
+        yield (report_id, k, v, k in blank, inferred.get(k), None if prov is None else _json(prov))
 
 
 def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
@@ -434,7 +441,7 @@ def pair_years_of_batch(s: Session, reports: list[tuple[Incoming, int | None]]) 
         s.execute(Report.__table__.update().where(Report.id == rid).values(result=raw))
         s.execute(delete(Finding).where(Finding.report_id == rid))
         if raw["findings"]:
-            s.execute(insert(Finding), [{"report_id": rid, **f} for f in _finding_rows(raw)])
+            s.execute(insert(Finding.__table__), [{"report_id": rid, **f} for f in _finding_rows(raw)])
 
 
 class Writer:
