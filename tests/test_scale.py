@@ -106,6 +106,7 @@ def test_a_dask_batch_survives_files_that_kill_or_stall_their_process(cluster: t
     ledger.close()
 
 
+@pytest.mark.slow  # workers restarted four times
 def test_a_file_whose_task_kills_its_dask_worker_is_failed_and_the_batch_goes_on(cluster: tuple[str, Path],
                                                                                  tmp_path: Path) -> None:
     address, _ = cluster
@@ -307,7 +308,7 @@ def _counts(stderr: str) -> tuple[int, int]:
 
 
 def test_two_ingests_into_one_database_at_once(url: str, tmp_path: Path) -> None:  # noqa: F811
-    made = make_reports(tmp_path / "in", 24)
+    made = make_reports(tmp_path / "in", 12)
     procs = [subprocess.Popen([XXGK, "ingest", str(tmp_path / "in"), "--db", url, "--jobs", "1"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
