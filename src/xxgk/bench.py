@@ -1,27 +1,36 @@
 """`make bench`: speed and memory per input format, against the physical baselines, on this machine;
-then the audit's recall and precision on planted errors (xxgk.audit.evaluate).
+ingest speed into SQLite and PostgreSQL; the evaluation of a 100k-report store; the audit's recall
+and precision on planted errors (xxgk.audit.evaluate); a soak of the web server (xxgk.soak).
 
 It builds its own corpus (the corpus's cell maps with other numbers, in varied layouts, as text,
 HTML, DOCX, PDF, and scans: one page, pictures only, read by OCR), then for each format measures
 one worker parsing every file (ms per report, peak memory), all cores parsing them (reports per
 second), and on the same files, alternating with ours ten files at a time, the baseline: reading
 and NFKC-normalising for text, HTML and DOCX; poppler's `pdftotext -layout` for PDF (and for
-scans, where it finds no text: OCR is held to its target, ≤ 1 s and ≤ 400 MB a page).
+scans, where it finds no text: OCR is held to its target, ≤ 1 s and ≤ 400 MB a page). For ingest, on the text reports: storing parse results as
+`xxgk ingest` does (reports stored per second, by the main process alone), and `ingest` whole,
+parsing on all cores and storing (files per second), each into a new SQLite file and a new
+PostgreSQL database (a server started here, as the tests do).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
+import hashlib
 import json
 import multiprocessing
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +38,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .batch import LocalExecutor, process_file
+from .batch import LocalExecutor, Outcome, process_file, run_batch
 from .compose.layout import PERTURBED
 from .compose.render import to_docx, to_html, to_pdf, to_text
 from .compose.synth import from_gold, vary
@@ -207,35 +216,147 @@ def time_evaluation(n: int, root: Path) -> dict[str, float]:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+@contextlib.contextmanager
+def temporary_postgres() -> Iterator[str | None]:
+    """A PostgreSQL server of our own on a unix socket in a temporary folder (Debian's postgresql):
+    its URL with `{db}` for the database's name; None when it is not installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not found:
+        yield None
+        return
+    bindir = Path(found[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="xxgk-bench-pg-"))
+    data, sock = root / "pgdata", root / "pgsock"
+    sock.mkdir(parents=True)
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        for p in (root, sock):
+            shutil.chown(p, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "pg.log"), "-o",
+                    f"-k {sock} -c listen_addresses='' -p 54330", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@/{{db}}?host={sock}&port=54330"
+    finally:
+        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _new_database(kind: str, root: Path, pg: str | None, name: str) -> str | None:
+    if kind == "sqlite":
+        return f"sqlite:///{root / f'{name}.db'}"
+    if pg is None:
+        return None
+    from sqlalchemy import create_engine
+
+    engine = create_engine(pg.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return pg.format(db=name)
+
+
+def measure_ingest(paths: list[Path], jobs: int, root: Path) -> list[dict[str, float | str]]:
+    """Per database: reports stored per second from parse results (as `ingest`'s main process
+    stores them: read, hash, batched inserts), and files per second through `ingest` whole."""
+    from .store import Store, StoreLedger
+
+    names = [str(p) for p in paths]
+    executor = LocalExecutor(jobs)
+    outcomes = [o for o in executor.run(process_file, ((n, "") for n in names)) if o.result is not None]
+    executor.close()
+    rows = []
+    with temporary_postgres() as pg:
+        for kind in ("sqlite", "postgresql"):
+            url = _new_database(kind, root, pg, "store_only")
+            if url is None:
+                rows.append({"database": f"{kind} (not installed)", "reports": 0, "stored_per_s": float("nan"),
+                             "stored_per_cpu_s": float("nan"), "ingest_per_s": float("nan")})
+                continue
+            store = Store(url)
+            writer = store.writer()
+            start, cpu = time.perf_counter(), time.process_time()
+            for o in outcomes:
+                data = Path(o.path).read_bytes()
+                if hashlib.sha256(data).hexdigest() == o.digest:
+                    writer.add(o.result, data, Path(o.path).name)  # type: ignore[arg-type]
+            writer.flush()
+            stored = len(outcomes) / (time.perf_counter() - start)
+            per_cpu = len(outcomes) / (time.process_time() - cpu)
+            store.engine.dispose()
+            store = Store(_new_database(kind, root, pg, "whole"))
+            writer = store.writer()
+
+            def keep(o: Outcome, writer=writer) -> None:  # type: ignore[no-untyped-def]
+                if o.result is not None:
+                    writer.add(o.result, Path(o.path).read_bytes(), Path(o.path).name)
+
+            executor = LocalExecutor(jobs)
+            start = time.perf_counter()
+            run_batch(paths, StoreLedger(store), keep, executor)
+            writer.flush()
+            whole = len(paths) / (time.perf_counter() - start)
+            executor.close()
+            store.engine.dispose()
+            rows.append({"database": kind, "reports": len(outcomes), "stored_per_s": stored,
+                         "stored_per_cpu_s": per_cpu, "ingest_per_s": whole})
+    return rows
+
+
+def show_ingest(rows: list[dict], jobs: int, console: Console) -> None:
+    table = Table(title=f"xxgk ingest — {os.cpu_count()} cores, {jobs} workers (text reports)")
+    for col in ("database", "reports", "stored/s (main process)", "stored per CPU-second",
+                f"ingest files/s ({jobs} workers)", "target"):
+        table.add_column(col, justify="left" if col == "database" else "right")
+    for r in rows:
+        table.add_row(r["database"], str(r["reports"]), f"{r['stored_per_s']:.0f}", f"{r['stored_per_cpu_s']:.0f}",
+                      f"{r['ingest_per_s']:.1f}", "stored ≥ 200/s")
+    console.print(table)
+    console.print(f"load average during the run: {os.getloadavg()[0]:.1f} (a shared machine: wall-clock rates "
+                  "fall with it; per CPU-second is the main process's own time, PostgreSQL's server not counted)")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="measure xxgk's speed and memory per input format")
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "corpus")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the number of reports per format")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", type=Path, help="also write the numbers here")
+    ap.add_argument("--ingest-only", action="store_true", help="measure ingest only")
     args = ap.parse_args(argv)
     console = Console(width=150)
     counts = {k: max(2, int(v * args.scale)) for k, v in COUNTS.items()}
+    if args.ingest_only:
+        counts = {"text": counts["text"]}
     with tempfile.TemporaryDirectory(prefix="xxgk-bench-") as tmp:
         start = time.perf_counter()
         files = build(args.corpus, Path(tmp), counts, args.jobs)
         console.print(f"built {sum(counts.values())} reports in {time.perf_counter() - start:.0f} s")
-        rows = measure(files, args.jobs)
+        rows = measure(files, args.jobs) if not args.ingest_only else []
+        ingest = measure_ingest(files["text"], args.jobs, Path(tmp))
         stored = max(100, int(STORED * args.scale))
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
             evaluation = one.submit(time_evaluation, stored, Path(tmp)).result()
-    show(rows, args.jobs, console)
+    if rows:
+        show(rows, args.jobs, console)
+    show_ingest(ingest, args.jobs, console)
     console.print(f"evaluate: {evaluation['reports']:,} stored reports scored and ranked in "
                   f"{evaluation['evaluate_s']:.1f} s (store built in bulk in {evaluation['build_s']:.0f} s; "
                   f"peak {evaluation['peak_mb']:.0f} MB)")
+    if args.json:
+        args.json.write_text(json.dumps({"formats": rows, "ingest": ingest, "evaluate": evaluation}, indent=1),
+                             encoding="utf-8")
+    if args.ingest_only:
+        return
     from .audit.evaluate import evaluate
     from .audit.evaluate import show as show_audit
 
     # and how often the audit is right (every plant at full scale; a few per gold map for a quick run)
     show_audit(evaluate(args.corpus, limit=None if args.scale >= 1 else max(1, round(100 * args.scale)),
                         jobs=args.jobs, with_files=args.scale >= 1), console)
-    if args.json:
-        args.json.write_text(json.dumps({"formats": rows, "evaluate": evaluation}, indent=1), encoding="utf-8")
     uploads = round(SOAK * args.scale)
     if uploads >= 10:  # the server under many uploads at once, a tenth of them hostile (xxgk.soak)
         from .soak import run

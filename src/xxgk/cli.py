@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import glob
+import hashlib
 import json
 import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -39,19 +41,38 @@ REPORT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".mht", ".
 
 def expand(sources: list[str]) -> Iterator[Path]:
     """Files, directories (their report files, recursively) and glob patterns, in a stable order."""
+    for path, _ in expand_named(sources):
+        yield path
+
+
+def expand_named(sources: list[str]) -> Iterator[tuple[Path, str]]:
+    """Each file of `expand` with its name under an output folder: its path below the directory
+    argument it was found in (so --out mirrors the input's folders), or its file name."""
     for s in sources:
         p = Path(s)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES and not f.name.startswith("."):
-                    yield f
+                    yield f, f.relative_to(p).as_posix()
         elif p.exists():
-            yield p
+            yield p, p.name
         else:
             matches = sorted(glob.glob(s, recursive=True))
             if not matches:
-                yield p  # reported as missing by the caller
-            yield from (Path(m) for m in matches if Path(m).is_file())
+                yield p, p.name  # reported as missing by the caller
+            yield from ((Path(m), Path(m).name) for m in matches if Path(m).is_file())
+
+
+def output_names(sources: list[str]) -> dict[str, str]:
+    """{absolute path: its output's name}: `expand_named`'s, and where two files would get one
+    name (report.txt under two directory arguments), each of them that name + "." + the first 8
+    hex digits of the SHA-256 of its absolute path: two inputs never share an output."""
+    names: dict[str, str] = {}
+    for path, name in expand_named(sources):
+        names.setdefault(os.path.abspath(path), name)
+    taken = Counter(names.values())
+    return {a: n if taken[n] == 1 else f"{n}.{hashlib.sha256(a.encode()).hexdigest()[:8]}"
+            for a, n in names.items()}
 
 
 def _progress(total: int) -> Progress:
@@ -61,12 +82,15 @@ def _progress(total: int) -> Progress:
 
 
 def run(sources: list[str], ledger: Finished, keep: Callable[[Outcome], None], jobs: int | None,
-        scheduler: str | None, retry_failed: bool, label: str) -> Tally:
+        scheduler: str | None, retry_failed: bool, label: str,
+        on_copy: Callable[[Path, Outcome], None] | None = None,
+        on_skip: Callable[[Path, str], None] | None = None,
+        redo: Callable[[Path, str], bool] | None = None) -> Tally:
     """A batch over the sources with a progress bar: DOC/WPS/RTF/ODT converted up front; `keep` stores each
-    outcome."""
+    outcome, `on_copy` each file with the content of another of the batch (see `xxgk.batch.run_batch`)."""
     from .batch import convert_legacy_word, executor_for, run_batch
 
-    total = sum(1 for _ in expand(sources))
+    total = len({os.path.abspath(p) for p in expand(sources)})
     executor = executor_for(jobs, scheduler)
     try:
         with tempfile.TemporaryDirectory(prefix="xxgk-convert-") as tmp, _progress(total) as bar:
@@ -84,31 +108,64 @@ def run(sources: list[str], ledger: Finished, keep: Callable[[Outcome], None], j
                 keep(outcome)
                 advance()
 
-            return run_batch(expand(sources), ledger, each, executor, retry_failed, on_skip=lambda _: advance(),
-                             converted=converted)
+            def copy(path: Path, original: Outcome) -> None:
+                if original.error:
+                    err.print(f"[red]{path}[/red]: {original.error} (the same content as {original.path})",
+                              highlight=False)
+                if on_copy:
+                    on_copy(path, original)
+                advance()
+
+            def skip(path: Path, digest: str) -> None:
+                if on_skip:
+                    on_skip(path, digest)
+                advance()
+
+            return run_batch(expand(sources), ledger, each, executor, retry_failed, on_skip=skip,
+                             converted=converted, on_copy=copy, redo=redo)
     finally:
         executor.close()
 
 
 def batch(sources: list[str], out_dir: Path, jobs: int | None, scheduler: str | None,
           retry_failed: bool) -> tuple[Tally, list[tuple[str, str]]]:
-    """Parse every source into out_dir/<name>.json, resumably; the tally and every failure so far."""
+    """Parse every source into out_dir/<name>.json, resumably; the tally and every failure so far.
+
+    <name> is the file's path below the directory it was found in (`output_names`): the input's
+    folders are mirrored, so two files of one name in two folders keep two outputs. A file with the
+    content of another one gets a copy of that one's output (its `source` its own name)."""
     from .batch import Ledger
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(".*.json.tmp*"):  # left by a run that was killed mid-write
+    for stale in out_dir.rglob(".*.json.tmp*"):  # left by a run that was killed mid-write
         stale.unlink(missing_ok=True)
     ledger = Ledger(out_dir / LEDGER)
-    transient: list[tuple[str, str]] = []  # failures a rerun tries again: not in the ledger
+    names = output_names(sources)
+    transient: list[tuple[str, str]] = []  # failures a rerun tries again, and copies of failed files
+
+    def output(path: str | Path) -> Path:
+        absolute = os.path.abspath(path)
+        return out_dir / f"{names.get(absolute, Path(absolute).name)}.json"
 
     def keep(outcome: Outcome) -> None:
         if outcome.result is not None:
-            write_json(outcome.result, out_dir / f"{Path(outcome.path).name}.json")
-        elif "worker process died" in (outcome.error or "") or outcome.digest.startswith("unreadable:"):
+            write_json(outcome.result, output(outcome.path))
+        elif outcome.again:
             transient.append((outcome.path, outcome.error or ""))
 
+    def copy(path: Path, original: Outcome) -> None:
+        if original.error:
+            transient.append((str(path), original.error))
+            return
+        result = ParseResult.model_validate_json(output(original.path).read_text(encoding="utf-8"))
+        write_json(result.model_copy(update={"source": path.name}).model_dump_json(), output(path))
+
+    def redo(path: Path, digest: str) -> bool:
+        """Done before, but its output is gone (or it is a copy, new here, of a file done before)."""
+        return not ledger.failed(digest) and not output(path).exists()
+
     try:
-        tally = run(sources, ledger, keep, jobs, scheduler, retry_failed, "parsing")
+        tally = run(sources, ledger, keep, jobs, scheduler, retry_failed, "parsing", on_copy=copy, redo=redo)
         failures = ledger.failures() + transient
     finally:
         ledger.close()
@@ -137,6 +194,7 @@ def _parse_each(paths: list[Path]) -> Iterator[tuple[Path, ParseResult | None, s
 
 def write_json(text: str, path: Path) -> None:
     """Atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -151,7 +209,8 @@ RETRY = typer.Option("--retry-failed", help="try again the files an earlier run 
 @app.command()
 def parse(
     sources: Annotated[list[str], typer.Argument(help="report files, directories or glob patterns")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="write DIR/<file name>.json for each")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="write DIR/<file name>.json for each (a folder's "
+                                                                "subfolders mirrored)")] = None,
     show: Annotated[bool, typer.Option("--show", help="print the three tables readably")] = False,
     jobs: Annotated[int | None, JOBS] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
@@ -160,8 +219,8 @@ def parse(
     """Parse reports into the cell map (JSON). With --out: a resumable batch; without: print."""
     if out_dir:
         tally, failures = batch(sources, out_dir, jobs, scheduler, retry_failed)
-        err.print(f"{tally.done} parsed, {tally.skipped} already done, {tally.failed} failed → {out_dir}"
-                  + (f" (errors: {out_dir / 'errors.csv'})" if failures else ""))
+        err.print(f"{tally.done} parsed, {tally.copies} copies of other files, {tally.skipped} already done, "
+                  f"{tally.failed} failed → {out_dir}" + (f" (errors: {out_dir / 'errors.csv'})" if failures else ""))
         raise typer.Exit(1 if failures else 0)
     failed = 0
     for path, result, error in _parse_each(list(expand(sources))):
@@ -193,20 +252,21 @@ def check(
     from .show import Summary, show_findings, show_pairing
 
     paths = list(expand(sources))
+    given = {os.path.abspath(p): p for p in paths}  # a worker (Dask's) may have another working folder
     summary = Summary()
     executor = executor_for(jobs if len(paths) > 1 else 1, scheduler)
 
     def parsed() -> Iterator[Outcome]:
         with _progress(len(paths)) as bar:
             task = bar.add_task("checking", total=len(paths), rate="")
-            for outcome in executor.run(process_file, ((str(p), "") for p in paths)):
+            for outcome in executor.run(process_file, ((a, "") for a in given)):
                 if outcome.result is None:
-                    summary.failed.append((Path(outcome.path), outcome.error or ""))
+                    summary.failed.append((given[outcome.path], outcome.error or ""))
                 bar.update(task, advance=1)
                 yield outcome
 
     def rows() -> Iterator[dict]:
-        for checked in audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}, Aliases.load(aliases)):
+        for checked in audit_batch(parsed(), {a: i for i, a in enumerate(given)}, Aliases.load(aliases)):
             result, previous = checked.result, checked.previous
             summary.add(result)
             if rates:
@@ -410,18 +470,42 @@ def ingest(
     from .store import StoreLedger
 
     store = open_store(db, Aliases.load(aliases))
+    writer = store.writer()
+    changed: list[str] = []
 
     def keep(outcome: Outcome) -> None:
         if outcome.result is not None:
-            result = ParseResult.model_validate_json(outcome.result)
-            report_id = store.add(result, Path(outcome.path).read_bytes(), Path(outcome.path).name)
-            if result.agency and result.year and (twins := store.duplicates_of(report_id)):
-                err.print(f"{outcome.path}: 同一机关同一年度另有报告 {'、'.join(twins)}"
-                          "（均保留，以读取更完整的一份对照上下年）", highlight=False)
+            data = Path(outcome.path).read_bytes()
+            if hashlib.sha256(data).hexdigest() != outcome.digest:  # the bytes stored are the bytes parsed
+                err.print(f"[red]{outcome.path}[/red]: changed while it was read; not stored", highlight=False)
+                changed.append(outcome.path)
+                return
+            writer.add(outcome.result, data, Path(outcome.path).name)
 
-    tally = run(sources, StoreLedger(store), keep, jobs, scheduler, retry_failed, "ingesting")
-    err.print(f"{tally.done} stored, {tally.skipped} already stored, {tally.failed} failed → {shown_url(store.url)}")
-    raise typer.Exit(1 if tally.failed else 0)
+    def skip(path: Path, digest: str) -> None:
+        name = store.stored_name(digest)
+        if name is not None and name != path.name:
+            err.print(f"{path}: already stored as {name}", highlight=False)
+
+    def copy(path: Path, original: Outcome) -> None:
+        if not original.error:
+            err.print(f"{path}: the same content as {original.path}, stored once", highlight=False)
+
+    try:
+        tally = run(sources, StoreLedger(store), keep, jobs, scheduler, retry_failed, "ingesting",
+                    on_copy=copy, on_skip=skip)
+    finally:
+        writer.flush()
+    for name, twins in writer.twins:
+        err.print(f"{name}: 同一机关同一年度另有报告 {'、'.join(twins)}（均保留，以读取更完整的一份对照上下年）",
+                  highlight=False)
+    for name, stored_as in writer.already:
+        if name != stored_as:
+            err.print(f"{name}: already stored as {stored_as}", highlight=False)
+    failed = tally.failed + len(changed)
+    err.print(f"{writer.stored} stored, {tally.copies} copies of other files, "
+              f"{tally.skipped + len(writer.already)} already stored, {failed} failed → {shown_url(store.url)}")
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
@@ -440,7 +524,13 @@ def export(
     if output not in FORMATS_OUT:
         err.print(f"--format is one of {', '.join(FORMATS_OUT)}")
         raise typer.Exit(2)
-    paths = write(open_store(db), output, out_file or Path(f"reports.{output}"), year, agency, chinese)
+    target = out_file or Path(f"reports.{output}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        paths = write(open_store(db), output, target, year, agency, chinese)
+    except OSError as e:
+        err.print(f"[red]{target}[/red]: cannot write: {e.strerror or e}", highlight=False)
+        raise typer.Exit(1) from None
     err.print("wrote " + ", ".join(map(str, paths)))
 
 

@@ -1,20 +1,29 @@
-"""The store's API: add a parsed report with its source file, query, review, export.
+"""The store's API: add parsed reports with their source files, query, review, export.
 
-Each report goes in with one transaction: it is there whole, or not at all. Adding a file whose
-content was already parsed by this parser version changes nothing; a newer parser adds a new
-report beside the old one.
+Reports go in by batches (`add_many`, `Writer`), a batch in one transaction: each report is
+there whole, or not at all. Inserts are idempotent (`ON CONFLICT DO NOTHING` on the content hash
+and unique keys), so two ingests into one database at once each finish, with right counts.
+Adding a file whose content was already parsed by this parser version changes nothing; a newer
+parser adds a new report beside the old one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Select, create_engine, event, func, select, text
-from sqlalchemy.engine import Engine
+import pydantic_core
+from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker, undefer
 
 from .. import PARSER_VERSION, pairing
@@ -33,15 +42,39 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What became of one report given to `add_many`."""
+
+    digest: str
+    report_id: int
+    already: str | None = None  # the file name it was already stored under; None: stored now
+    twins: tuple[str, ...] = ()  # files of the same agency and year stored before it (duplicates)
+
+
+RETRIES = 5  # a batch that lost a race with another writer (a unique key, a deadlock) is done again
+
+
 class Store:
     def __init__(self, url: str | None = None, aliases: pairing.Aliases | None = None) -> None:
         self.url = url or os.environ.get("XXGK_DB") or DEFAULT_URL
         self.aliases = aliases
-        self.engine: Engine = create_engine(self.url)
+        sqlite = self.url.startswith("sqlite")
+        self.engine: Engine = create_engine(self.url, connect_args={"timeout": 60} if sqlite else {},
+                                            json_serializer=_json)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         upgrade(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A session whose transaction writes: on SQLite it takes the write lock when it begins
+        (BEGIN IMMEDIATE), so two writers queue instead of failing half-way."""
+        with self.engine.connect() as c, Session(bind=c.execution_options(xxgk_write=True),
+                                                 expire_on_commit=False) as s, s.begin():
+            yield s
 
     # ------------------------------------------------------------ writing
     def has(self, digest: str, version: str = PARSER_VERSION) -> bool:
@@ -49,52 +82,84 @@ class Store:
             return s.scalar(select(Report.id).where(Report.digest == digest, Report.parser_version == version)) \
                 is not None
 
+    def stored_name(self, digest: str) -> str | None:
+        """The file name a content was stored under, if it was."""
+        with self.session() as s:
+            return s.scalar(select(Source.name).where(Source.digest == digest))
+
     def add(self, result: ParseResult, data: bytes, name: str | None = None) -> int:
         """Store a report and its source; the report's id (the existing one when already stored)."""
-        digest = hashlib.sha256(data).hexdigest()
-        with self.session.begin() as s:
-            existing = s.scalar(select(Report.id).where(Report.digest == digest,
-                                                        Report.parser_version == result.parser_version))
-            if existing is not None:
-                return existing
-            if s.get(Source, digest) is None:
-                s.add(Source(digest=digest, name=name or result.source, kind=sniff(data), size=len(data),
-                             content=data, added=_now()))
-            agency = self._agency(s, result, self.aliases) if result.agency else None
-            current = True
-            if agency is not None and result.year is not None:
-                current = self._take_current(s, result, agency, digest)
-                result = self._pair_years(s, result, agency, current)
-            report = Report(digest=digest, parser_version=result.parser_version, agency=agency,
-                            source_name=name or result.source, agency_name=result.agency, year=result.year,
-                            template=result.template, published=result.published, posted=result.posted,
-                            current=current, result=result.model_dump(mode="json"), parsed=_now())
-            report.cells = [Cell(key=k, value=v, blank=k in result.blank, inferred=result.inferred.get(k),
-                                 provenance=result.provenance[k].model_dump(mode="json")
-                                 if k in result.provenance else None)
-                            for k, v in result.cells.items()]
-            report.findings = _findings(result)
-            s.add(report)
-            s.flush()
-            return report.id
+        return self.add_many([(result, data, name or result.source)])[0].report_id
 
-    # ------------------------------------------------------------ identity: agency keys, pairing, duplicates
-    @staticmethod
-    def _take_current(s: Session, result: ParseResult, agency: Agency, digest: str) -> bool:
-        """Whether the new report is its agency-year's current one: it is the first, or it reads more
-        cells than the current one (which then stops being current), or it is a newer parse of the
-        current one's file. The store keeps both either way."""
-        if agency.id is None:
-            return True
-        rival = s.scalar(select(Report).options(undefer(Report.result)).where(
-            Report.agency_id == agency.id, Report.year == result.year, Report.current.is_(True)).limit(1))
-        if rival is None:
-            return True
-        better = pairing.unread(ParseResult.model_validate(rival.result)) <= pairing.unread(result)
-        if rival.digest != digest and better:
-            return False
-        rival.current = False
-        return True
+    def writer(self, size: int = 200, seconds: float = 2.0) -> Writer:
+        return Writer(self, size, seconds)
+
+    def add_many(self, items: list[tuple[ParseResult | str, bytes, str]]) -> list[Stored]:
+        """Store reports (a result, or its JSON) with their source files in one transaction; what
+        became of each, in order.
+
+        A report already there (this content, this parser version) is left as it is, also when
+        another writer stored it a moment ago: the batch is then done again, at most RETRIES times."""
+        incoming = [Incoming(result, data, name) for result, data, name in items]
+        for attempt in range(RETRIES):
+            try:
+                with self._writing() as s:
+                    return self._add_many(s, incoming)
+            except (IntegrityError, OperationalError) as e:  # a race with another writer, a deadlock
+                if attempt == RETRIES - 1 or not _lost_race(e):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _add_many(self, s: Session, incoming: list[Incoming]) -> list[Stored]:
+        digests = sorted({i.digest for i in incoming})
+        there = {(d, v): (rid, n) for rid, d, v, n in s.execute(
+            select(Report.id, Report.digest, Report.parser_version, Report.source_name)
+            .where(Report.digest.in_(digests)))}
+        new: dict[tuple[str, str], Incoming] = {}
+        for i in incoming:
+            if i.key not in there:
+                new.setdefault(i.key, i)
+        fresh: dict[tuple[str, str], int] = {}
+        if new:
+            sources = {i.digest: i for i in new.values()}
+            s.execute(_insert(s, Source.__table__).on_conflict_do_nothing(index_elements=["digest"]),
+                      [{"digest": d, "name": i.name, "kind": sniff(i.data), "size": len(i.data), "content": i.data,
+                        "added": _now()} for d, i in sorted(sources.items())])
+            # the agency matching reads the report's names and prose: given without validating the rest
+            agencies = [self._agency(s, ParseResult.model_construct(**i.raw), self.aliases)
+                        if i.raw.get("agency") else None for i in new.values()]
+            s.flush()
+            ids_of = [a.id if a is not None else None for a in agencies]
+            take_current(s, list(zip(new.values(), ids_of, strict=True)))
+            pair_years_of_batch(s, list(zip(new.values(), ids_of, strict=True)))
+            rows = [{"digest": i.digest, "parser_version": i.version, "agency_id": a, "source_name": i.name,
+                     "agency_name": i.raw.get("agency"), "year": i.raw.get("year"), "template": i.raw.get("template"),
+                     "published": i.raw.get("published"), "posted": i.raw.get("posted"), "current": i.current,
+                     "result": i.raw, "parsed": _now()}
+                    for i, a in zip(new.values(), ids_of, strict=True)]
+            inserted = s.execute(_insert(s, Report.__table__).on_conflict_do_nothing(
+                index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
+                                                                      Report.parser_version), rows).all()
+            fresh = {(d, v): rid for rid, d, v in inserted}
+            _write_cells(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
+            findings = [{"report_id": fresh[k], **f} for k, i in new.items() if k in fresh
+                        for f in _finding_rows(i.raw)]
+            if findings:
+                s.execute(insert(Finding.__table__), findings)
+            for k in new:
+                if k not in fresh:  # stored by another writer between our look and our insert
+                    there[k] = s.execute(select(Report.id, Report.source_name).where(
+                        Report.digest == k[0], Report.parser_version == k[1])).one()._tuple()
+        out, given = [], set()
+        for i in incoming:
+            if i.key in fresh and i.key not in given:
+                out.append(Stored(i.digest, fresh[i.key], twins=tuple(i.twins)))
+                given.add(i.key)
+            else:
+                rid, stored_as = there[i.key] if i.key in there else (fresh[i.key], new[i.key].name)
+                out.append(Stored(i.digest, rid, already=stored_as))
+        return out
 
     @staticmethod
     def _promote(s: Session, agency_id: int, year: int) -> None:
@@ -104,26 +169,6 @@ class Store:
         if left:
             best = min(left, key=lambda r: (pairing.unread(ParseResult.model_validate(r.result)), -r.id))
             best.current = True
-
-    @staticmethod
-    def _pair_years(s: Session, result: ParseResult, agency: Agency, current: bool = True) -> ParseResult:
-        """Audit the new report against its agency's year before, and (when it is the current one)
-        the year after against it."""
-        def stored(year: int) -> Report | None:
-            return s.scalar(select(Report).options(undefer(Report.result)).where(
-                Report.agency_id == agency.id, Report.year == year, Report.current.is_(True))
-                .order_by(Report.id.desc()).limit(1)) if agency.id is not None else None
-
-        before = stored(result.year - 1)  # type: ignore[operator]
-        if before is not None:
-            result = result.model_copy(update={"findings": audit(result, ParseResult.model_validate(before.result))})
-        after = stored(result.year + 1) if current else None  # type: ignore[operator]
-        if after is not None:
-            later = ParseResult.model_validate(after.result)
-            later.findings = audit(later, result)
-            after.result = later.model_dump(mode="json")
-            after.findings = _findings(later)
-        return result
 
     @staticmethod
     def _agency(s: Session, result: ParseResult, aliases: pairing.Aliases | None = None) -> Agency:
@@ -196,8 +241,10 @@ class Store:
                 .order_by(Report.current.desc(), Report.id)))
 
     def add_failure(self, digest: str, name: str, error: str) -> None:
-        with self.session.begin() as s:
-            s.merge(Failure(digest=digest, parser_version=PARSER_VERSION, name=name, error=error))
+        row = {"digest": digest, "parser_version": PARSER_VERSION, "name": name, "error": error}
+        with self._writing() as s:
+            s.execute(_insert(s, Failure.__table__).on_conflict_do_update(index_elements=["digest", "parser_version"],
+                                                                 set_={"name": name, "error": error}), [row])
 
     def failures(self) -> list[tuple[str, str]]:
         with self.session() as s:
@@ -212,7 +259,7 @@ class Store:
         """Mark a finding confirmed or dismissed; the mark stays with the file through re-parsing."""
         if status not in ("confirmed", "dismissed", "open"):
             raise ValueError("status is confirmed, dismissed or open")
-        with self.session.begin() as s:
+        with self._writing() as s:
             f = s.get(Finding, finding_id)
             if f is None:
                 raise KeyError(finding_id)
@@ -226,7 +273,7 @@ class Store:
 
     def delete(self, report_id: int) -> None:
         """A report goes with its cells and findings; its source file stays while another report uses it."""
-        with self.session.begin() as s:
+        with self._writing() as s:
             report = s.get(Report, report_id)
             if report is None:
                 raise KeyError(report_id)
@@ -346,16 +393,214 @@ def _named(words: str) -> ColumnElement[bool]:
         words, autoescape=True)
 
 
-def _findings(result: ParseResult) -> list[Finding]:
-    return [Finding(rule=f.rule, severity=f.severity, kind=f.kind, cells=f.cells, message=f.message)
-            for f in result.findings]
+class Incoming:
+    """A report on its way in: its JSON as the parse gave it (quick to read), and the validated
+    result only when something needs it (year pairing audits it)."""
+
+    def __init__(self, result: ParseResult | str, data: bytes, name: str) -> None:
+        self.data, self.name = data, name
+        self.digest = hashlib.sha256(data).hexdigest()
+        self._result = result if isinstance(result, ParseResult) else None
+        self.raw: dict = pydantic_core.from_json(result) if isinstance(result, str) \
+            else result.model_dump(mode="json")
+        self.version: str = self.raw.get("parser_version", PARSER_VERSION)
+        self.key = (self.digest, self.version)
+        self.current = True  # its agency-year's current report (see take_current)
+        self.twins: list[str] = []  # files of the same agency and year already there
+
+    @property
+    def result(self) -> ParseResult:
+        if self._result is None:
+            self._result = ParseResult.model_validate(self.raw)
+        return self._result
+
+    def audited(self, previous: ParseResult) -> None:
+        """Its findings, now with its agency's previous year's report."""
+        self._result = self.result.model_copy(update={"findings": audit(self.result, previous)})
+        self.raw = self._result.model_dump(mode="json")
+
+
+def _json(value: object) -> str:
+    """JSON text, by pydantic-core (Rust): the store writes a JSON value per cell."""
+    return pydantic_core.to_json(value).decode()
+
+
+def _finding_rows(raw: dict) -> list[dict]:
+    return [{"rule": f["rule"], "severity": f["severity"], "kind": f.get("kind", "source"),
+             "cells": f.get("cells", []), "message": f["message"]} for f in raw.get("findings", [])]
+
+
+def _insert(s: Session, table: type):  # type: ignore[no-untyped-def]
+    """INSERT with the dialect's ON CONFLICT clauses (SQLite and PostgreSQL both have them)."""
+    return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def _lost_race(e: Exception) -> bool:
+    """A unique key another writer took first, a deadlock, a busy SQLite: worth doing the batch again."""
+    text_ = str(e.orig if hasattr(e, "orig") else e).lower()
+    return isinstance(e, IntegrityError) or "deadlock" in text_ or "locked" in text_ or "busy" in text_ \
+        or "could not serialize" in text_
+
+
+CELL_COLUMNS = ("report_id", "key", "value", "blank", "inferred", "provenance")
+
+
+def _cell_rows(report_id: int, raw: dict) -> Iterator[tuple]:
+    blank, inferred, provenance = set(raw.get("blank", ())), raw.get("inferred", {}), raw.get("provenance", {})
+    for k, v in raw.get("cells", {}).items():
+        prov = provenance.get(k)
+        yield (report_id, k, v, k in blank, inferred.get(k), None if prov is None else _json(prov))
+
+
+def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
+    """Every cell of the reports as bulk rows: COPY on PostgreSQL, one executemany on SQLite."""
+    rows = [row for rid, result in reports for row in _cell_rows(rid, result)]
+    if not rows:
+        return
+    connection = s.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.dbapi_connection
+        with raw.cursor() as cur, cur.copy(f"COPY cells ({', '.join(CELL_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def take_current(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
+    """Which new report is its agency-year's current one (the one years are paired with): the first,
+    or one that reads more cells than the current one (which then stops being current), or a newer
+    parse of the current one's file. Both are kept either way; each new one learns its twins."""
+    years = {(a, i.raw["year"]) for i, a in reports if a is not None and i.raw.get("year") is not None}
+    there: dict[tuple[int, int], list[Report]] = {}
+    if years:
+        for r in s.scalars(select(Report).where(Report.agency_id.in_({a for a, _ in years}),
+                                                Report.year.in_({y for _, y in years}))):
+            if (r.agency_id, r.year) in years:
+                there.setdefault((r.agency_id, r.year), []).append(r)  # type: ignore[arg-type]
+    best: dict[tuple[int, int], tuple[int, Report | Incoming]] = {}
+    for key, stored in there.items():
+        current = next((r for r in stored if r.current), None)
+        if current is not None:
+            best[key] = (pairing.unread(ParseResult.model_validate(current.result)), current)
+    seen: dict[tuple[int, int], list[Incoming]] = {}
+    for new, agency in reports:
+        year = new.raw.get("year")
+        if agency is None or year is None:
+            continue
+        key = (agency, year)
+        new.twins = list(dict.fromkeys([r.source_name for r in there.get(key, []) if r.digest != new.digest]
+                                       + [n.name for n in seen.get(key, []) if n.digest != new.digest]))
+        seen.setdefault(key, []).append(new)
+        unread = pairing.unread(new.result)
+        held = best.get(key)
+        if held is not None and held[1].digest != new.digest and held[0] <= unread:
+            new.current = False
+            continue
+        if held is not None:
+            held[1].current = False
+        best[key] = (unread, new)
+
+
+def pair_years_of_batch(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
+    """Each new report (with its agency's id) audited against its agency's year before, and the
+    stored year after against it — stored reports found by one query for the whole batch, reports
+    of the batch seen by the ones after them, as if added one by one. Stored reports whose
+    findings change are rewritten here; new ones get their findings in place (`Incoming.audited`)."""
+    wanted = {(a, i.raw["year"] + d) for i, a in reports if a is not None and i.raw.get("year") is not None
+              for d in (-1, 1)}
+    stored: dict[tuple[int, int], int] = {}
+    if wanted:
+        for rid, a, y in s.execute(select(Report.id, Report.agency_id, Report.year).where(
+                Report.agency_id.in_({a for a, _ in wanted}), Report.year.in_({y for _, y in wanted}),
+                Report.current.is_(True))):
+            if (a, y) in wanted and rid > stored.get((a, y), 0):
+                stored[(a, y)] = rid  # the newest report of that agency and year
+    loaded: dict[int, ParseResult] = {}
+    if stored:
+        for rid, data in s.execute(select(Report.id, Report.result).where(Report.id.in_(stored.values()))):
+            loaded[rid] = ParseResult.model_validate(data)
+    changed: set[int] = set()
+    in_batch: dict[tuple[int, int], Incoming] = {}  # (agency, year) → the newest such report so far
+
+    for new, agency in reports:
+        year = new.raw.get("year")
+        if agency is None or year is None:
+            continue
+        before = in_batch.get((agency, year - 1))
+        if before is not None or (agency, year - 1) in stored:
+            new.audited(before.result if before is not None else loaded[stored[(agency, year - 1)]])
+        if not new.current:
+            continue  # a duplicate is checked against the year before; the year after keeps the current one
+        after = in_batch.get((agency, year + 1))
+        if after is not None:
+            after.audited(new.result)
+        elif (agency, year + 1) in stored:
+            rid = stored[(agency, year + 1)]
+            later = loaded[rid]
+            loaded[rid] = later.model_copy(update={"findings": audit(later, new.result)})
+            changed.add(rid)
+        in_batch[(agency, year)] = new
+    for rid in sorted(changed):
+        raw = loaded[rid].model_dump(mode="json")
+        s.execute(Report.__table__.update().where(Report.id == rid).values(result=raw))
+        s.execute(delete(Finding).where(Finding.report_id == rid))
+        if raw["findings"]:
+            s.execute(insert(Finding.__table__), [{"report_id": rid, **f} for f in _finding_rows(raw)])
+
+
+class Writer:
+    """Reports stored by batches: `size` reports, or what came in `seconds`, per transaction."""
+
+    def __init__(self, store: Store, size: int = 200, seconds: float = 2.0, max_bytes: int = 64 << 20) -> None:
+        self.store, self.size, self.seconds, self.max_bytes = store, size, seconds, max_bytes
+        self.pending: list[tuple[ParseResult | str, bytes, str]] = []
+        self.bytes = 0
+        self.since = time.monotonic()
+        self.stored = 0  # reports stored by this writer
+        self.already: list[tuple[str, str]] = []  # (file name, the name it was already stored under)
+        self.twins: list[tuple[str, tuple[str, ...]]] = []  # (file name, its agency-year's other files)
+
+    def add(self, result: ParseResult | str, data: bytes, name: str) -> None:
+        """A report (a result, or its JSON) with its file's bytes and name."""
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((result, data, name))
+        self.bytes += len(data)
+        if len(self.pending) >= self.size or self.bytes >= self.max_bytes or \
+                time.monotonic() - self.since >= self.seconds:
+            self.flush()
+
+    def flush(self) -> list[Stored]:
+        if not self.pending:
+            return []
+        done = self.store.add_many(self.pending)
+        for (_, _, name), stored in zip(self.pending, done, strict=True):
+            if stored.already is None:
+                self.stored += 1
+                if stored.twins:
+                    self.twins.append((name, stored.twins))
+            else:
+                self.already.append((name, stored.already))
+        self.pending, self.bytes = [], 0
+        return done
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # transactions begin where SQLAlchemy begins them (_sqlite_begin)
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL: a power cut may lose the last batches, never half of one
     cur.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Python's sqlite3 starts no transaction before DDL (so a schema was made table by table,
+    each committed): here every transaction begins explicitly, DDL included; a writer's takes the
+    write lock first."""
+    write = connection.get_execution_options().get("xxgk_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 class StoreLedger:
