@@ -51,7 +51,9 @@ def repair_half_made(connection: Connection) -> None:
         return
     if "alembic_version" in tables and connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar():
         return
-    full = [t.name for t in ours if connection.execute(t.select().limit(1)).first() is not None]
+    # a plain count: the half-made table may lack columns a later migration adds
+    full = [t.name for t in ours
+            if connection.exec_driver_sql(f'SELECT 1 FROM "{t.name}" LIMIT 1').first() is not None]
     if full:
         raise HalfMadeDatabase(f"{connection.engine.url.render_as_string(hide_password=True)} has xxgk's tables "
                                f"but no schema version, and rows in {', '.join(full)}: it was not made by xxgk; "
