@@ -66,16 +66,18 @@ def test_every_zero_blank_as_docx(gold: Path) -> None:
 def test_every_zero_blank_as_a_ruled_pdf(gold: Path) -> None:
     result = parse_bytes(to_pdf(from_gold(gold), BLANK), "blank.pdf")
     assert wrong(blanked(gold), result) == {}
-    assert result.readings["requests"] == "grid"
+    assert list(result.evidence.values()).count("grid") > len(result.cells) / 2  # (a row a page cuts: by tokens)
 
 
 @pytest.mark.parametrize("gold", sometimes_slow(GOLDS), ids=stem)
 def test_every_zero_blank_as_a_pdf_without_rules(gold: Path) -> None:
     """No rules, so no cells: each labelled row's numbers go under the headings drawn above them, by
     x (headings a narrow column wraps, "社会公" over "益组织", joined); an empty column is blank."""
+    expected = blanked(gold)
     result = parse_bytes(to_pdf(from_gold(gold), replace(BLANK, borders=False)), "borderless.pdf")
-    assert wrong(blanked(gold), result) == {}
-    assert "columns" in result.evidence.values()
+    assert wrong(expected, result) == {}
+    if any(v is not None for k, v in expected.cells.items() if k.startswith("requests.")):
+        assert "columns" in result.evidence.values()
 
 
 def test_a_blank_total_does_not_veto_its_row() -> None:
@@ -139,7 +141,7 @@ def test_word_html_whose_rows_span_one_column_differently(gold: Path, layout: st
     assert "colspan=2" in page and "style='width:" in page
     result = parse_bytes(page.encode(), "word.html")
     assert wrong(blanked(gold), result) == {}
-    assert result.readings["requests"] == "grid"
+    assert list(result.evidence.values()).count("grid") > len(result.cells) / 2  # (a row a page cuts: by tokens)
 
 
 # ---------------------------------------------------------------- the readers' tables
