@@ -7,10 +7,12 @@ HTML, DOCX, PDF, and scans: one page, pictures only, read by OCR), then for each
 one worker parsing every file (ms per report, peak memory), all cores parsing them (reports per
 second), and on the same files, alternating with ours ten files at a time, the baseline: reading
 and NFKC-normalising for text, HTML and DOCX; poppler's `pdftotext -layout` for PDF (and for
-scans, where it finds no text: OCR is held to its target, ≤ 1 s and ≤ 400 MB a page). For ingest, on the text reports: storing parse results as
-`xxgk ingest` does (reports stored per second, by the main process alone), and `ingest` whole,
-parsing on all cores and storing (files per second), each into a new SQLite file and a new
-PostgreSQL database (a server started here, as the tests do).
+scans, where it finds no text: OCR is held to its target, ≤ 1 s and ≤ 400 MB a page).
+
+For ingest, on the text reports: storing parse results as `xxgk ingest` does (reports stored per
+second, by the main process alone), and `ingest` whole, parsing on all cores and storing (files
+per second), each into a new SQLite file and a new PostgreSQL database (a server started here, as
+the tests do).
 """
 
 from __future__ import annotations
