@@ -289,19 +289,22 @@ def _goldmaps() -> list[Path]:
     return sorted(SEEDS.glob("*.gold.json")) + sorted(REAL.glob("*.gold.json"))
 
 
-@pytest.mark.parametrize("zeros", ["printed", "blank"])
+@pytest.mark.parametrize("zeros", ["printed", "blank", "varied"])
 def test_mineru_like_markdown_gives_no_wrong_cell(zeros: str) -> None:
     """Every gold map as a PDF converter's or OCR pipeline's markdown prints it (xxgk.compose.mineru:
     small tables with generic headings 数据1…, labels detached above label-less rows, blank cells as
     empty `| |`, the 第二十条第（五）项 rows as text before the 主动公开 table). Nothing is read as another
     number; with zeros printed everything is read; a cell left null is named in a doubt."""
     from xxgk.compose.mineru import to_mineru
-    from xxgk.compose.synth import from_gold
+    from xxgk.compose.synth import from_gold, vary
     from xxgk.parse import parse_bytes
 
-    for path in _goldmaps():
-        original = from_gold(path)
-        if zeros == "blank":  # zero cells left blank, totals included
+    maps = [from_gold(p) for p in _goldmaps()]
+    if zeros == "varied":  # other numbers (signed changes, amounts), every other map with zeros blank
+        maps = [vary(m, seed) for seed in range(4) for m in maps]
+    for n, original in enumerate(maps):
+        path = Path(original.source)
+        if zeros == "blank" or (zeros == "varied" and n % 2):  # zero cells left blank, totals included
             original.cells = {k: None if v == 0 else v for k, v in original.cells.items()}
         text = to_mineru(original)
         assert "| 数据1 |" in text and ("|  |" in text or zeros == "printed")

@@ -85,7 +85,8 @@ def by_columns(got: list[Token], width: int, full_rows: list[list[Token]]) -> li
     nearest complete row; the cells no value stands under were left blank."""
     if not got or len({t.line for t in got}) != 1 or got[0].field >= 0:
         return None  # tab fields and grid cells say where their blanks are: see blank_slots
-    rows = [r for r in full_rows if len(r) == width and r[0].field < 0]
+    rows = [r for r in full_rows if len(r) == width and r[0].field < 0  # columns apart, not glued ("0-19")
+            and all(b.col > a.col + len(a.text) for a, b in pairwise(r))]
     if not rows:
         return None
     ref = min(rows, key=lambda r: abs(r[0].line - got[0].line))
