@@ -120,12 +120,11 @@ def _printed(template: str, variants: tuple[tuple[str, str], ...]) -> int:
 
 def facts_of(result: ParseResult, region: str | None = None) -> ReportFacts:
     kind = agency_kind(result.agency, result.sections.get("一", ""))
-    posted = getattr(result, "posted", None)
     return ReportFacts(
         source=result.source, agency=result.agency, year=result.year, level=level_of(kind),
         region=region if region is not None else region_of(result.agency, *(
             (result.region.province, result.region.city, result.region.county) if result.region else ())),
-        dated=bool(result.published or posted), printed=printed_cells(result.template, result.variants),
+        dated=bool(result.published or result.posted), printed=printed_cells(result.template, result.variants),
         findings=[Fact(f.rule, f.kind, f.severity, tuple(f.cells), f.message,
                        tuple(p for c in f.cells if (p := place(result.provenance.get(c))))) for f in result.findings])
 

@@ -13,9 +13,9 @@ from .score import Fact, ReportFacts, level_of, printed_cells, region_of
 
 
 def stored_facts(store: Store, year: int | None = None) -> Iterator[ReportFacts]:
-    latest = select(func.max(Report.id)).group_by(Report.digest)
+    latest = select(func.max(Report.id)).where(Report.current.is_(True)).group_by(Report.digest)
     reports = (select(Report.id, Report.source_name, Report.agency_name, Report.year, Report.published,
-                      Report.template, Report.digest, Agency.kind)
+                      Report.posted, Report.template, Report.digest, Agency.kind)
                .outerjoin(Agency, Report.agency_id == Agency.id).where(Report.id.in_(latest)))
     findings = (select(Finding.report_id, Finding.rule, Finding.kind, Finding.severity, Finding.cells,
                        Finding.message).where(Finding.report_id.in_(latest)))
@@ -27,7 +27,7 @@ def stored_facts(store: Store, year: int | None = None) -> Iterator[ReportFacts]
             select(Review.digest, Review.rule, Review.cells).where(Review.status == "dismissed"))}
         found = s.execute(findings.order_by(Finding.report_id, Finding.id)).yield_per(5000)
         pending = next(found, None)
-        for rid, source, agency, yr, published, template, digest, kind in s.execute(
+        for rid, source, agency, yr, published, posted, template, digest, kind in s.execute(
                 reports.order_by(Report.id)).yield_per(2000):
             facts: list[Fact] = []
             while pending is not None and pending[0] <= rid:
@@ -37,5 +37,5 @@ def stored_facts(store: Store, year: int | None = None) -> Iterator[ReportFacts]
                         facts.append(Fact(rule, fkind, severity, tuple(cells), message))
                 pending = next(found, None)
             yield ReportFacts(source=source, agency=agency, year=yr, level=level_of(kind or ""),
-                              region=region_of(agency), dated=published is not None,
+                              region=region_of(agency), dated=published is not None or posted is not None,
                               printed=printed_cells(template), findings=facts, id=rid)
