@@ -39,7 +39,7 @@ def blank(ctx: Context) -> Iterable[Hit]:
         rows: dict[str, list[str]] = {}
         for k in keys:
             row, col = _row_and_column(ctx, k)
-            parts = unprinted.get(k)
+            parts = unprinted.get(k, _printed_sum(ctx, k))
             rows.setdefault(row, []).append(col + ("" if parts is None else f"（各项之和为 {fmt_num(parts)}）"))
         listed = "；".join(f"{row}：{'、'.join(cols)}" for row, cols in rows.items())
         # a blank is the report's if it and, for a derived total, its printed parts were placed surely
@@ -62,6 +62,13 @@ def unprinted_totals(ctx: Context) -> dict[str, float]:
                 and value is not None):
             out[key] = value
     return out
+
+
+def _printed_sum(ctx: Context, key: str) -> float | None:
+    """What a blank total's parts add to, when every part is printed (None otherwise)."""
+    parts = _parts(ctx, key)
+    values = [ctx.values.get(p) for p in parts]
+    return sum(v for v in values if v is not None) if parts and None not in values else None
 
 
 def _parts(ctx: Context, key: str) -> tuple[str, ...]:
