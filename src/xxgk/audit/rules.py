@@ -63,6 +63,8 @@ class Context:
             return self.doubtful(self.derived[cell])
         if self.by_ocr(cell):
             return "由 OCR 从图片识别"
+        if cell in self.result.blank and self.table_by_ocr(cell):
+            return "在由 OCR 从图片读取的表中为空，可能是漏识的数字"
         result = self.result
         if not result.evidence:
             if cell in result.inferred:
@@ -96,6 +98,11 @@ class Context:
     def by_ocr(self, cell: str) -> bool:
         where = self.result.provenance.get(cell)
         return bool(where and where.ocr)
+
+    def table_by_ocr(self, cell: str) -> bool:
+        """Whether the table this cell is in was read by OCR (a blank there has no place of its own)."""
+        table = next((t for t in self.format.tables if cell in t.cells()), None)
+        return table is not None and any(self.by_ocr(c) for c in table.cells())
 
 
 # What placed a value (ParseResult.evidence): certain, or why not.

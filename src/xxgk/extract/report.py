@@ -78,7 +78,8 @@ def parse_source(src: Source, source: str) -> ParseResult:
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
-            unread = any(p is None and k not in result.blank for p, k in zip(parts, d.parts, strict=True))
+            # a blank adds nothing — unless the page was read by OCR, where an empty cell may be a lost digit
+            unread = any(p is None and (k not in result.blank or src.ocr) for p, k in zip(parts, d.parts, strict=True))
             printed = [p for p in parts if p is not None]
             result.cells[d.key] = None if unread or not printed else sum(printed)  # blanks add nothing
             result.inferred[d.key] = "（六）其他处理为其三行之和"
