@@ -60,7 +60,7 @@ def bad_files(folder: Path) -> dict[str, str]:
         "bomb.docx": (zip_bomb(), "200 MB"),
         "scan.jpg.pdf": (b"\x89PNG\r\n\x1a\n" + b"\0" * 2000, "unreadable image"),
         "minutes.txt": ("关于召开2024年第一季度安全生产工作会议的通知\n各科室：定于3月5日召开会议。".encode(), "not a"),
-        "deep.html": (("<div>" * 10000 + "x" + "</div>" * 10000).encode(), "not a"),
+        "deep.html": (("<div>" * 10000 + "x" + "</div>" * 10000).encode(), "nested too deeply"),  # refused, saying why
         "renamed.doc": (_xlsx(), "not a report"),  # a spreadsheet named .doc: its content says zip
         "cut.docx": (to_docx(from_gold(GOLDS[0]))[:3000], "corrupt"),
         "news.html": ("<html><body><p>今日新闻</p></body></html>".encode(), "not a"),

@@ -183,7 +183,7 @@ def test_xlsx_and_html_outputs_open(region: dict, tmp_path: Path) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto((tmp_path / "ev.html").as_uri())
-        for chart in ("chart-scores", "chart-failed", "chart-regions"):
+        for chart in ("eval-scores", "eval-failed", "eval-regions"):
             page.wait_for_selector(f"#{chart} canvas", timeout=10_000)
         assert page.locator("table").first.locator("tr").count() == 1 + len(ev.reports)
         browser.close()

@@ -110,6 +110,9 @@ def chart_data(ev: Evaluation) -> dict:
 
 def to_html(ev: Evaluation) -> str:
     env = Environment(loader=PackageLoader("xxgk.evaluate"), autoescape=select_autoescape(default=True))
-    echarts = resources.files("xxgk.serve").joinpath("static/vendor/echarts.min.js").read_text(encoding="utf-8")
+    static = resources.files("xxgk.serve").joinpath("static")
+    echarts = static.joinpath("vendor/echarts.min.js").read_text(encoding="utf-8")
+    charts = static.joinpath("evaluation.js").read_text(encoding="utf-8")  # the 评估 page's own
     data = json.dumps(chart_data(ev), ensure_ascii=False).replace("</", "<\\/")
-    return env.get_template("evaluation.html").render(ev=ev, status=STATUS_ZH, echarts=echarts, data=data)
+    return env.get_template("evaluation.html").render(ev=ev, status=STATUS_ZH, echarts=echarts, charts=charts,
+                                                      data=data)

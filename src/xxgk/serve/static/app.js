@@ -46,15 +46,4 @@ document.addEventListener("DOMContentLoaded", () => {
     draw("chart-review", "行政复议、行政诉讼", d.review);
   }
 
-  const evaluation = document.getElementById("evaluation-data");
-  if (evaluation && window.echarts) {
-    const d = JSON.parse(evaluation.textContent);
-    const bar = (id, title, x, y, unit) => echarts.init(document.getElementById(id)).setOption({
-      title: { text: title, textStyle: { fontSize: 14 } }, tooltip: {}, grid: { bottom: 80 },
-      xAxis: { type: "category", data: x, axisLabel: { rotate: 30, interval: 0 } },
-      yAxis: { type: "value", minInterval: 1, name: unit }, series: [{ type: "bar", data: y }] });
-    bar("eval-scores", "得分分布（报告数）", d.bins, d.counts, "份");
-    bar("eval-failed", "各指标未通过率", d.indicators, d.failed, "%");
-    bar("eval-regions", "各地区平均得分", d.regions, d.region_scores, "分");
-  }
 });
