@@ -229,3 +229,23 @@ def test_the_evaluation_page_ranks_filters_and_exports(region: dict, tmp_path: P
         with urllib.request.urlopen(f"{url}/api/evaluate") as r:
             data = json.loads(r.read())
         assert {r["agency"] for r in data["reports"]} >= {"淮安市财政局", "淮安市水务局"}
+
+
+def test_files_of_one_agency_year_are_ranked_once(region: dict, tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    from xxgk.compose.render import to_html
+
+    from .conftest import REPO
+
+    clean, text = region["clean"]
+    (tmp_path / "page.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "page.html").write_text(to_html(clean), encoding="utf-8")  # the same report as a web page
+    (tmp_path / "late.txt").write_text(region["late"][1], encoding="utf-8")
+    proc = subprocess.run([str(REPO / ".venv" / "bin" / "xxgk"), "evaluate", str(tmp_path), "--format", "json",
+                           "--jobs", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    ranked = json.loads(proc.stdout)["reports"]
+    assert sorted(r["agency"] for r in ranked) == ["淮安市教育局", "淮安市财政局"]
+    assert [r["rank"] for r in sorted(ranked, key=lambda r: r["rank"])] == [1, 2]

@@ -548,7 +548,7 @@ def evaluate(
 ) -> None:
     """Score reports by declared indicators and rank them by level and region; every lost point names
     its finding. Reading doubts never cost points: they are listed to verify."""
-    from .evaluate import DEFAULT_INDICATORS, evaluate, facts_of, load_indicators, stored_facts
+    from .evaluate import DEFAULT_INDICATORS, evaluate, load_indicators, once_per_agency_year, stored_facts
     from .evaluate.output import to_json, write
     from .pairing import Aliases
     from .show import show_evaluation
@@ -583,8 +583,10 @@ def evaluate(
                 yield outcome
 
         try:
-            checked = audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}, Aliases.load(aliases))
-            ev = evaluate((facts_of(c.result) for c in checked if year is None or c.result.year == year), chosen)
+            known = Aliases.load(aliases)
+            checked = audit_batch(parsed(), {str(p): i for i, p in enumerate(paths)}, known)
+            ev = evaluate(once_per_agency_year((c.result, c.duplicates) for c in checked
+                                               if year is None or c.result.year == year), chosen)
         finally:
             executor.close()
     if output == "table":

@@ -4,8 +4,8 @@ rankings by level and region, and per indicator and per rule how many reports fa
 from __future__ import annotations
 
 from .indicators import DEFAULT_INDICATORS, Indicator, load_indicators
-from .score import Evaluation, ReportFacts, Scored, evaluate, facts_of, score_report
+from .score import Evaluation, ReportFacts, Scored, evaluate, facts_of, once_per_agency_year, score_report
 from .stored import stored_facts
 
 __all__ = ["DEFAULT_INDICATORS", "Evaluation", "Indicator", "ReportFacts", "Scored", "evaluate", "facts_of",
-           "load_indicators", "score_report", "stored_facts"]
+           "load_indicators", "once_per_agency_year", "score_report", "stored_facts"]

@@ -6,14 +6,14 @@ it is dated), so the same scoring serves parse results and a store of 100k repor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
 from ..audit.agency import agency_kind
 from ..extract import regions
 from ..formats import FORMATS
-from ..pairing import fold
+from ..pairing import agency_key, fold, unread
 from ..result import ParseResult, Provenance
 from .indicators import DEFAULT_INDICATORS, Indicator
 
@@ -127,6 +127,21 @@ def facts_of(result: ParseResult, region: str | None = None) -> ReportFacts:
         dated=bool(result.published or result.posted), printed=printed_cells(result.template, result.variants),
         findings=[Fact(f.rule, f.kind, f.severity, tuple(f.cells), f.message,
                        tuple(p for c in f.cells if (p := place(result.provenance.get(c))))) for f in result.findings])
+
+
+def once_per_agency_year(results: Iterable[tuple[ParseResult, list[str]]]) -> Iterator[ReportFacts]:
+    """Results with the files of their duplicates (`audit.Checked`) → facts, an agency-year that came
+    twice (a page and its crawl, a re-publication) once: its better read, as year pairing takes it."""
+    best: dict[tuple[str | None, int | None], tuple[int, ParseResult]] = {}
+    for result, duplicates in results:
+        if not duplicates:
+            yield facts_of(result)
+            continue
+        key = (agency_key(result.agency), result.year)
+        if key not in best or unread(result) < best[key][0]:
+            best[key] = (unread(result), result)
+    for _, result in best.values():
+        yield facts_of(result)
 
 
 def score_report(facts: ReportFacts, indicators: tuple[Indicator, ...] = DEFAULT_INDICATORS) -> Scored:
