@@ -36,3 +36,27 @@ def test_version_option() -> None:
 
     done = subprocess.run([sys.executable, "-m", "xxgk.cli", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == __version__
+
+
+def test_the_report_search_works_with_every_year_chosen(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from xxgk.parse import parse_file
+
+    from .conftest import SEEDS
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    for path in (SEEDS / "000_d5b9bd303c21ba6d.txt", SEEDS / "002_64090608850f335c.txt"):
+        store.add(parse_file(path), path.read_bytes(), path.name)
+    with running(create_app(store, None)) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(f"{url}/reports")
+        page.fill("input[name=q]", "海珠")  # 全部年度 left as it is: the form sends year= empty
+        page.click("form.filters button")
+        assert "year=" in page.url
+        body = page.inner_text("main")
+        assert "新港街道办事处" in body and "石壁街道" not in body
+        page.goto(f"{url}/reports?q=&year=abc")
+        assert "年度须为" in page.inner_text("main")
+        browser.close()

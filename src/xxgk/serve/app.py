@@ -261,8 +261,10 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
         return page(request, "overview.html", **store.overview())
 
     @app.get("/reports", response_class=HTMLResponse)
-    def report_list(request: Request, q: str = "", year: Annotated[int | None, YEAR] = None, errors: bool = False,
+    def report_list(request: Request, q: str = "", year_text: Annotated[str, Query(alias="year")] = "",
+                    errors: bool = False,
                     page_no: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
+        year = _year_or_none(year_text)  # the form's 全部年度 sends year= empty
         total = store.count(year=year, search=q or None, errors=errors)
         reports = store.reports(year=year, search=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE)
         return page(request, "reports.html", reports=reports, q=q, year=year, errors=errors, years=store.years(),
