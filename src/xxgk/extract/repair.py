@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..formats import Format, Relation, Row
 from .tokens import Token
-from .values import Number, cell_value, fits
+from .values import Cell, Number, cell_value, fits
 
 if TYPE_CHECKING:
     from .tables import Reading
@@ -307,8 +307,6 @@ def settle_cuts(reading: Reading, rels: tuple[Relation, ...]) -> None:
     (a column total across rows holds with it, and breaks with every other cut); where none is
     confirmed, the cells on which every cut the table allows agrees (certain when no sum had to
     rule a cut out)."""
-    from .tables import Cell
-
     def verdicts(row_cells: tuple[str, ...], cuts: list[Cut]) -> list[list[bool | None]]:
         base = reading.values()
         across = [r for r in rels if set(r.cells) & set(row_cells) and not set(r.cells) <= set(row_cells)]
@@ -340,8 +338,6 @@ def settle_cuts(reading: Reading, rels: tuple[Relation, ...]) -> None:
 def undo_broken_cuts(reading: Reading, rows: tuple[Row, ...], rels: tuple[Relation, ...]) -> None:
     """The only possible cut is certain only if the row's digits are all there: a row cut so that
     breaks a sum it is in (its own, or a column's) may have lost a value, and goes back to repair."""
-    from .tables import Cell
-
     vals = reading.values()
     broken = [r for r in rels if r.kind == "eq" and r.holds(vals) is False]
     for row in rows:
@@ -378,8 +374,6 @@ def derive(key: str, values: dict[str, Number | None], rels: tuple[Relation, ...
 
 def complete_rows(fmt: Format, reading: Reading, rows: tuple[Row, ...], rels: tuple[Relation, ...]) -> None:
     """A row with one value lost: try it in each place; keep the cells all consistent places agree on."""
-    from .tables import Cell
-
     for row in rows:
         got = reading.short.get(row.key, [])
         if len(got) != len(row.cells) - 1:

@@ -27,16 +27,7 @@ from ..textnorm import compact
 from . import repair
 from .labels import align
 from .tokens import Token
-from .values import Number, cell_value, fits
-
-
-@dataclass
-class Cell:
-    value: Number | None
-    token: Token | None = None  # where it was printed; None when derived or not printed
-    inferred: str = ""  # why the value is not simply what was printed in its place
-    blank: bool = False  # printed as a blank ("", "/", "—")
-    evidence: str = ""  # what placed it (ParseResult.evidence); "" = the reading's own strategy
+from .values import Cell, Number, cell_value, fits
 
 
 @dataclass
@@ -275,13 +266,17 @@ def _rest_of_groups(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens
                 or len(left) != len(unread[0].cells)
                 or not all(fits(t, fmt.cell_type(k)) for t, k in zip(left, unread[0].cells, strict=True))):
             continue
-        row = unread[0]
-        for tok, key in zip(left, row.cells, strict=True):
-            value = cell_value(tok, fmt.cell_type(key))
-            reading.cells[key] = Cell(value, tok, blank=value is None, evidence="columns")
-        placed = {id(t) for t in left}
-        reading.extras = [t for t in reading.extras if id(t) not in placed]
-        reading.short.pop(row.key, None)
+        _place_row(fmt, reading, unread[0], left, "columns")
+
+
+def _place_row(fmt: Format, reading: Reading, row: Row, values: list[Token], evidence: str) -> None:
+    """A row's values, found outside the reading's own placing: no longer extras, the row no longer short."""
+    for tok, key in zip(values, row.cells, strict=True):
+        value = cell_value(tok, fmt.cell_type(key))
+        reading.cells[key] = Cell(value, tok, blank=value is None, evidence=evidence)
+    placed = {id(t) for t in values}
+    reading.extras = [t for t in reading.extras if id(t) not in placed]
+    reading.short.pop(row.key, None)
 
 
 def _labels_out_of_order(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens: list[Token],
@@ -302,12 +297,7 @@ def _labels_out_of_order(fmt: Format, reading: Reading, rows: tuple[Row, ...], t
                 or any(t.line == tok.line for t in after)
                 or not all(fits(t, fmt.cell_type(k)) for t, k in zip(values, row.cells, strict=True))):
             continue
-        for value_tok, key in zip(values, row.cells, strict=True):
-            value = cell_value(value_tok, fmt.cell_type(key))
-            reading.cells[key] = Cell(value, value_tok, blank=value is None, evidence="label")
-        placed = {id(t) for t in values}
-        reading.extras = [t for t in reading.extras if id(t) not in placed]
-        reading.short.pop(row.key, None)
+        _place_row(fmt, reading, row, values, "label")
         reading.labels.setdefault(row.key, tok.text)
 
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from .tokens import Token
 
 Number = int | float
+
+
+@dataclass
+class Cell:
+    """A statutory cell as a reading placed it (readings in tables.py, repairs in repair.py, grid.py)."""
+
+    value: Number | None
+    token: Token | None = None  # where it was printed; None when derived or not printed
+    inferred: str = ""  # why the value is not simply what was printed in its place
+    blank: bool = False  # printed as a blank ("", "/", "—")
+    evidence: str = ""  # what placed it (ParseResult.evidence); "" = the reading's own strategy
 
 
 def cell_value(token: Token, cell_type: str) -> Number | None:
