@@ -64,7 +64,7 @@ def test_read_only_without_a_configured_token(tmp_path: Path) -> None:
 
 def test_an_oversized_upload_is_refused_with_a_clear_message(client: TestClient) -> None:
     response = upload(client, SEED, data=b"0" * (MAX_UPLOAD + 1))
-    assert response.status_code == 413 and "larger than" in response.json()["detail"]
+    assert response.status_code == 413 and "超过" in response.json()["detail"]
 
 
 def test_a_file_that_is_not_a_report_is_refused_by_its_content(client: TestClient) -> None:
@@ -129,9 +129,9 @@ def test_page_images_requested_all_at_once(client: TestClient) -> None:
 
 
 def test_the_report_list_comes_in_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import xxgk.serve.app
+    import xxgk.serve.ui
 
-    monkeypatch.setattr(xxgk.serve.app, "PAGE", 2)
+    monkeypatch.setattr(xxgk.serve.ui, "PAGE", 2)
     for path in sorted(SEEDS.glob("*.txt"))[:3]:
         upload(client, path)
     first = client.get("/reports").text

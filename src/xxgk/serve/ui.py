@@ -1,0 +1,129 @@
+"""The HTML pages: overview, report list, a report beside its source, an agency's years, the
+evaluation, upload and review forms."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..compose.layout import format_of
+from ..evaluate import evaluate, stored_facts
+from ..evaluate.output import chart_data
+from ..evaluate.score import LEVEL_ORDER
+from ..result import ParseResult
+from . import views
+from .pages import page_png, page_widths
+from .web import MAX_PAGE, MAX_UPLOAD, Web, name_as_typed, same_site, source_text, year_or_none
+
+PAGE = 100  # reports per page of the list
+
+
+def router(web: Web) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+    store = web.store
+
+    @r.get("/docs", response_class=HTMLResponse)
+    def api_docs(request: Request) -> HTMLResponse:
+        return web.templates.TemplateResponse(request, "docs.html", {})
+
+    @r.get("/redoc")
+    def redoc() -> RedirectResponse:
+        return RedirectResponse("/docs", status_code=308)
+
+    @r.get("/", response_class=HTMLResponse)
+    def overview(request: Request) -> HTMLResponse:
+        return web.page(request, "overview.html", **store.overview())
+
+    @r.get("/reports", response_class=HTMLResponse)
+    def report_list(request: Request, q: str = "", year_text: Annotated[str, Query(alias="year")] = "",
+                    errors: bool = False,
+                    page_no: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
+        year = year_or_none(year_text)  # the form's 全部年度 sends year= empty
+        total = store.count(year=year, search=q or None, errors=errors)
+        reports = store.reports(year=year, search=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE)
+        return web.page(request, "reports.html", reports=reports, q=q, year=year, errors=errors,
+                        years=store.years(), total=total, page_no=page_no, pages=max(1, -(-total // PAGE)))
+
+    @r.get("/reports/{report_id}", response_class=HTMLResponse)
+    def report_page(request: Request, report_id: int) -> HTMLResponse:
+        report = web.report_or_404(report_id)
+        result = ParseResult.model_validate(report.result)
+        source = store.source(report.digest)
+        text = None
+        widths: list[float] = []  # of each PDF page in points: the unit of the bounding boxes
+        if source and source[1][:5] == b"%PDF-":
+            widths = page_widths(source[1])
+        elif source:
+            text = source_text(report.digest, source[0], source[1], web.limits)
+        flagged: dict[str, str] = {}
+        statuses = list(store.status_of(report))
+        for f, status in statuses:
+            if status != "dismissed" and f.severity != "info":
+                for k in f.cells:
+                    flagged.setdefault(k, f.severity)
+        return web.page(request, "report.html", report=report, result=result, fmt=format_of(result), text=text,
+                        widths=widths, tables=views.tables(result), flagged=flagged, findings=statuses,
+                        provenance={k: v.model_dump(mode="json") for k, v in result.provenance.items()})
+
+    @r.get("/reports/{report_id}/page/{number}.png")
+    def page_image(report_id: int, number: int) -> Response:
+        report = web.report_or_404(report_id)
+        if not 1 <= number <= MAX_PAGE:
+            raise HTTPException(404, "没有这一页")
+        source = store.source(report.digest)
+        if not source or source[1][:5] != b"%PDF-":
+            raise HTTPException(404, "这份报告的原文不是 PDF")
+        png = page_png(source[1], number)
+        if png is None:
+            raise HTTPException(404, "没有这一页")
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+    @r.get("/agencies/{name:path}", response_class=HTMLResponse)
+    def agency_page(request: Request, name: str) -> HTMLResponse:
+        reports = sorted(store.reports(agency=name, cells=True), key=lambda r: r.year or 0)
+        reports = [r for r in reports if r.agency and r.agency.name == name]
+        if not reports:
+            raise HTTPException(404, "没有这个机关")
+        shown = [r for r in reports if r.current]  # one per agency-year; the others linked beside it
+        others = {r.id: [o for o in reports if o.year == r.year and o.id != r.id] for r in shown}
+        return web.page(request, "agency.html", name=name, reports=shown, others=others, charts=views.charts(shown))
+
+    @r.get("/evaluate", response_class=HTMLResponse)
+    def evaluation_page(request: Request, year: str = "", level: str = "", region: str = "") -> HTMLResponse:
+        chosen = year_or_none(year)
+        ev = evaluate(stored_facts(store, chosen))
+        shown = [r for r in ev.reports
+                 if (not level or r.facts.level == level) and (not region or r.facts.region == region)]
+        regions = sorted({r.facts.region for r in ev.reports} - {""})
+        return web.page(request, "evaluate.html", shown=shown, rates=ev.rates, year=chosen, level=level,
+                        region=region, years=store.years(), levels=LEVEL_ORDER, regions=regions,
+                        notes={i.id: i.note for i in ev.indicators},
+                        charts=json.dumps(chart_data(ev), ensure_ascii=False).replace("</", "<\\/"))
+
+    @r.post("/upload")
+    async def upload_form(request: Request, files: Annotated[list[UploadFile], File()],
+                          _w: None = Depends(web.write_allowed), _c: None = Depends(web.csrf_checked)) -> Response:
+        for file in files:  # every size checked before any file is stored
+            if file.size is not None and file.size > MAX_UPLOAD:
+                raise web.too_large(name_as_typed(file.filename), file.size)
+        done, errors = [], []
+        for file in files:
+            name, data = await web.read_upload(file)
+            try:
+                done.append(await web.ingest(name, data))
+            except HTTPException as e:
+                errors.append(str(e.detail))
+        if len(done) == 1 and not errors:
+            return RedirectResponse(f"/reports/{done[0]}", status_code=303)
+        return web.page(request, "uploaded.html", done=[web.report_or_404(i) for i in done], errors=errors)
+
+    @r.post("/findings/{finding_id}/review")
+    async def review_form(finding_id: int, status: Annotated[str, Form()], back: Annotated[str, Form()] = "/",
+                          _w: None = Depends(web.write_allowed), _c: None = Depends(web.csrf_checked)) -> Response:
+        web.finding_review(finding_id, status)
+        return RedirectResponse(same_site(back), status_code=303)
+
+    return r
