@@ -70,7 +70,7 @@ def test_an_oversized_upload_is_refused_with_a_clear_message(client: TestClient)
 def test_a_file_that_is_not_a_report_is_refused_by_its_content(client: TestClient) -> None:
     response = client.post("/api/reports", files={"file": ("report.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)},
                            headers=AUTH)
-    assert response.status_code == 422 and "unreadable image" in response.json()["detail"]
+    assert response.status_code == 422 and "无法识别的图片" in response.json()["detail"]
 
 
 def test_report_text_and_file_names_render_inert(client: TestClient) -> None:
@@ -309,4 +309,4 @@ def test_an_upload_that_overruns_its_worker_limits_is_a_clear_error(tmp_path: Pa
 
     app = create_app(Store(f"sqlite:///{tmp_path / 'l.db'}"), TOKEN, limits=Limits(seconds=0.3))
     response = TestClient(app).post("/api/reports", files={"file": ("slow.rtf", _rtf("政府信息公开"))}, headers=AUTH)
-    assert response.status_code == 422 and "longer than 0.3 s" in response.json()["detail"]
+    assert response.status_code == 422 and "读取超过 0.3 秒" in response.json()["detail"]

@@ -78,7 +78,7 @@ def router(web: Web) -> APIRouter:
     @r.get("/evaluate")
     def api_evaluate(format: str = "json", year: str = "") -> Response:
         if format not in ("json", "csv", "xlsx", "html"):
-            raise HTTPException(422, "format 须为 json、csv、xlsx 或 html")
+            raise HTTPException(422, "格式须为 json、csv、xlsx 或 html 之一")
         ev = evaluate(stored_facts(store, year_or_none(year)))
         if format == "json":
             return JSONResponse(to_json(ev))

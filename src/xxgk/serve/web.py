@@ -25,6 +25,7 @@ from ..result import ParseResult
 from ..sandbox import Limits, call_boxed
 from ..store import Store
 from ..store.models import Report
+from .messages import in_chinese
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 30 * 1024 * 1024
@@ -191,7 +192,7 @@ class Web:
             try:
                 parsed, text = await run_in_threadpool(call_boxed, parse_upload, data, name, limits=self.limits)
             except ReportError as e:
-                raise HTTPException(422, f"{name}：{e}") from e
+                raise HTTPException(422, f"{name}：{in_chinese(str(e))}") from e
             except RuntimeError as e:  # a bug in the reader: this file only
                 raise HTTPException(422, f"{name}：读取此文件时内部出错（{e}）") from e
         result = ParseResult.model_validate_json(parsed)
