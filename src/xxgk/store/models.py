@@ -109,3 +109,29 @@ class Failure(Base):
     parser_version: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(String(500))
     error: Mapped[str] = mapped_column(Text)
+
+
+class Correction(Base):
+    """A reviewer's value for a cell the reader got wrong or left blank, by source file and cell key:
+    kept beside the value as read (never over it) and applied again to every parse of the file."""
+
+    __tablename__ = "corrections"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)  # None: the cell is blank (not 0)
+    read: Mapped[float | None] = mapped_column(Float)  # the value as read when it was corrected
+    who: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ReportReview(Base):
+    """A reviewer's status of a report (pending 待审, reviewed 已审, returned 退回) and note, by source
+    file: re-parsing keeps it. No row: pending."""
+
+    __tablename__ = "report_reviews"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    who: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime)

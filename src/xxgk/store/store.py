@@ -34,6 +34,7 @@ from ..ingest import sniff
 from ..result import ParseResult
 from .migrate import upgrade
 from .models import Agency, Cell, Failure, Finding, Report, Review, Source
+from .reviews import Reviews, apply_corrections, dismissed_ids, status_filter
 
 DEFAULT_URL = "sqlite:///xxgk.db"
 
@@ -55,7 +56,7 @@ class Stored:
 RETRIES = 5  # a batch that lost a race with another writer (a unique key, a deadlock) is done again
 
 
-class Store:
+class Store(Reviews):
     def __init__(self, url: str | None = None, aliases: pairing.Aliases | None = None) -> None:
         self.url = url or os.environ.get("XXGK_DB") or DEFAULT_URL
         self.aliases = aliases
@@ -147,6 +148,7 @@ class Store:
                         for f in _finding_rows(i.raw)]
             if findings:
                 s.execute(insert(Finding.__table__), findings)
+            apply_corrections(s, fresh.values())  # a file reviewers corrected, parsed again
             for k in new:
                 if k not in fresh:  # stored by another writer between our look and our insert
                     there[k] = s.execute(select(Report.id, Report.source_name).where(
@@ -290,10 +292,11 @@ class Store:
     # ------------------------------------------------------------ reading
     @staticmethod
     def _filtered(q: Select, year: int | None, agency: str | None, errors: bool, search: str | None,
-                  latest: bool = True) -> Select:
+                  latest: bool = True, dismissed: set[int] | None = None, status: str | None = None) -> Select:
         """The filters `reports` and `count` share. `latest`: the newest parse of each file (the one
         stored last: a file is parsed again only by a newer parser); `search`: words of the agency's
-        name or of the file name."""
+        name or of the file name; `errors`: an error finding not `dismissed` (their ids); `status`:
+        the report's review status."""
         if latest:
             q = q.where(Report.id.in_(select(func.max(Report.id)).group_by(Report.digest)))
         if year is not None:
@@ -303,36 +306,41 @@ class Store:
         if search:
             q = q.where(_named(search) | Report.source_name.contains(search, autoescape=True))
         if errors:
-            q = q.where(Report.findings.any(Finding.severity == "error"))
+            q = q.where(Report.findings.any((Finding.severity == "error") & Finding.id.not_in(dismissed or set())))
+        if status:
+            q = q.where(status_filter(status))
         return q
 
     def reports(self, year: int | None = None, agency: str | None = None, latest: bool = True,
                 cells: bool = False, errors: bool = False, search: str | None = None, offset: int = 0,
-                limit: int | None = None) -> list[Report]:
+                limit: int | None = None, status: str | None = None) -> list[Report]:
         """Reports with their findings, ordered by agency and year (`cells`: with cells and results);
-        `errors` keeps those with an error finding."""
+        `errors` keeps those with an error finding a reviewer did not dismiss; `status`: those
+        with this review status."""
         with self.session() as s:
             q = select(Report).options(selectinload(Report.findings), selectinload(Report.agency))
             if cells:
                 q = q.options(selectinload(Report.cells), undefer(Report.result))
-            q = self._filtered(q, year, agency, errors, search, latest)
+            q = self._filtered(q, year, agency, errors, search, latest, dismissed_ids(s) if errors else None, status)
             q = q.order_by(Report.agency_name, Report.year, Report.id).offset(offset).limit(limit)
             return list(s.scalars(q))
 
     def count(self, year: int | None = None, agency: str | None = None, errors: bool = False,
-              search: str | None = None) -> int:
+              search: str | None = None, status: str | None = None) -> int:
         with self.session() as s:
-            return s.scalar(self._filtered(select(func.count(Report.id)), year, agency, errors, search)) or 0
+            return s.scalar(self._filtered(select(func.count(Report.id)), year, agency, errors, search, True,
+                                           dismissed_ids(s) if errors else None, status)) or 0
 
     def overview(self) -> dict:
         """What the front page shows, computed by the database (a store may hold 100k reports)."""
         with self.session() as s:
             latest = select(func.max(Report.id)).group_by(Report.digest)
             reports = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
+            dismissed = Finding.id.not_in(dismissed_ids(s))  # a dismissed finding no longer counts
             errors = s.scalar(select(func.count(func.distinct(Finding.report_id))).where(
-                Finding.report_id.in_(latest), Finding.severity == "error")) or 0
+                Finding.report_id.in_(latest), Finding.severity == "error", dismissed)) or 0
             rules = s.execute(select(Finding.rule, func.count(func.distinct(Finding.report_id)).label("n"))
-                              .where(Finding.report_id.in_(latest), Finding.severity != "info")
+                              .where(Finding.report_id.in_(latest), Finding.severity != "info", dismissed)
                               .group_by(Finding.rule).order_by(text("n DESC"), Finding.rule).limit(10)).all()
             pairs = s.execute(select(Agency.name, Report.year).join(Report.agency)
                               .where(Report.id.in_(latest), Report.year.is_not(None)).distinct()).all()
@@ -343,7 +351,7 @@ class Store:
         missing = [(a, [y for y in years if y not in ys]) for a, ys in sorted(by_agency.items())
                    if any(y not in ys for y in years)]
         return {"reports": reports, "errors": errors, "rules": [(r, n) for r, n in rules], "years": years,
-                "agencies": len(by_agency), "missing": missing}
+                "agencies": len(by_agency), "missing": missing, "statuses": self.status_counts()}
 
     def years(self) -> list[int]:
         with self.session() as s:
