@@ -14,9 +14,22 @@ from ..evaluate import evaluate, stored_facts
 from ..evaluate.output import chart_data
 from ..evaluate.score import LEVEL_ORDER
 from ..result import ParseResult
+from ..store import Store
+from ..store.models import Correction, Report
+from ..store.reviews import STATUS_CODES, STATUSES, corrected
 from . import views
 from .pages import page_png, page_widths
-from .web import MAX_PAGE, MAX_UPLOAD, Web, name_as_typed, same_site, source_text, year_or_none
+from .web import (
+    MAX_PAGE,
+    MAX_UPLOAD,
+    Web,
+    download_name,
+    name_as_typed,
+    number_or_blank,
+    same_site,
+    source_text,
+    year_or_none,
+)
 
 PAGE = 100  # reports per page of the list
 
@@ -35,22 +48,30 @@ def router(web: Web) -> APIRouter:
 
     @r.get("/", response_class=HTMLResponse)
     def overview(request: Request) -> HTMLResponse:
-        return web.page(request, "overview.html", **store.overview())
+        return web.page(request, "overview.html", status_names=STATUSES, **store.overview())
 
     @r.get("/reports", response_class=HTMLResponse)
     def report_list(request: Request, q: str = "", year_text: Annotated[str, Query(alias="year")] = "",
-                    errors: bool = False,
+                    errors: bool = False, status: str = "",
                     page_no: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
         year = year_or_none(year_text)  # the form's 全部年度 sends year= empty
-        total = store.count(year=year, search=q or None, errors=errors)
-        reports = store.reports(year=year, search=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE)
+        if status and status not in STATUS_CODES:
+            raise HTTPException(422, "审核状态只能是 待审、已审 或 退回")
+        status = STATUS_CODES.get(status, "")
+        total = store.count(year=year, search=q or None, errors=errors, status=status or None)
+        reports = store.reports(year=year, search=q or None, errors=errors, offset=(page_no - 1) * PAGE, limit=PAGE,
+                                status=status or None)
         return web.page(request, "reports.html", reports=reports, q=q, year=year, errors=errors,
-                        years=store.years(), total=total, page_no=page_no, pages=max(1, -(-total // PAGE)))
+                        years=store.years(), total=total, page_no=page_no, pages=max(1, -(-total // PAGE)),
+                        counts=store.open_counts([x.id for x in reports]), status=status, statuses=STATUSES,
+                        reviews=store.report_statuses(x.digest for x in reports))
 
     @r.get("/reports/{report_id}", response_class=HTMLResponse)
-    def report_page(request: Request, report_id: int) -> HTMLResponse:
+    def report_page(request: Request, report_id: int, again: bool = False) -> HTMLResponse:
         report = web.report_or_404(report_id)
-        result = ParseResult.model_validate(report.result)
+        fixes = store.corrections(report.digest)  # shown in place of the values read, marked
+        result = corrected(report.result, {k: c.value for k, c in fixes.items()}) if fixes \
+            else ParseResult.model_validate(report.result)
         source = store.source(report.digest)
         text = None
         widths: list[float] = []  # of each PDF page in points: the unit of the bounding boxes
@@ -66,7 +87,8 @@ def router(web: Web) -> APIRouter:
                     flagged.setdefault(k, f.severity)
         return web.page(request, "report.html", report=report, result=result, fmt=format_of(result), text=text,
                         widths=widths, tables=views.tables(result), flagged=flagged, findings=statuses,
-                        provenance={k: v.model_dump(mode="json") for k, v in result.provenance.items()})
+                        provenance={k: v.model_dump(mode="json") for k, v in result.provenance.items()},
+                        **review_context(store, report, fixes, again))
 
     @r.get("/reports/{report_id}/page/{number}.png")
     def page_image(report_id: int, number: int) -> Response:
@@ -109,16 +131,21 @@ def router(web: Web) -> APIRouter:
         for file in files:  # every size checked before any file is stored
             if file.size is not None and file.size > MAX_UPLOAD:
                 raise web.too_large(name_as_typed(file.filename), file.size)
-        done, errors = [], []
+        done, errors, again = [], [], set()
         for file in files:
             name, data = await web.read_upload(file)
             try:
+                if (known := web.already(data)) is not None:  # this very file was uploaded before: say so
+                    again.add(known)
+                    done.append(known)
+                    continue
                 done.append(await web.ingest(name, data))
             except HTTPException as e:
                 errors.append(str(e.detail))
         if len(done) == 1 and not errors:
-            return RedirectResponse(f"/reports/{done[0]}", status_code=303)
-        return web.page(request, "uploaded.html", done=[web.report_or_404(i) for i in done], errors=errors)
+            return RedirectResponse(f"/reports/{done[0]}" + ("?again=true" if again else ""), status_code=303)
+        return web.page(request, "uploaded.html", done=[web.report_or_404(i) for i in done], errors=errors,
+                        again=again)
 
     @r.post("/findings/{finding_id}/review")
     async def review_form(finding_id: int, status: Annotated[str, Form()], back: Annotated[str, Form()] = "/",
@@ -126,4 +153,52 @@ def router(web: Web) -> APIRouter:
         web.finding_review(finding_id, status)
         return RedirectResponse(same_site(back), status_code=303)
 
+    # ------------------------------------------------------------ reviewers' work: corrections, status, files
+    @r.post("/reports/{report_id}/cells")
+    async def correct_form(report_id: int, key: Annotated[str, Form()], value: Annotated[str, Form()] = "",
+                           note: Annotated[str, Form()] = "", who: Annotated[str, Form()] = "",
+                           _w: None = Depends(web.write_allowed), _c: None = Depends(web.csrf_checked)) -> Response:
+        web.correct_cell(report_id, key, number_or_blank(value), note, who)
+        return RedirectResponse(f"/reports/{report_id}#corrections", status_code=303)
+
+    @r.post("/reports/{report_id}/cells/{key}/withdraw")
+    async def withdraw_form(report_id: int, key: str, _w: None = Depends(web.write_allowed),
+                            _c: None = Depends(web.csrf_checked)) -> Response:
+        web.withdraw_cell(report_id, key)
+        return RedirectResponse(f"/reports/{report_id}#corrections", status_code=303)
+
+    @r.post("/reports/{report_id}/status")
+    async def status_form(report_id: int, status: Annotated[str, Form()], note: Annotated[str, Form()] = "",
+                          who: Annotated[str, Form()] = "", _w: None = Depends(web.write_allowed),
+                          _c: None = Depends(web.csrf_checked)) -> Response:
+        web.set_status(report_id, status, note, who)
+        return RedirectResponse(f"/reports/{report_id}#review", status_code=303)
+
+    @r.post("/reports/{report_id}/delete")
+    async def delete_form(report_id: int, _w: None = Depends(web.write_allowed),
+                          _c: None = Depends(web.csrf_checked)) -> Response:
+        store.delete(web.report_or_404(report_id).id)
+        return RedirectResponse("/reports?deleted=true", status_code=303)
+
+    @r.get("/reports/{report_id}/source")
+    def source_file(report_id: int) -> Response:
+        report = web.report_or_404(report_id)
+        source = store.source(report.digest)
+        if source is None:
+            raise HTTPException(404, "这份报告的原文件已不在")
+        return Response(source[1], media_type="application/octet-stream",
+                        headers={"Content-Disposition": download_name(source[0])})
+
     return r
+
+
+def review_context(store: Store, report: Report, fixes: dict[str, Correction], again: bool) -> dict:
+    """What the report page shows of reviewers' work: corrections (by cell, with the value read),
+    the report's status and note, the cells a correction may name (with their labels)."""
+    from ..formats import cell_specs
+
+    fmt = report.template or "2021"
+    return {"corrections": fixes, "statuses": STATUSES, "again": again,
+            "review": store.report_statuses([report.digest]).get(report.digest),
+            "cell_choices": [(k, spec.label) for k, spec in cell_specs()[fmt].items()],
+            "cell_labels": {k: spec.label for k, spec in cell_specs()[fmt].items()}}

@@ -11,13 +11,6 @@ from ..result import ParseResult
 from ..store.models import Report
 
 
-def summary(r: Report) -> dict:
-    counts = {s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")}
-    return {"id": r.id, "source": r.source_name, "agency": r.agency_name, "year": r.year, "template": r.template,
-            "published": r.published, "posted": r.posted, "current": r.current,
-            "parser_version": r.parser_version, "digest": r.digest, "findings": counts}
-
-
 def tables(result: ParseResult) -> list[dict]:
     """The three statutory tables as rows of (label, [(key, value)]), from the format data."""
     fmt = format_of(result)

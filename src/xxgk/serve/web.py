@@ -6,25 +6,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import hashlib
 import hmac
 import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from .. import PARSER_VERSION
 from ..errors import ReportError
 from ..parse import parse_upload, text_of
 from ..result import ParseResult
 from ..sandbox import Limits, call_boxed
 from ..store import Store
 from ..store.models import Report
+from ..store.reviews import STATUS_CODES, InvalidCorrection
 from .messages import in_chinese
 
 HERE = Path(__file__).parent
@@ -212,3 +215,45 @@ class Web:
             raise HTTPException(404, "没有这条审核发现") from e
         except ValueError as e:
             raise HTTPException(422, "审核状态只能是 confirmed（确认）、dismissed（驳回）或 open（待审）") from e
+
+    # ------------------------------------------------------------ reviewers' work (corrections, status, files)
+    def already(self, data: bytes) -> int | None:
+        """The report of this very file by this parser, when it was stored before (a re-upload)."""
+        digest = hashlib.sha256(data).hexdigest()
+        return max((r.id for r in self.store.reports_of_digest(digest) if r.parser_version == PARSER_VERSION),
+                   default=None)
+
+    def correct_cell(self, report_id: int, key: str, value: float | None, note: str, who: str) -> None:
+        report = self.report_or_404(report_id)
+        try:
+            self.store.correct(report.id, key, value, note.strip()[:2000], who.strip())
+        except InvalidCorrection as e:
+            raise HTTPException(422, str(e)) from e
+
+    def withdraw_cell(self, report_id: int, key: str) -> None:
+        if not self.store.withdraw(self.report_or_404(report_id).id, key):
+            raise HTTPException(404, f"「{key[:80]}」没有更正")
+
+    def set_status(self, report_id: int, status: str, note: str, who: str) -> None:
+        if status not in STATUS_CODES:
+            raise HTTPException(422, "审核状态只能是 待审（pending）、已审（reviewed）或 退回（returned）")
+        self.store.set_report_status(self.report_or_404(report_id).digest, status, note.strip()[:2000], who.strip())
+
+
+def number_or_blank(text: str) -> float | None:
+    """A corrected value as typed in the form: empty is a blank; else a number (full-width digits too)."""
+    text = text.strip().translate(str.maketrans("０１２３４５６７８９．－", "0123456789.-")).replace(",", "")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError as e:
+        raise HTTPException(422, f"「{text[:20]}」不是数字（留空表示该格空白）") from e
+
+
+def download_name(name: str) -> str:
+    """A Content-Disposition value for a stored file's name: an ASCII fallback and the name itself
+    percent-encoded (RFC 6266/5987), so quotes, line breaks or Chinese cannot break the header."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1] or "report"
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", base) or "report"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(base, safe='')}"

@@ -103,7 +103,8 @@ def reaudit(s: Session, report: Report) -> None:
     fixes = _fixes(s, report.digest)
     now = corrected(report.result, fixes) if fixes else ParseResult.model_validate(report.result)
     blank = set(now.blank)
-    for key, value, was_blank in s.execute(select(Cell.key, Cell.value, Cell.blank).where(Cell.report_id == report.id)).all():
+    cells = s.execute(select(Cell.key, Cell.value, Cell.blank).where(Cell.report_id == report.id)).all()
+    for key, value, was_blank in cells:
         wanted = now.cells.get(key)
         if value != wanted or bool(was_blank) != (key in blank):
             s.execute(update(Cell).where(Cell.report_id == report.id, Cell.key == key)
@@ -231,3 +232,8 @@ class Reviews:
                     out[rid][severity] = out[rid].get(severity, 0) + 1
         return out
 
+
+    def reports_of_digest(self, digest: str) -> list[Report]:
+        """Every parse of one file."""
+        with self.session() as s:  # type: ignore[operator]
+            return list(s.scalars(select(Report).where(Report.digest == digest).order_by(Report.id)))
