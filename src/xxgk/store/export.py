@@ -8,11 +8,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..formats import FORMATS, cell_specs
+from .reviews import STATUSES
 from .store import Store
 
-META = ("source", "agency", "year", "template", "published", "posted", "current", "parser_version", "digest")
+META = ("source", "agency", "year", "template", "published", "posted", "current", "parser_version", "digest",
+        "review_status", "review_note", "corrected")
 META_ZH = {"source": "文件", "agency": "机关", "year": "年度", "template": "格式", "published": "发布日期",
-           "posted": "网页发布时间", "current": "同年多份时采用", "parser_version": "解析版本", "digest": "文件哈希"}
+           "posted": "网页发布时间", "current": "同年多份时采用", "parser_version": "解析版本", "digest": "文件哈希",
+           "review_status": "审核状态", "review_note": "审核意见", "corrected": "已更正的单元格"}
 FORMATS_OUT = ("csv", "xlsx", "parquet", "json")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula (OWASP CSV injection)
 
@@ -55,11 +58,16 @@ def frames(store: Store, year: int | None = None, agency: str | None = None) -> 
     offset = 0
     while batch := store.reports(year=year, agency=agency, offset=offset, limit=EXPORT_PAGE):
         offset += len(batch)
-        values = store.cell_values([r.id for r in batch])
+        values = store.cell_values([r.id for r in batch])  # corrected values where a reviewer corrected one
+        reviews = store.report_statuses(r.digest for r in batch)
+        corrected = store.corrected_keys(r.digest for r in batch)
         for r in batch:
+            review = reviews.get(r.digest)
             row = {"source": r.source_name, "agency": r.agency_name, "year": r.year, "template": r.template,
                    "published": r.published, "posted": r.posted, "current": r.current,
-                   "parser_version": r.parser_version, "digest": r.digest}
+                   "parser_version": r.parser_version, "digest": r.digest,
+                   "review_status": STATUSES[review.status if review else "pending"],
+                   "review_note": review.note if review else "", "corrected": ",".join(corrected.get(r.digest, []))}
             row.update(values.get(r.id, {}))
             reports.append(row)
             for f, status in store.status_of(r):
