@@ -16,8 +16,12 @@ from xxgk.parse import parse_bytes
 from xxgk.serve.app import create_app
 from xxgk.store import Store
 
+from . import test_store
 from .conftest import SEEDS, running
 from .test_browser import ARGS, CHROMIUM
+
+postgres = test_store.postgres  # fixtures: a PostgreSQL server, and a store's URL on SQLite and on it
+store_url = test_store.url
 
 TOKEN = "review-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -246,6 +250,25 @@ def test_a_report_is_deleted_from_its_page_after_confirming(tmp_path: Path, brow
         page.wait_for_url(f"{url}/reports?deleted=true")
         assert "报告已删除" in page.inner_text("main") and store.report(rid) is None
         page.close()
+
+
+def test_reviewers_work_in_the_store_on_sqlite_and_postgresql(store_url: str) -> None:
+    store = Store(store_url)
+    data = misprinted()
+    rid = store.add(parse_bytes(data, "h.txt"), data, "h.txt")
+    shibi = store.add(parse_bytes(SHIBI.read_bytes(), SHIBI.name), SHIBI.read_bytes(), SHIBI.name)
+    assert store.open_counts([rid])[rid]["error"] == 2 and store.count(errors=True) == 2
+    store.correct(rid, NATURAL, 3, "台账为 3 件", "张三")
+    assert store.open_counts([rid])[rid]["error"] == 0 and store.cell_values([rid])[rid][NATURAL] == 3
+    again = store.add(parse_bytes(data, "h.txt").model_copy(update={"parser_version": "test-next"}), data, "h.txt")
+    assert store.open_counts([again])[again]["error"] == 0 and store.cell_values([again])[again][NATURAL] == 3
+    error = next(f for f in store.report(shibi).findings if f.severity == "error")
+    store.review(error.id, "dismissed")
+    assert store.count(errors=True) == 0 and store.overview()["errors"] == 0
+    store.set_report_status(store.report(shibi).digest, "退回", "请核实")
+    assert store.count(status="returned") == 1 and store.count(status="pending") == 1
+    assert store.overview()["statuses"] == {"pending": 1, "reviewed": 0, "returned": 1}
+    assert store.withdraw(again, NATURAL) and store.open_counts([again])[again]["error"] == 2
 
 
 # ------------------------------------------------------------ the API (TestClient)

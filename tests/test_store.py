@@ -69,7 +69,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = request.getfixturevalue("postgres")
     store = Store(base)  # a clean schema for each test
     with store.engine.begin() as c:
-        for table in ("findings", "cells", "reports", "sources", "agencies", "reviews", "failures"):
+        for table in ("findings", "cells", "reports", "sources", "agencies", "reviews", "failures", "corrections",
+                      "report_reviews"):
             c.exec_driver_sql(f"DELETE FROM {table}")
     store.engine.dispose()
     yield base
