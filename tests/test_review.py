@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -300,9 +301,19 @@ def test_corrections_and_status_through_the_api(client: TestClient) -> None:
     assert [c["key"] for c in client.get(f"/api/reports/{rid}/corrections").json()] == [NATURAL]
     blank = client.put(f"/api/reports/{rid}/cells/requests.new.legal", json={"value": None}, headers=AUTH)
     assert blank.status_code == 200 and client.get(f"/api/reports/{rid}/cells").json()["requests.new.legal"] is None
+    assert client.delete(f"/api/reports/{rid}/cells/requests.new.legal", headers=AUTH).status_code == 204
+    both = {NATURAL: 9, "requests.new.total": 9}  # the chart shows the corrected count, by total or by parts
+    for key, value in both.items():
+        assert client.put(f"/api/reports/{rid}/cells/{key}", json={"value": value}, headers=AUTH).status_code == 200
+    agency = client.get(f"/agencies/{created['agency']}").text
+    charts = json.loads(agency.split('id="chart-data">')[1].split("</script>")[0])
+    assert charts["received"] == [9]
+    assert client.put(f"/api/reports/{rid}/cells/{NATURAL}", json={"value": 3}, headers=AUTH).status_code == 200
+    assert client.delete(f"/api/reports/{rid}/cells/requests.new.total", headers=AUTH).status_code == 204
     assert client.delete(cell, headers=AUTH).status_code == 204
     assert client.delete(cell, headers=AUTH).status_code == 404
     assert client.get(f"/api/reports/{rid}/cells").json()[NATURAL] == 5
+    assert client.get("/api/reports").json()[0]["findings"]["error"] == 2
 
     assert client.put(f"/api/reports/{rid}/status", json={"status": "done"}, headers=AUTH).status_code == 422
     status = client.put(f"/api/reports/{rid}/status", json={"status": "已审", "note": "无误", "who": "李四"},
@@ -310,6 +321,19 @@ def test_corrections_and_status_through_the_api(client: TestClient) -> None:
     assert status["status"] == "reviewed" and status["who"] == "李四"
     assert [s["id"] for s in client.get("/api/reports?status=reviewed").json()] == [rid]
     assert client.get("/api/reports?status=pending").json() == []
+
+    # a dismissed error no longer counts; the forms need the login and the CSRF token
+    error = next(f for f in client.get(f"/api/reports/{rid}/findings").json() if f["severity"] == "error")
+    client.post(f"/api/findings/{error['id']}/review", data={"status": "dismissed"}, headers=AUTH)
+    assert client.get("/api/reports").json()[0]["findings"]["error"] == 1
+    form = {"key": NATURAL, "value": "3"}
+    assert client.post(f"/reports/{rid}/cells", data=form).status_code == 401
+    client.get("/login")
+    csrf = client.cookies.get("xxgk_csrf")
+    client.post("/login", data={"token": TOKEN, "csrf": csrf})
+    assert client.post(f"/reports/{rid}/cells", data=form).status_code == 403  # no CSRF token
+    done = client.post(f"/reports/{rid}/cells", data={**form, "csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and client.get(f"/api/reports/{rid}/cells").json()[NATURAL] == 3
 
 
 def test_the_report_list_api_is_paged_and_typed(client: TestClient) -> None:

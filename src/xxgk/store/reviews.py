@@ -207,11 +207,13 @@ class Reviews:
         with self.session() as s:  # type: ignore[operator]
             return {r.digest: r for r in s.scalars(select(ReportReview).where(ReportReview.digest.in_(set(digests))))}
 
-    def status_counts(self) -> dict[str, int]:
-        """How many reports (the newest parse of each file) are pending, reviewed, returned."""
+    def status_counts(self, total: int | None = None) -> dict[str, int]:
+        """How many reports (the newest parse of each file; `total` of them, when known) are
+        pending, reviewed, returned."""
         with self.session() as s:  # type: ignore[operator]
             latest = select(func.max(Report.id)).group_by(Report.digest)
-            total = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
+            if total is None:
+                total = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
             rows = dict(s.execute(select(ReportReview.status, func.count(Report.id))
                                   .join(Report, Report.digest == ReportReview.digest)
                                   .where(Report.id.in_(latest)).group_by(ReportReview.status)).all())

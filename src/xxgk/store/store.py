@@ -351,7 +351,7 @@ class Store(Reviews):
         missing = [(a, [y for y in years if y not in ys]) for a, ys in sorted(by_agency.items())
                    if any(y not in ys for y in years)]
         return {"reports": reports, "errors": errors, "rules": [(r, n) for r, n in rules], "years": years,
-                "agencies": len(by_agency), "missing": missing, "statuses": self.status_counts()}
+                "agencies": len(by_agency), "missing": missing, "statuses": self.status_counts(reports)}
 
     def years(self) -> list[int]:
         with self.session() as s:
