@@ -306,7 +306,8 @@ class Store(Reviews):
         if search:
             q = q.where(_named(search) | Report.source_name.contains(search, autoescape=True))
         if errors:
-            q = q.where(Report.findings.any((Finding.severity == "error") & Finding.id.not_in(dismissed or set())))
+            error = Finding.severity == "error"
+            q = q.where(Report.findings.any(error & Finding.id.not_in(dismissed) if dismissed else error))
         if status:
             q = q.where(status_filter(status))
         return q
@@ -336,11 +337,12 @@ class Store(Reviews):
         with self.session() as s:
             latest = select(func.max(Report.id)).group_by(Report.digest)
             reports = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
-            dismissed = Finding.id.not_in(dismissed_ids(s))  # a dismissed finding no longer counts
+            dismissed = dismissed_ids(s)  # a dismissed finding no longer counts
+            kept = [Finding.id.not_in(dismissed)] if dismissed else []
             errors = s.scalar(select(func.count(func.distinct(Finding.report_id))).where(
-                Finding.report_id.in_(latest), Finding.severity == "error", dismissed)) or 0
+                Finding.report_id.in_(latest), Finding.severity == "error", *kept)) or 0
             rules = s.execute(select(Finding.rule, func.count(func.distinct(Finding.report_id)).label("n"))
-                              .where(Finding.report_id.in_(latest), Finding.severity != "info", dismissed)
+                              .where(Finding.report_id.in_(latest), Finding.severity != "info", *kept)
                               .group_by(Finding.rule).order_by(text("n DESC"), Finding.rule).limit(10)).all()
             pairs = s.execute(select(Agency.name, Report.year).join(Report.agency)
                               .where(Report.id.in_(latest), Report.year.is_not(None)).distinct()).all()
