@@ -272,6 +272,28 @@ def test_reviewers_work_in_the_store_on_sqlite_and_postgresql(store_url: str) ->
     assert store.withdraw(again, NATURAL) and store.open_counts([again])[again]["error"] == 2
 
 
+def test_a_correction_holds_when_the_agencys_other_years_are_stored(tmp_path: Path) -> None:
+    from .test_pairing import _report
+
+    def misprint(data: bytes) -> bytes:  # 自然人 new applications 2 where the row's total says 0
+        lines = data.decode().split("\n")
+        at = next(i for i, line in enumerate(lines) if line.strip() == "一、本年新收政府信息公开申请数量")
+        assert lines[at + 1] == "\t0"
+        lines[at + 1] = "\t2"
+        return "\n".join(lines).encode()
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    later = misprint(_report("沭阳县财政局", 2022))
+    rid = store.add(parse_bytes(later, "2022.txt"), later, "2022.txt")
+    assert store.open_counts([rid])[rid]["error"] >= 1
+    store.correct(rid, NATURAL, 0, "台账为 0 件")
+    assert store.open_counts([rid])[rid]["error"] == 0
+    earlier = _report("沭阳县财政局", 2021)  # storing the year before audits 2022 again, against it
+    before = store.add(parse_bytes(earlier, "2021.txt"), earlier, "2021.txt")
+    assert store.report(before).agency_id == store.report(rid).agency_id
+    assert store.open_counts([rid])[rid]["error"] == 0, [f.message for f in store.report(rid).findings]
+
+
 # ------------------------------------------------------------ the API (TestClient)
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:

@@ -117,12 +117,26 @@ def reaudit(s: Session, report: Report) -> None:
 
 
 def apply_corrections(s: Session, report_ids: Iterable[int]) -> None:
-    """New parses of files that reviewers corrected get the corrections (cells and findings)."""
+    """After new reports are stored: those of files reviewers corrected get the corrections (cells
+    and findings), and so do their neighbours in time — a new report audited against a corrected
+    year before, and a corrected year after, which storing the new one audited again as read."""
     ids = list(report_ids)
-    if not ids:
+    if not ids or s.scalar(select(Correction.digest).limit(1)) is None:
         return
-    for report in s.scalars(select(Report).where(Report.id.in_(ids), Report.digest.in_(
-            select(Correction.digest).distinct()))).all():
+    fixed = set(s.scalars(select(Correction.digest).distinct()))  # made by people: few
+    fresh = list(s.scalars(select(Report).where(Report.id.in_(ids))))
+    years = {(r.agency_id, r.year) for r in fresh if r.agency_id is not None and r.year is not None}
+    neighbours = {(r.agency_id, r.year): r for r in s.scalars(select(Report).where(
+        Report.agency_id.in_({a for a, _ in years}), Report.current.is_(True), Report.digest.in_(fixed))
+        .order_by(Report.id))} if years else {}
+    again: dict[int, Report] = {}
+    for r in fresh:
+        if r.digest in fixed or (r.year is not None and (r.agency_id, r.year - 1) in neighbours):
+            again.setdefault(r.id, r)
+        after = neighbours.get((r.agency_id, r.year + 1)) if r.current and r.year is not None else None
+        if after is not None:
+            again.setdefault(after.id, after)
+    for report in sorted(again.values(), key=lambda r: (r.year or 0, r.id)):
         reaudit(s, report)
 
 
