@@ -92,7 +92,9 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
 
 
 _FIELDS = {"year": "年度", "page": "页码", "report_id": "报告编号", "finding_id": "审核发现编号", "number": "页码",
-           "status": "审核状态", "format": "格式", "file": "文件", "files": "文件", "token": "令牌"}
+           "status": "审核状态", "format": "格式", "file": "文件", "files": "文件", "token": "令牌",
+           "offset": "起始位置", "limit": "每页条数", "value": "值", "note": "说明", "who": "审核人", "key": "单元格",
+           "body": "请求内容"}
 
 
 def _invalid(error: dict) -> str:
@@ -101,11 +103,18 @@ def _invalid(error: dict) -> str:
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
     name = _FIELDS.get(field, field)
+    if kind == "json_invalid":
+        return "请求内容不是有效的 JSON"
     if field == "year":
         return f"{name}须是 2000 至 2100 之间的整数"
+    if "ge" in ctx and "le" in ctx:
+        return f"{name}须是 {ctx['ge']} 至 {ctx['le']} 之间的整数"
     if "ge" in ctx or "le" in ctx:
-        low, high = ctx.get("ge", "…"), ctx.get("le", "…")
-        return f"{name}须是 {low} 至 {high} 之间的整数"
+        return f"{name}须不小于 {ctx['ge']}" if "ge" in ctx else f"{name}须不大于 {ctx['le']}"
+    if kind == "string_too_long":
+        return f"{name}过长（最多 {ctx.get('max_length', '…')} 个字）"
+    if kind.startswith("float"):
+        return f"{name}须是数字（空白为 null）"
     if kind == "missing":
         return f"缺少{name}"
     if kind.startswith("int"):
