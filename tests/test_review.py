@@ -315,6 +315,8 @@ def test_corrections_and_status_through_the_api(client: TestClient) -> None:
         refused = client.put(f"/api/reports/{rid}/cells/{key}", json=body, headers=AUTH)
         assert refused.status_code == 422 and any("\u4e00" <= ch <= "\u9fff" for ch in refused.json()["detail"])
     assert client.put(cell, json={"value": 2.5}, headers=AUTH).status_code == 422  # a count is whole
+    garbled = client.put(cell, content=b"{value: 3", headers={**AUTH, "content-type": "application/json"})
+    assert garbled.status_code == 422 and "不是有效的 JSON" in garbled.json()["detail"]
     done = client.put(cell, json={"value": 3, "note": "台账为 3 件"}, headers=AUTH).json()
     assert done["read"] == 5 and done["value"] == 3 and done["who"] == "审核人"
     assert client.get(f"/api/reports/{rid}/cells").json()[NATURAL] == 3
