@@ -160,7 +160,7 @@ def test_a_corrected_cell_reruns_the_audit_survives_a_reparse_and_is_exported(si
     _login(page, url)
     page.goto(f"{url}/reports/{rid}")
     page.click(f'td.cell[data-key="{NATURAL}"]')  # chooses the cell in the form
-    assert page.input_value("#correct-key") == NATURAL
+    assert page.input_value("#correct-key") == NATURAL and page.input_value("#correct-value") == "5"
     page.fill("form.correct input[name=value]", "3")
     page.fill("form.correct input[name=note]", "原文表格打印错误，核对申请台账为 3 件")
     page.fill("form.correct input[name=who]", "张三")

@@ -225,6 +225,8 @@ class Web:
 
     def correct_cell(self, report_id: int, key: str, value: float | None, note: str, who: str) -> None:
         report = self.report_or_404(report_id)
+        if not key:
+            raise HTTPException(422, "请选择要更正的单元格")
         try:
             self.store.correct(report.id, key, value, note.strip()[:2000], who.strip())
         except InvalidCorrection as e:

@@ -3,7 +3,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const key = document.getElementById("correct-key");
   if (key) {
     document.querySelectorAll("td.cell").forEach((td) => td.addEventListener("click", () => {
-      if ([...key.options].some((o) => o.value === td.dataset.key)) key.value = td.dataset.key;
+      if (![...key.options].some((o) => o.value === td.dataset.key)) return;
+      key.value = td.dataset.key;
+      const shown = td.textContent.trim();  // the value in force, to be edited ("空" and "—" are blanks)
+      document.getElementById("correct-value").value = /^[-\d.,]+$/.test(shown) ? shown.replace(/,/g, "") : "";
     }));
   }
   const del = document.getElementById("delete-report");
