@@ -21,6 +21,7 @@ from xxgk.audit import audit
 from xxgk.compose.render import html_to_pdf, to_html
 from xxgk.compose.synth import from_gold
 from xxgk.errors import ReportError
+from xxgk.extract.report import parse_source
 from xxgk.ingest import read_source, sniff
 from xxgk.ingest.ocr import skew
 from xxgk.ingest.pdf import garbled, page_chars
@@ -148,12 +149,23 @@ def test_a_page_scanned_askew_is_turned_straight_first() -> None:
 
 
 def test_one_photographed_page_as_jpeg_gives_the_cells_on_it() -> None:
+    """OCR hands its tables over as the PDF reader does: a `Table` of `Cell`s, merged cells spanning."""
     gold = from_gold(REAL / "hongze-2024.gold.json")
-    page = parse_bytes(_save(_pages("hongze-2024")[2:3], "JPEG"), "p3.jpg")
+    src = read_source(_save(_pages("hongze-2024")[2:3], "JPEG"), "p3.jpg")
+    requests = next(t for t in src.tables if any(c.text == "申请人情况" for c in t.cells))
+    assert next(c for c in requests.cells if c.text == "申请人情况").colspan == 7
+    assert next(c for c in requests.cells if c.text == "三、本年度办理结果").rowspan > 1
+    label = next(c for c in requests.cells if c.text == "1.本机关不掌握相关政府信息")
+    row = sorted((c for c in requests.cells if c.row == label.row and c.column > label.column), key=lambda c: c.column)
+    held = [k for k in gold.cells if k.startswith("requests.unavailable.not_held.")]
+    assert [c.text for c in row] == [str(gold.cells[k]) for k in held]
+    assert all(c.where is not None and c.where.bbox is not None and src.locate(c.start, c.start + 1).ocr for c in row)
+    page = parse_source(src, "p3.jpg")
     wrong, _ = _wrong_and_missing(gold, page)
     assert wrong == {}
     assert sum(v is not None for v in page.cells.values()) >= 80
     assert {w.page for w in page.provenance.values()} == {1}
+    assert all(page.evidence[k] == "grid" for k in held)
 
 
 def test_a_blank_scan_and_a_broken_picture_say_what_is_wrong() -> None:

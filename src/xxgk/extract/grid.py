@@ -383,16 +383,24 @@ def tokens_to_placed(tokens: list[Token], locate: Locate) -> list[Placed]:
 
 def heading_stacks(placed: list[Placed]) -> list[tuple[str, Placed, Placed]]:
     """Words of a heading a narrow column wraps ("社会公" over "益组织"): text words one under the
-    other, centred or flush left alike, joined top to bottom. (text, top word, bottom word)."""
+    other, centred or flush left alike, joined top to bottom. (text, top word, bottom word).
+    A page break may fall inside a heading ("科研机" the last line of one page, "构" the first
+    of the next): such a stack is joined, and its part above the break kept as a stack too."""
     texts = sorted((p for p in placed if p.token.kind == "text"), key=lambda p: (p.page, p.box[1], p.box[0]))
+    first, last_line = _page_edges(placed)
     stacks: list[list[Placed]] = []
     for p in texts:
         height = p.box[3] - p.box[1]
         for stack in stacks:
             last = stack[-1]
-            if (last.page == p.page and 0 <= p.box[1] - last.box[3] < 0.8 * height
-                    and (abs(last.x - p.x) < 3 or abs(last.box[0] - p.box[0]) < 2)):
+            if not (abs(last.x - p.x) < 3 or abs(last.box[0] - p.box[0]) < 2):
+                continue
+            if last.page == p.page and 0 <= p.box[1] - last.box[3] < 0.8 * height:
                 stack.append(p)
+                break
+            if (last.page + 1 == p.page and last_line[last.page] - last.box[3] < 0.5 * height
+                    and p.box[1] - first[p.page] < 0.5 * height):
+                stacks.append([*stack, p])
                 break
         else:
             stacks.append([p])
@@ -401,6 +409,16 @@ def heading_stacks(placed: list[Placed]) -> list[tuple[str, Placed, Placed]]:
         for i in range(len(stack)):  # every tail: the heading under a parent heading stacked above it
             out.append(("".join(p.token.text for p in stack[i:]), stack[i], stack[-1]))
     return out
+
+
+def _page_edges(placed: list[Placed]) -> tuple[dict[int, float], dict[int, float]]:
+    """Where each page's first line starts and its last line ends (of the words given)."""
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    for p in placed:
+        first[p.page] = min(first.get(p.page, p.box[1]), p.box[1])
+        last[p.page] = max(last.get(p.page, p.box[3]), p.box[3])
+    return first, last
 
 
 def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locate) -> tuple[Reading, set[str]] | None:
