@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..audit import rule_summaries
 from ..audit.rules import fmt_num
 from ..sandbox import Limits
 from ..store import Store
@@ -49,7 +50,7 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
                   docs_url=None, redoc_url=None)  # served by `ui` from vendored files: no CDN
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(num=fmt_num, version=__version__)
+    templates.env.globals.update(num=fmt_num, version=__version__, rule_names=rule_summaries())
     templates.env.filters["path_part"] = lambda s: quote(str(s), safe="")  # "/" too: an agency name may hold one
     few_arenas()
     gate = app.state.gate = Gate(workers or int(os.environ.get("XXGK_WORKERS", WORKERS)),

@@ -13,12 +13,15 @@ from ..compose.layout import format_of
 from ..evaluate import evaluate, stored_facts
 from ..evaluate.output import chart_data
 from ..evaluate.score import LEVEL_ORDER
+from ..ingest import sniff
 from ..result import ParseResult
 from . import views
 from .pages import page_png, page_widths
+from .sources import segments, source_view
 from .web import MAX_PAGE, MAX_UPLOAD, Web, name_as_typed, same_site, source_text, year_or_none
 
 PAGE = 100  # reports per page of the list
+TABLED = ("html", "mht", "docx")  # sources whose tables the reader saw as tables: drawn as such
 
 
 def router(web: Web) -> APIRouter:
@@ -53,9 +56,12 @@ def router(web: Web) -> APIRouter:
         result = ParseResult.model_validate(report.result)
         source = store.source(report.digest)
         text = None
+        shown: list[dict] = []  # an HTML page's or Word file's text with its tables drawn in place
         widths: list[float] = []  # of each PDF page in points: the unit of the bounding boxes
         if source and source[1][:5] == b"%PDF-":
             widths = page_widths(source[1])
+        elif source and sniff(source[1]) in TABLED:
+            shown = segments(source_view(report.digest, source[0], source[1], web.limits))
         elif source:
             text = source_text(report.digest, source[0], source[1], web.limits)
         flagged: dict[str, str] = {}
@@ -65,6 +71,7 @@ def router(web: Web) -> APIRouter:
                 for k in f.cells:
                     flagged.setdefault(k, f.severity)
         return web.page(request, "report.html", report=report, result=result, fmt=format_of(result), text=text,
+                        shown=shown,
                         widths=widths, tables=views.tables(result), flagged=flagged, findings=statuses,
                         provenance={k: v.model_dump(mode="json") for k, v in result.provenance.items()})
 

@@ -19,17 +19,34 @@ def summary(r: Report) -> dict:
 
 
 def tables(result: ParseResult) -> list[dict]:
-    """The three statutory tables as rows of (label, [(key, value)]), from the format data."""
+    """The three statutory tables as rows of (label, [key]), from the format data; table 二 as its
+    groups, each with its own column heads (本年制发件数/本年废止件数/现行有效件数 …), and each
+    cell's label path (「三、… / 本年新收政府信息公开申请数量 / 自然人」) in `paths`."""
     fmt = format_of(result)
-    active = [{"label": f"{group} · {row.label}", "heads": heads, "cells": list(row.cells)}
-              for group, heads, rows in active_groups(fmt) for row in rows]
+    t_active, t_requests, t_review = (fmt.table(t) for t in ("active", "requests", "review"))
+    active: list[dict] = []
+    paths: dict[str, str] = {}
+    for group, heads, rows in active_groups(fmt):
+        active.append({"group": group, "heads": heads})
+        for row in rows:
+            active.append({"label": row.label, "cells": list(row.cells)})
+            for key, head in zip(row.cells, heads, strict=False):
+                paths[key] = " / ".join((f"二、{t_active.title}", group, row.label, head))
     _, rows = request_rows(result)
+    heads = {c.key: c.label for c in t_requests.columns}
     requests = [{"label": " / ".join(label_path(row)), "cells": list(row.cells)} for row in rows]
+    for row in rows:
+        for key in row.cells:
+            column = heads.get(key.rsplit(".", 1)[-1], fmt.column_label(key))
+            paths[key] = " / ".join((f"三、{t_requests.title}", *label_path(row), column))
     review = [{"label": label, "cells": [f"{g}.{o}" for o, _ in OUTCOMES]} for g, label in REVIEW_GROUPS]
-    return [{"title": "二、主动公开政府信息情况", "rows": active, "heads": None},
-            {"title": "三、收到和处理政府信息公开申请情况", "rows": requests,
-             "heads": [c.label for c in fmt.table("requests").columns]},
-            {"title": "四、政府信息公开行政复议、行政诉讼情况", "rows": review, "heads": [o for _, o in OUTCOMES]}]
+    for g, label in REVIEW_GROUPS:
+        for o, outcome in OUTCOMES:
+            paths[f"{g}.{o}"] = " / ".join((f"四、{t_review.title}", label, outcome))
+    return [{"title": f"二、{t_active.title}", "rows": active, "heads": None, "paths": paths},
+            {"title": f"三、{t_requests.title}", "rows": requests,
+             "heads": [c.label for c in t_requests.columns], "paths": paths},
+            {"title": f"四、{t_review.title}", "rows": review, "heads": [o for _, o in OUTCOMES], "paths": paths}]
 
 
 def charts(reports: list[Report]) -> str:
