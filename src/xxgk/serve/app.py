@@ -91,17 +91,19 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
     return app
 
 
-_FIELDS = {"year": "年度", "page": "页码", "report_id": "报告编号", "finding_id": "审核发现编号", "number": "页码",
+_FIELDS = {"year": "年度", "years": "年度", "page": "页码",
+           "report_id": "报告编号", "finding_id": "审核发现编号", "number": "页码",
            "status": "审核状态", "format": "格式", "file": "文件", "files": "文件", "token": "令牌"}
 
 
 def _invalid(error: dict) -> str:
     """One validation error in Chinese: which field, and what it must be."""
-    field = str(error.get("loc", ["", "?"])[-1])
+    loc = [p for p in error.get("loc", ["", "?"]) if not isinstance(p, int)]  # an item of a list: the list
+    field = str(loc[-1] if loc else "?")
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
     name = _FIELDS.get(field, field)
-    if field == "year":
+    if field in ("year", "years"):
         return f"{name}须是 2000 至 2100 之间的整数"
     if "ge" in ctx or "le" in ctx:
         low, high = ctx.get("ge", "…"), ctx.get("le", "…")

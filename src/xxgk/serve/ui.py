@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from ..compose.layout import format_of
 from ..evaluate import evaluate, stored_facts
@@ -15,12 +16,14 @@ from ..evaluate.output import chart_data
 from ..evaluate.score import LEVEL_ORDER
 from ..ingest import sniff
 from ..result import ParseResult
-from . import views
+from ..store import browse
+from . import compare, views
 from .pages import page_png, page_widths
 from .sources import segments, source_view
 from .web import MAX_PAGE, MAX_UPLOAD, Web, name_as_typed, same_site, source_text, year_or_none
 
 PAGE = 100  # reports per page of the list
+MISSING_PAGE = 50  # agencies per page of 缺少年度报告的机关
 TABLED = ("html", "mht", "docx")  # sources whose tables the reader saw as tables: drawn as such
 
 
@@ -37,8 +40,13 @@ def router(web: Web) -> APIRouter:
         return RedirectResponse("/docs", status_code=308)
 
     @r.get("/", response_class=HTMLResponse)
-    def overview(request: Request) -> HTMLResponse:
-        return web.page(request, "overview.html", **store.overview())
+    def overview(request: Request,
+                 missing_page: Annotated[int, Query(alias="missing", ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
+        missing = browse.missing_years(store)  # each agency against its own years: paged
+        pages = max(1, -(-len(missing) // MISSING_PAGE))
+        shown = missing[(missing_page - 1) * MISSING_PAGE:missing_page * MISSING_PAGE]
+        return web.page(request, "overview.html", **{**store.overview(), "missing": shown},
+                        missing_total=len(missing), missing_page=missing_page, missing_pages=pages)
 
     @r.get("/reports", response_class=HTMLResponse)
     def report_list(request: Request, q: str = "", year_text: Annotated[str, Query(alias="year")] = "",
@@ -88,15 +96,32 @@ def router(web: Web) -> APIRouter:
             raise HTTPException(404, "没有这一页")
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
+    # ------------------------------------------------------------ an agency's years compared (before /agencies/…)
+    @r.get("/agencies/{name:path}/compare", response_class=HTMLResponse)
+    def compare_page(request: Request, name: str,
+                     years: Annotated[list[Annotated[int, Field(ge=2000, le=2100)]], Query()] = []  # noqa: B006
+                     ) -> HTMLResponse:
+        chain = browse.carried_cells(store, name)
+        if not chain:
+            raise HTTPException(404, "没有这个机关")
+        reports = browse.agency_years(store, name, sorted(set(years)) or None)
+        if not reports:
+            raise HTTPException(404, f"{name} 没有 {'、'.join(map(str, sorted(set(years))))} 年度的报告")
+        return web.page(request, "compare.html", name=name, c=compare.compare(reports),
+                        all_years=[y for y, _, _ in chain], chosen=sorted(set(years)),
+                        chain=json.dumps(compare.chain(chain), ensure_ascii=False).replace("</", "<\\/"))
+
     @r.get("/agencies/{name:path}", response_class=HTMLResponse)
     def agency_page(request: Request, name: str) -> HTMLResponse:
-        reports = sorted(store.reports(agency=name, cells=True), key=lambda r: r.year or 0)
-        reports = [r for r in reports if r.agency and r.agency.name == name]
+        reports = browse.agency_reports(store, name)  # cells, not the deferred parse results
         if not reports:
             raise HTTPException(404, "没有这个机关")
         shown = [r for r in reports if r.current]  # one per agency-year; the others linked beside it
         others = {r.id: [o for o in reports if o.year == r.year and o.id != r.id] for r in shown}
-        return web.page(request, "agency.html", name=name, reports=shown, others=others, charts=views.charts(shown))
+        cells = {r.id: {c.key: c.value for c in r.cells} for r in shown}
+        years = sorted({r.year for r in shown if r.year is not None})
+        return web.page(request, "agency.html", name=name, reports=shown, others=others, cells=cells,
+                        years=years, charts=views.charts(shown))
 
     @r.get("/evaluate", response_class=HTMLResponse)
     def evaluation_page(request: Request, year: str = "", level: str = "", region: str = "") -> HTMLResponse:

@@ -41,7 +41,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const d = JSON.parse(data.textContent);
     const draw = (id, title, series, stack) => echarts.init(document.getElementById(id)).setOption({
       title: { text: title, textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" }, legend: { bottom: 0 },
-      xAxis: { type: "category", data: d.years }, yAxis: { type: "value" },
+      xAxis: { type: "category", data: d.years }, yAxis: { type: "value", minInterval: 1 },  // case counts: whole numbers
       series: series.map((s) => ({ type: "bar", stack, ...s })),
     });
     draw("chart-received", "收到的申请", [{ name: "本年新收", data: d.received }, { name: "上年结转", data: d.carried }], "a");
