@@ -123,6 +123,14 @@ def router(web: Web) -> APIRouter:
         return web.page(request, "agency.html", name=name, reports=shown, others=others, cells=cells,
                         years=years, charts=views.charts(shown))
 
+    # ------------------------------------------------------------ agencies by region and level
+    @r.get("/regions", response_class=HTMLResponse)
+    def regions_page(request: Request, region: str = "", level: str = "") -> HTMLResponse:
+        groups = browse.region_groups(store)
+        shown = [g for g in groups if (not region or g.region == region) and (not level or g.level == level)]
+        return web.page(request, "regions.html", groups=shown, region=region, level=level,
+                        regions=list(dict.fromkeys(g.region for g in groups)), levels=LEVEL_ORDER)
+
     @r.get("/evaluate", response_class=HTMLResponse)
     def evaluation_page(request: Request, year: str = "", level: str = "", region: str = "") -> HTMLResponse:
         chosen = year_or_none(year)
