@@ -258,3 +258,29 @@ def test_regions_group_agencies_by_region_and_level_with_totals(store: Store, ur
     page.click("tr.group >> text=淮安市")
     names = page.locator("tr.agency a").all_inner_texts()
     assert sorted(names) == ["淮安市人民政府", HONGZE]
+
+
+# ---------------------------------------------------------------- item 6: pages over a large store
+def test_the_list_shows_each_files_newest_parse_kept_through_a_delete(tmp_path: Path) -> None:
+    from xxgk.compose.render import to_text
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    base = from_gold(HONGZE_2024)
+    data = to_text(base).encode()
+    old = parse_bytes(data, "r.txt")
+    first = store.add(old, data, "r.txt")
+    newer = store.add(old.model_copy(update={"parser_version": "9.0.0"}), data, "r.txt")
+    assert [r.id for r in store.reports()] == [newer] and store.count() == 1
+    assert store.overview()["reports"] == 1
+    store.delete(newer)  # the older parse is the file's newest again
+    assert [r.id for r in store.reports()] == [first] and store.count() == 1
+
+
+def test_every_page_answers_over_a_bulk_store(tmp_path: Path) -> None:
+    from xxgk.bench import time_pages
+
+    from .conftest import SHARED
+
+    pages = time_pages(300, tmp_path, SHARED / "corpus", samples=3)  # raises on any answer but 200
+    assert pages["reports"] == 300
+    assert all(pages[p] > 0 for p in ("list", "report", "agency", "overview", "regions"))

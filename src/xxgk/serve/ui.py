@@ -42,10 +42,11 @@ def router(web: Web) -> APIRouter:
     @r.get("/", response_class=HTMLResponse)
     def overview(request: Request,
                  missing_page: Annotated[int, Query(alias="missing", ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
-        missing = browse.missing_years(store)  # each agency against its own years: paged
+        missing = browse.kept(store, "missing", lambda: browse.missing_years(store))  # each agency's own years
         pages = max(1, -(-len(missing) // MISSING_PAGE))
         shown = missing[(missing_page - 1) * MISSING_PAGE:missing_page * MISSING_PAGE]
-        return web.page(request, "overview.html", **{**store.overview(), "missing": shown},
+        summary = browse.kept(store, "overview", store.overview)  # computed again when the store changes
+        return web.page(request, "overview.html", **{**summary, "missing": shown},
                         missing_total=len(missing), missing_page=missing_page, missing_pages=pages)
 
     @r.get("/reports", response_class=HTMLResponse)
@@ -70,7 +71,7 @@ def router(web: Web) -> APIRouter:
             widths = page_widths(source[1])
         elif source and sniff(source[1]) in TABLED:
             shown = segments(source_view(report.digest, source[0], source[1], web.limits))
-        elif source:
+        elif source and source[1]:  # (an empty file has no text to read: no worker started for it)
             text = source_text(report.digest, source[0], source[1], web.limits)
         flagged: dict[str, str] = {}
         statuses = list(store.status_of(report))
@@ -126,7 +127,7 @@ def router(web: Web) -> APIRouter:
     # ------------------------------------------------------------ agencies by region and level
     @r.get("/regions", response_class=HTMLResponse)
     def regions_page(request: Request, region: str = "", level: str = "") -> HTMLResponse:
-        groups = browse.region_groups(store)
+        groups = browse.kept(store, "regions", lambda: browse.region_groups(store))
         shown = [g for g in groups if (not region or g.region == region) and (not level or g.level == level)]
         return web.page(request, "regions.html", groups=shown, region=region, level=level,
                         regions=list(dict.fromkeys(g.region for g in groups)), levels=LEVEL_ORDER)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pydantic_core
-from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, select, text
+from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -142,6 +142,7 @@ class Store:
                 index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
                                                                       Report.parser_version), rows).all()
             fresh = {(d, v): rid for rid, d, v in inserted}
+            _mark_latest(s, {d for d, _ in fresh})
             _write_cells(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
             findings = [{"report_id": fresh[k], **f} for k, i in new.items() if k in fresh
                         for f in _finding_rows(i.raw)]
@@ -282,6 +283,7 @@ class Store:
             s.flush()
             if was_current and agency_id is not None and year is not None:
                 self._promote(s, agency_id, year)
+            _mark_latest(s, {digest})
             if s.scalar(select(Report.id).where(Report.digest == digest)) is None:
                 source = s.get(Source, digest)
                 if source is not None:
@@ -295,7 +297,7 @@ class Store:
         stored last: a file is parsed again only by a newer parser); `search`: words of the agency's
         name or of the file name."""
         if latest:
-            q = q.where(Report.id.in_(select(func.max(Report.id)).group_by(Report.digest)))
+            q = q.where(Report.latest.is_(True))
         if year is not None:
             q = q.where(Report.year == year)
         if agency:
@@ -327,8 +329,8 @@ class Store:
     def overview(self) -> dict:
         """What the front page shows, computed by the database (a store may hold 100k reports)."""
         with self.session() as s:
-            latest = select(func.max(Report.id)).group_by(Report.digest)
-            reports = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
+            latest = select(Report.id).where(Report.latest.is_(True))
+            reports = s.scalar(select(func.count(Report.id)).where(Report.latest.is_(True))) or 0
             errors = s.scalar(select(func.count(func.distinct(Finding.report_id))).where(
                 Finding.report_id.in_(latest), Finding.severity == "error")) or 0
             rules = s.execute(select(Finding.rule, func.count(func.distinct(Finding.report_id)).label("n"))
@@ -465,6 +467,14 @@ def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
                 copy.write_row(row)
         return
     connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def _mark_latest(s: Session, digests: set[str]) -> None:
+    """Of each file's reports, only the newest parse (the highest id) is `latest`."""
+    if not digests:
+        return
+    newest = select(func.max(Report.id)).where(Report.digest.in_(digests)).group_by(Report.digest)
+    s.execute(update(Report).where(Report.digest.in_(digests)).values(latest=Report.id.in_(newest)))
 
 
 def take_current(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
