@@ -137,6 +137,24 @@ def test_an_html_reports_cell_is_marked_in_its_own_rendered_tables(store: Store,
         str(int(result["cells"]["requests.new.total"]))
 
 
+
+def test_a_word_reports_tables_are_drawn_with_each_value_findable_by_its_provenance(tmp_path: Path) -> None:
+    import re
+
+    from xxgk.compose.render import to_docx
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    data = to_docx(from_gold(HUAIAN_2024))
+    rid = store.add(parse_bytes(data, "r.docx"), data, "r.docx")
+    html = TestClient(create_app(store, None)).get(f"/reports/{rid}").text
+    result = store.report(rid).result
+    assert html.count('class="source-table"') == 3
+    for key in ("requests.new.total", "review.upheld", "active.normative.in_force"):
+        where = result["provenance"][key]
+        at = f"{where['table']}-{where['row']}-{where['column']}"
+        assert re.findall(rf'data-at="{at}">([^<]*)<', html) == [where["text"]] == [str(int(result["cells"][key]))]
+
+
 # ---------------------------------------------------------------- item 3: charts and missing years
 def chart_data(html: str) -> dict:
     import json
