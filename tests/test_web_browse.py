@@ -193,7 +193,7 @@ def test_missing_years_are_each_agencys_own(store: Store, client: TestClient) ->
     missing = dict(missing_years(store))
     assert "淮安市人民政府" not in missing  # its first report is of the latest year: 2019 is not its gap
     assert HONGZE not in missing
-    assert missing["广州市海珠区新港街道办事处"] == [2021, 2022, 2023, 2024]
+    assert missing["广州市海珠区新港街道办事处"] == (2021, 2022, 2023, 2024)
     html = client.get("/").text
     assert "淮安市人民政府" not in html.split("缺少年度报告的机关")[1]
 
