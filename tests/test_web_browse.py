@@ -255,6 +255,7 @@ def test_compare_checks_its_years(client: TestClient) -> None:
     assert client.get(f"/agencies/{HONGZE}/compare?years=1999").status_code == 422
     assert "年度须是" in client.get(f"/agencies/{HONGZE}/compare?years=1999").text
     assert client.get(f"/agencies/{HONGZE}/compare?years=2019").status_code == 404
+    assert "没有 2019 年度的报告" in client.get(f"/agencies/{HONGZE}/compare?years=2019&years=2023").text
     assert client.get("/agencies/没有的机关/compare?years=2020").status_code == 404
     every = client.get(f"/agencies/{HONGZE}/compare").text  # no year chosen: all of them
     assert all(f'">{y}</a></th>' in every for y in (2022, 2023, 2024))

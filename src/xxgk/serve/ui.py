@@ -109,7 +109,7 @@ def router(web: Web) -> APIRouter:
         if not reports:
             raise HTTPException(404, f"{name} 没有 {'、'.join(map(str, sorted(set(years))))} 年度的报告")
         return web.page(request, "compare.html", name=name, c=compare.compare(reports),
-                        all_years=[y for y, _, _ in chain], chosen=sorted(set(years)),
+                        all_years=[y for y, _, _ in chain], absent=sorted(set(years) - {r.year for r in reports}),
                         chain=json.dumps(compare.chain(chain), ensure_ascii=False).replace("</", "<\\/"))
 
     @r.get("/agencies/{name:path}", response_class=HTMLResponse)
