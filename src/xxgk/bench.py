@@ -433,7 +433,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     console = Console(width=150)
     if args.pages_only:
-        bench_pages(max(100, int(STORED * args.scale)), args.corpus, console)
+        pages = bench_pages(max(100, int(STORED * args.scale)), args.corpus, console)
+        if args.json:
+            args.json.write_text(json.dumps({"pages": pages}, indent=1), encoding="utf-8")
         return
     counts = {k: max(2, int(v * args.scale)) for k, v in COUNTS.items()}
     if args.ingest_only:
