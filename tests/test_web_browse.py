@@ -169,6 +169,7 @@ def test_agency_charts_take_computed_totals_and_one_bar_a_year(client: TestClien
     review = next(s["data"] for s in data["review"] if s["name"] == "行政复议")
     # 2023 prints 行政复议 总计 0 beside 维持 10 + 纠正 1: the chart shows the 11 cases
     assert review[1] == 11
+    assert 'title="原文印为 0，各项之和为 11">11*</span>' in client.get(f"/agencies/{HONGZE}").text  # its table too
     huaian = chart_data(client.get("/agencies/淮安市人民政府").text)
     assert huaian["years"] == ["2024"]  # three stored files of 2024, one bar
 

@@ -14,6 +14,7 @@ from ..compose.layout import format_of
 from ..evaluate import evaluate, stored_facts
 from ..evaluate.output import chart_data
 from ..evaluate.score import LEVEL_ORDER
+from ..formats import FORMATS
 from ..ingest import sniff
 from ..result import ParseResult
 from ..store import browse
@@ -120,8 +121,9 @@ def router(web: Web) -> APIRouter:
         shown = [r for r in reports if r.current]  # one per agency-year; the others linked beside it
         others = {r.id: [o for o in reports if o.year == r.year and o.id != r.id] for r in shown}
         cells = {r.id: {c.key: c.value for c in r.cells} for r in shown}
+        computed = {r.id: views.computed_totals(cells[r.id], FORMATS[r.template or "2021"]) for r in shown}
         years = sorted({r.year for r in shown if r.year is not None})
-        return web.page(request, "agency.html", name=name, reports=shown, others=others, cells=cells,
+        return web.page(request, "agency.html", name=name, reports=shown, others=others, cells=cells, computed=computed,
                         years=years, charts=views.charts(shown))
 
     # ------------------------------------------------------------ agencies by region and level
