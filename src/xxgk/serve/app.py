@@ -16,7 +16,6 @@ X-Frame-Options and nosniff.
 
 from __future__ import annotations
 
-import gc
 import os
 from urllib.parse import quote
 
@@ -33,7 +32,7 @@ from ..audit.rules import fmt_num
 from ..sandbox import Limits
 from ..store import Store
 from . import api, auth, ui
-from .web import HERE, MAX_UPLOAD, Gate, Web, few_arenas  # noqa: F401  (MAX_UPLOAD: tests import it here)
+from .web import HERE, MAX_UPLOAD, Gate, Web, few_arenas, settle_heap  # noqa: F401  (MAX_UPLOAD: tests import it here)
 
 WORKERS, QUEUE = 2, 32  # uploads parsed at once, and waiting (XXGK_WORKERS, XXGK_QUEUE)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -59,10 +58,7 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
     web = app.state.web = Web(store, token, templates, gate, limits or Limits.from_env())
     for module in (ui, api, auth):
         app.include_router(module.router(web))
-    # what the server made at start (the parser's tables, the format data, the routes) lives as long
-    # as it does: kept out of the garbage collector's full passes, which otherwise walk it every few
-    # dozen requests (0.2–0.4 s each on this machine)
-    gc.freeze()
+    settle_heap()
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
