@@ -206,6 +206,107 @@ def synthetic_store(url: str, n: int, seed: int = 0) -> Store:
     return store
 
 
+# ---------------------------------------------------------------- pages of the web app over a large store
+PAGE_TARGET_MS = 200  # p95 of each page
+PAGE_SAMPLES = 30  # requests timed per page (after one not timed)
+
+
+def page_store(url: str, n: int, corpus: Path, seed: int = 0) -> Store:
+    """`synthetic_store` with a cell map for every report: the 2021 gold maps of the corpus with
+    other numbers (`vary`), inserted in bulk as cells rows and as the report's result (no parsing)."""
+    import random
+
+    from .store.store import _json
+
+    store = synthetic_store(url, n, seed)
+    bases = [b for b in _bases(corpus) if b.template == "2021"]
+    maps = [vary(bases[k % len(bases)], seed=k) for k in range(24)]
+    rng = random.Random(seed)
+    with store.engine.begin() as c:
+        raw = c.connection.dbapi_connection
+        cur = raw.cursor()  # type: ignore[union-attr]
+        rows = cur.execute("SELECT id, source_name, agency_name, year FROM reports ORDER BY id").fetchall()
+        for lo in range(0, len(rows), 5_000):
+            chunk = rows[lo:lo + 5_000]
+            cells, results = [], []
+            for rid, source, agency, year in chunk:
+                base = maps[rng.randrange(len(maps))]
+                cells += [(rid, k, v, v is None, None, None) for k, v in base.cells.items()]
+                results.append((_json({"source": source, "agency": agency, "year": year, "template": "2021",
+                                       "variants": base.variants, "cells": base.cells}), rid))
+            cur.executemany("INSERT INTO cells (report_id, key, value, blank, inferred, provenance) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", cells)
+            cur.executemany("UPDATE reports SET result = ? WHERE id = ?", results)
+    return store
+
+
+def time_pages(n: int, root: Path, corpus: Path, samples: int = PAGE_SAMPLES) -> dict[str, float]:
+    """p95 (ms) of the list, a report, an agency, the overview and /regions over a store of `n`
+    reports, each page asked `samples` times (other reports and agencies each time) in process."""
+
+
+
+    start = time.perf_counter()
+    store = page_store(f"sqlite:///{root / 'pages.db'}", n, corpus)
+    return {"reports": n, "build_s": time.perf_counter() - start, **page_timings(store, n, samples)}
+
+
+def page_timings(store: Store, n: int, samples: int = PAGE_SAMPLES) -> dict[str, float]:
+    """{page: p95 ms, page_cpu: p95 of this process's CPU ms} over a store of `n` reports."""
+    import random
+    import statistics
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from .serve.app import create_app
+    from .store.models import Agency
+
+    with store.session() as s:
+        agencies = list(s.scalars(select(Agency.name)))
+    rng = random.Random(1)
+    client = TestClient(create_app(store, None))
+    pages = {"list": lambda: f"/reports?page={rng.randint(1, max(1, n // 100))}",
+             "report": lambda: f"/reports/{rng.randint(1, n)}",
+             "agency": lambda: f"/agencies/{rng.choice(agencies)}",
+             "overview": lambda: "/", "regions": lambda: "/regions"}
+    out: dict[str, float] = {}
+    for name, path in pages.items():
+        client.get(path())  # the first: caches warm
+        times, cpu = [], []
+        for _ in range(samples):
+            t, c = time.perf_counter(), time.process_time()
+            response = client.get(path())
+            times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
+        out[name] = statistics.quantiles(times, n=20)[18]  # p95
+        out[f"{name}_cpu"] = statistics.quantiles(cpu, n=20)[18]  # of this process's CPU: the machine's load aside
+    return out
+
+
+def bench_pages(n: int, corpus: Path, console: Console) -> dict[str, float]:
+    """The page timings in a process of their own (its own memory, no worker pools of the others)."""
+    with tempfile.TemporaryDirectory(prefix="xxgk-pages-") as tmp, \
+            ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
+        pages = one.submit(time_pages, n, Path(tmp), corpus).result()
+    show_pages(pages, console)
+    return pages
+
+
+def show_pages(pages: dict[str, float], console: Console) -> None:
+    table = Table(title=f"xxgk serve pages — p95 over {PAGE_SAMPLES} requests, {int(pages['reports']):,} stored "
+                        f"reports (built in bulk in {pages['build_s']:.0f} s); target < {PAGE_TARGET_MS} ms")
+    for col in ("page", "p95 ms", "p95 CPU ms", "target"):
+        table.add_column(col, justify="right")
+    for name in ("list", "report", "agency", "overview", "regions"):
+        ok = pages[name] < PAGE_TARGET_MS
+        table.add_row(name, f"{pages[name]:.0f}", f"{pages[name + '_cpu']:.0f}",
+                      "[green]met[/green]" if ok else "[red]missed[/red]")
+    console.print(table)
+
+
 def time_evaluation(n: int, root: Path) -> dict[str, float]:
     from .evaluate import evaluate, stored_facts
 
@@ -328,8 +429,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--ingest-only", action="store_true", help="measure ingest only")
+    ap.add_argument("--pages-only", action="store_true", help="time the web pages over a large store only")
     args = ap.parse_args(argv)
     console = Console(width=150)
+    if args.pages_only:
+        pages = bench_pages(max(100, int(STORED * args.scale)), args.corpus, console)
+        if args.json:
+            args.json.write_text(json.dumps({"pages": pages}, indent=1), encoding="utf-8")
+        return
     counts = {k: max(2, int(v * args.scale)) for k, v in COUNTS.items()}
     if args.ingest_only:
         counts = {"text": counts["text"]}
@@ -353,6 +460,7 @@ def main(argv: list[str] | None = None) -> None:
                              encoding="utf-8")
     if args.ingest_only:
         return
+    bench_pages(stored, args.corpus, console)
     from .audit.evaluate import evaluate
     from .audit.evaluate import show as show_audit
 

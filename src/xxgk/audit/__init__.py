@@ -17,6 +17,11 @@ from .rules import RULES, Context, Rule
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
+def rule_summaries() -> dict[str, str]:
+    """{rule id: what it checks, in Chinese}: each rule's own declared summary, for the pages."""
+    return {r.id: r.summary for r in RULES}
+
+
 def audit(result: ParseResult, previous: ParseResult | None = None) -> list[Finding]:
     if result.template is None:
         return []

@@ -27,11 +27,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..audit import rule_summaries
 from ..audit.rules import fmt_num
 from ..sandbox import Limits
 from ..store import Store
 from . import api, auth, ui
-from .web import CSRF_COOKIE, HERE, MAX_UPLOAD, Gate, Web, few_arenas  # noqa: F401  (MAX_UPLOAD: tests import it here)
+from .web import CSRF_COOKIE, HERE, MAX_UPLOAD, Gate, Web, few_arenas, settle_heap  # noqa: F401  (MAX_UPLOAD: tests import it here)
 
 WORKERS, QUEUE = 2, 32  # uploads parsed at once, and waiting (XXGK_WORKERS, XXGK_QUEUE)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -49,7 +50,7 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
                   docs_url=None, redoc_url=None)  # served by `ui` from vendored files: no CDN
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(num=fmt_num, version=__version__)
+    templates.env.globals.update(num=fmt_num, version=__version__, rule_names=rule_summaries())
     templates.env.filters["path_part"] = lambda s: quote(str(s), safe="")  # "/" too: an agency name may hold one
     few_arenas()
     gate = app.state.gate = Gate(workers or int(os.environ.get("XXGK_WORKERS", WORKERS)),
@@ -57,6 +58,7 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
     web = app.state.web = Web(store, token, templates, gate, limits or Limits.from_env())
     for module in (ui, api, auth):
         app.include_router(module.router(web))
+    settle_heap()
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -91,7 +93,8 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
     return app
 
 
-_FIELDS = {"year": "年度", "page": "页码", "report_id": "报告编号", "finding_id": "审核发现编号", "number": "页码",
+_FIELDS = {"year": "年度", "years": "年度", "page": "页码", "report_id": "报告编号",
+           "finding_id": "审核发现编号", "number": "页码",
            "status": "审核状态", "format": "格式", "file": "文件", "files": "文件", "token": "令牌",
            "offset": "起始位置", "limit": "每页条数", "value": "值", "note": "说明", "who": "审核人", "key": "单元格",
            "body": "请求内容"}
@@ -99,13 +102,14 @@ _FIELDS = {"year": "年度", "page": "页码", "report_id": "报告编号", "fin
 
 def _invalid(error: dict) -> str:
     """One validation error in Chinese: which field, and what it must be."""
-    field = str(error.get("loc", ["", "?"])[-1])
+    loc = [p for p in error.get("loc", ["", "?"]) if not isinstance(p, int)]  # an item of a list: the list
+    field = str(loc[-1] if loc else "?")
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
     name = _FIELDS.get(field, field)
     if kind == "json_invalid":
         return "请求内容不是有效的 JSON"
-    if field == "year":
+    if field in ("year", "years"):
         return f"{name}须是 2000 至 2100 之间的整数"
     if "ge" in ctx and "le" in ctx:
         return f"{name}须是 {ctx['ge']} 至 {ctx['le']} 之间的整数"

@@ -8,17 +8,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from ..compose.layout import format_of
 from ..evaluate import evaluate, stored_facts
 from ..evaluate.output import chart_data
 from ..evaluate.score import LEVEL_ORDER
+from ..formats import FORMATS
+from ..ingest import sniff
 from ..result import ParseResult
-from ..store import Store
+from ..store import Store, browse
 from ..store.models import Correction, Report
 from ..store.reviews import STATUS_CODES, STATUSES, corrected
-from . import views
+from . import compare, views
 from .pages import page_png, page_widths
+from .sources import segments, source_view
 from .web import (
     MAX_PAGE,
     MAX_UPLOAD,
@@ -32,6 +36,8 @@ from .web import (
 )
 
 PAGE = 100  # reports per page of the list
+MISSING_PAGE = 50  # agencies per page of 缺少年度报告的机关
+TABLED = ("html", "mht", "docx")  # sources whose tables the reader saw as tables: drawn as such
 
 
 def router(web: Web) -> APIRouter:
@@ -47,8 +53,14 @@ def router(web: Web) -> APIRouter:
         return RedirectResponse("/docs", status_code=308)
 
     @r.get("/", response_class=HTMLResponse)
-    def overview(request: Request) -> HTMLResponse:
-        return web.page(request, "overview.html", status_names=STATUSES, **store.overview())
+    def overview(request: Request,
+                 missing_page: Annotated[int, Query(alias="missing", ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
+        missing = browse.kept(store, "missing", lambda: browse.missing_years(store))  # each agency's own years
+        pages = max(1, -(-len(missing) // MISSING_PAGE))
+        shown = missing[(missing_page - 1) * MISSING_PAGE:missing_page * MISSING_PAGE]
+        summary = browse.kept(store, "overview", store.overview)  # computed again when the store changes
+        return web.page(request, "overview.html", status_names=STATUSES, **{**summary, "missing": shown},
+                        missing_total=len(missing), missing_page=missing_page, missing_pages=pages)
 
     @r.get("/reports", response_class=HTMLResponse)
     def report_list(request: Request, q: str = "", year_text: Annotated[str, Query(alias="year")] = "",
@@ -74,10 +86,13 @@ def router(web: Web) -> APIRouter:
             else ParseResult.model_validate(report.result)
         source = store.source(report.digest)
         text = None
+        shown: list[dict] = []  # an HTML page's or Word file's text with its tables drawn in place
         widths: list[float] = []  # of each PDF page in points: the unit of the bounding boxes
         if source and source[1][:5] == b"%PDF-":
             widths = page_widths(source[1])
-        elif source:
+        elif source and sniff(source[1]) in TABLED:
+            shown = segments(source_view(report.digest, source[0], source[1], web.limits))
+        elif source and source[1]:  # (an empty file has no text to read: no worker started for it)
             text = source_text(report.digest, source[0], source[1], web.limits)
         flagged: dict[str, str] = {}
         statuses = list(store.status_of(report))
@@ -86,6 +101,7 @@ def router(web: Web) -> APIRouter:
                 for k in f.cells:
                     flagged.setdefault(k, f.severity)
         return web.page(request, "report.html", report=report, result=result, fmt=format_of(result), text=text,
+                        shown=shown,
                         widths=widths, tables=views.tables(result), flagged=flagged, findings=statuses,
                         provenance={k: v.model_dump(mode="json") for k, v in result.provenance.items()},
                         **review_context(store, report, fixes, again))
@@ -103,15 +119,41 @@ def router(web: Web) -> APIRouter:
             raise HTTPException(404, "没有这一页")
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
+    # ------------------------------------------------------------ an agency's years compared (before /agencies/…)
+    @r.get("/agencies/{name:path}/compare", response_class=HTMLResponse)
+    def compare_page(request: Request, name: str,
+                     years: Annotated[list[Annotated[int, Field(ge=2000, le=2100)]], Query()] = []  # noqa: B006
+                     ) -> HTMLResponse:
+        chain = browse.carried_cells(store, name)
+        if not chain:
+            raise HTTPException(404, "没有这个机关")
+        reports = browse.agency_years(store, name, sorted(set(years)) or None)
+        if not reports:
+            raise HTTPException(404, f"{name} 没有 {'、'.join(map(str, sorted(set(years))))} 年度的报告")
+        return web.page(request, "compare.html", name=name, c=compare.compare(reports),
+                        all_years=[y for y, _, _ in chain], absent=sorted(set(years) - {r.year for r in reports}),
+                        chain=json.dumps(compare.chain(chain), ensure_ascii=False).replace("</", "<\\/"))
+
     @r.get("/agencies/{name:path}", response_class=HTMLResponse)
     def agency_page(request: Request, name: str) -> HTMLResponse:
-        reports = sorted(store.reports(agency=name, cells=True), key=lambda r: r.year or 0)
-        reports = [r for r in reports if r.agency and r.agency.name == name]
+        reports = browse.agency_reports(store, name)  # cells, not the deferred parse results
         if not reports:
             raise HTTPException(404, "没有这个机关")
         shown = [r for r in reports if r.current]  # one per agency-year; the others linked beside it
         others = {r.id: [o for o in reports if o.year == r.year and o.id != r.id] for r in shown}
-        return web.page(request, "agency.html", name=name, reports=shown, others=others, charts=views.charts(shown))
+        cells = {r.id: {c.key: c.value for c in r.cells} for r in shown}
+        computed = {r.id: views.computed_totals(cells[r.id], FORMATS[r.template or "2021"]) for r in shown}
+        years = sorted({r.year for r in shown if r.year is not None})
+        return web.page(request, "agency.html", name=name, reports=shown, others=others, cells=cells, computed=computed,
+                        years=years, charts=views.charts(shown))
+
+    # ------------------------------------------------------------ agencies by region and level
+    @r.get("/regions", response_class=HTMLResponse)
+    def regions_page(request: Request, region: str = "", level: str = "") -> HTMLResponse:
+        groups = browse.kept(store, "regions", lambda: browse.region_groups(store))
+        shown = [g for g in groups if (not region or g.region == region) and (not level or g.level == level)]
+        return web.page(request, "regions.html", groups=shown, region=region, level=level,
+                        regions=list(dict.fromkeys(g.region for g in groups)), levels=LEVEL_ORDER)
 
     @r.get("/evaluate", response_class=HTMLResponse)
     def evaluation_page(request: Request, year: str = "", level: str = "", region: str = "") -> HTMLResponse:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -45,7 +46,8 @@ class Source(Base):
 
 class Report(Base):
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("digest", "parser_version"),)
+    __table_args__ = (UniqueConstraint("digest", "parser_version"),
+                      Index("ix_reports_listed", "latest", "agency_name", "year", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[str] = mapped_column(ForeignKey("sources.digest"), index=True)
     parser_version: Mapped[str] = mapped_column(String(20))
@@ -59,6 +61,9 @@ class Report(Base):
     # the one report of its agency and year that pairing uses; a duplicate (another file of the same
     # agency-year, read less fully) is kept with current False
     current: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # the newest parse of its file (the one stored last): what lists and counts show, found by an
+    # index with the list's order rather than by grouping every report by file on each page
+    latest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     result: Mapped[dict] = mapped_column(JSON, deferred=True)  # the whole parse result, for what has no column
     parsed: Mapped[datetime] = mapped_column(DateTime)
     cells: Mapped[list[Cell]] = relationship(back_populates="report", cascade="all, delete-orphan")

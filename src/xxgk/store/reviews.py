@@ -231,9 +231,8 @@ class Reviews:
         """How many reports (the newest parse of each file; `total` of them, when known) are
         pending, reviewed, returned."""
         with self.session() as s:  # type: ignore[operator]
-            latest = select(func.max(Report.id)).group_by(Report.digest)
             if total is None:
-                total = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
+                total = s.scalar(select(func.count(Report.id)).where(Report.latest.is_(True))) or 0
             # a file's status counts once (its newest parse is the report listed): from the statuses
             # set (few), not from every report of the store
             stored = select(Report.id).where(Report.digest == ReportReview.digest).exists()

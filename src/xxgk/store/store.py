@@ -19,7 +19,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pydantic_core
-from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -143,6 +155,7 @@ class Store(Reviews):
                 index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
                                                                       Report.parser_version), rows).all()
             fresh = {(d, v): rid for rid, d, v in inserted}
+            _mark_latest(s, {d for d, _ in fresh})
             _write_cells(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
             findings = [{"report_id": fresh[k], **f} for k, i in new.items() if k in fresh
                         for f in _finding_rows(i.raw)]
@@ -284,6 +297,7 @@ class Store(Reviews):
             s.flush()
             if was_current and agency_id is not None and year is not None:
                 self._promote(s, agency_id, year)
+            _mark_latest(s, {digest})
             if s.scalar(select(Report.id).where(Report.digest == digest)) is None:
                 source = s.get(Source, digest)
                 if source is not None:
@@ -298,7 +312,7 @@ class Store(Reviews):
         name or of the file name; `errors`: an error finding not `dismissed` (their ids); `status`:
         the report's review status."""
         if latest:
-            q = q.where(Report.id.in_(select(func.max(Report.id)).group_by(Report.digest)))
+            q = q.where(Report.latest.is_(True))
         if year is not None:
             q = q.where(Report.year == year)
         if agency:
@@ -335,8 +349,8 @@ class Store(Reviews):
     def overview(self) -> dict:
         """What the front page shows, computed by the database (a store may hold 100k reports)."""
         with self.session() as s:
-            latest = select(func.max(Report.id)).group_by(Report.digest)
-            reports = s.scalar(select(func.count(Report.id)).where(Report.id.in_(latest))) or 0
+            latest = select(Report.id).where(Report.latest.is_(True))
+            reports = s.scalar(select(func.count(Report.id)).where(Report.latest.is_(True))) or 0
             dismissed = dismissed_ids(s)  # a dismissed finding no longer counts
             kept = [Finding.id.not_in(dismissed)] if dismissed else []
             errors = s.scalar(select(func.count(func.distinct(Finding.report_id))).where(
@@ -344,16 +358,12 @@ class Store(Reviews):
             rules = s.execute(select(Finding.rule, func.count(func.distinct(Finding.report_id)).label("n"))
                               .where(Finding.report_id.in_(latest), Finding.severity != "info", *kept)
                               .group_by(Finding.rule).order_by(text("n DESC"), Finding.rule).limit(10)).all()
-            pairs = s.execute(select(Agency.name, Report.year).join(Report.agency)
-                              .where(Report.id.in_(latest), Report.year.is_not(None)).distinct()).all()
-        years = sorted({y for _, y in pairs})
-        by_agency: dict[str, set[int]] = {}
-        for name, year in pairs:
-            by_agency.setdefault(name, set()).add(year)
-        missing = [(a, [y for y in years if y not in ys]) for a, ys in sorted(by_agency.items())
-                   if any(y not in ys for y in years)]
+            dated = and_(Report.latest.is_(True), Report.year.is_not(None))
+            years = sorted(s.scalars(select(Report.year).where(dated).distinct()))
+            agencies = s.scalar(select(func.count(func.distinct(Report.agency_id))).where(dated)) or 0
+        # which agencies lack a year: store.browse.missing_years (each against its own years)
         return {"reports": reports, "errors": errors, "rules": [(r, n) for r, n in rules], "years": years,
-                "agencies": len(by_agency), "missing": missing, "statuses": self.status_counts(reports)}
+                "agencies": agencies, "statuses": self.status_counts(reports)}
 
     def years(self) -> list[int]:
         with self.session() as s:
@@ -475,6 +485,14 @@ def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
                 copy.write_row(row)
         return
     connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def _mark_latest(s: Session, digests: set[str]) -> None:
+    """Of each file's reports, only the newest parse (the highest id) is `latest`."""
+    if not digests:
+        return
+    newest = select(func.max(Report.id)).where(Report.digest.in_(digests)).group_by(Report.digest)
+    s.execute(update(Report).where(Report.digest.in_(digests)).values(latest=Report.id.in_(newest)))
 
 
 def take_current(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:

@@ -2,13 +2,14 @@
 document.addEventListener("DOMContentLoaded", () => {
   const where = document.getElementById("where");
   document.querySelectorAll("td.cell").forEach((td) => td.addEventListener("click", () => {
-    document.querySelectorAll("td.selected, .line.hit").forEach((el) => el.classList.remove("selected", "hit"));
+    document.querySelectorAll("td.selected, .line.hit, .source-table td.hit").forEach((el) => el.classList.remove("selected", "hit"));
     document.querySelectorAll(".page .mark").forEach((m) => { m.hidden = true; });
     td.classList.add("selected");
+    const label = td.dataset.label || td.dataset.key;
     const p = JSON.parse(td.dataset.prov || "{}");
-    if (!p.text && p.text !== "0") { where.textContent = `${td.dataset.key}：无原文位置（空白或推断）`; return; }
+    if (!p.text && p.text !== "0") { where.textContent = `${label}：无原文位置（空白或推断）`; return; }
     if (p.page) {
-      where.textContent = `${td.dataset.key}：第 ${p.page} 页，「${p.text}」`;
+      where.textContent = `${label}：第 ${p.page} 页，「${p.text}」`;
       const page = document.querySelector(`.page[data-page="${p.page}"]`);
       if (!page) return;  // a picture file or a picture in a Word file: no page image to mark
       const img = page.querySelector("img"), mark = page.querySelector(".mark");
@@ -17,11 +18,13 @@ document.addEventListener("DOMContentLoaded", () => {
         width: `${(p.bbox[2] - p.bbox[0]) * scale}px`, height: `${(p.bbox[3] - p.bbox[1]) * scale}px` });
       mark.hidden = false; mark.scrollIntoView({ block: "center" });
     } else if (p.line) {
-      where.textContent = `${td.dataset.key}：第 ${p.line} 行，「${p.text}」`;
+      where.textContent = `${label}：第 ${p.line} 行，「${p.text}」`;
       const line = document.querySelector(`.line[data-line="${p.line}"]`);
       if (line) { line.classList.add("hit"); line.scrollIntoView({ block: "center" }); }
     } else {
-      where.textContent = `${td.dataset.key}：表 ${p.table + 1}，第 ${p.row + 1} 行第 ${p.column + 1} 格，「${p.text}」`;
+      where.textContent = `${label}：表 ${p.table + 1}，第 ${p.row + 1} 行第 ${p.column + 1} 格，「${p.text}」`;
+      const cell = document.querySelector(`.source-table td[data-at="${p.table}-${p.row}-${p.column}"]`);
+      if (cell) { cell.classList.add("hit"); cell.scrollIntoView({ block: "center" }); }
     }
   }));
 
@@ -38,7 +41,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const d = JSON.parse(data.textContent);
     const draw = (id, title, series, stack) => echarts.init(document.getElementById(id)).setOption({
       title: { text: title, textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" }, legend: { bottom: 0 },
-      xAxis: { type: "category", data: d.years }, yAxis: { type: "value" },
+      xAxis: { type: "category", data: d.years }, yAxis: { type: "value", minInterval: 1 },  // case counts: whole numbers
       series: series.map((s) => ({ type: "bar", stack, ...s })),
     });
     draw("chart-received", "收到的申请", [{ name: "本年新收", data: d.received }, { name: "上年结转", data: d.carried }], "a");
