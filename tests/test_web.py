@@ -57,6 +57,12 @@ def test_the_report_search_works_with_every_year_chosen(tmp_path: Path) -> None:
         assert "year=" in page.url
         body = page.inner_text("main")
         assert "新港街道办事处" in body and "石壁街道" not in body
+        page.fill("input[name=q]", "番禺 石壁")  # two words, a year chosen
+        page.select_option("select[name=year]", "2020")
+        page.click("form.filters button")
+        assert "year=2020" in page.url
+        body = page.inner_text("main")
+        assert "石壁街道办事处" in body and "新港街道" not in body
         page.goto(f"{url}/reports?q=&year=abc")
         assert "年度须为" in page.inner_text("main")
         browser.close()

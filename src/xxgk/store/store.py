@@ -317,8 +317,8 @@ class Store(Reviews):
             q = q.where(Report.year == year)
         if agency:
             q = q.where(_named(agency))
-        if search:
-            q = q.where(_named(search) | Report.source_name.contains(search, autoescape=True))
+        for word in (search or "").split():  # 「番禺 石壁」: each word, in the name or the file name
+            q = q.where(_named(word) | Report.source_name.contains(word, autoescape=True))
         if errors:
             error = Finding.severity == "error"
             q = q.where(Report.findings.any(error & Finding.id.not_in(dismissed) if dismissed else error))
