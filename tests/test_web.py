@@ -66,3 +66,30 @@ def test_the_report_search_works_with_every_year_chosen(tmp_path: Path) -> None:
         page.goto(f"{url}/reports?q=&year=abc")
         assert "年度须为" in page.inner_text("main")
         browser.close()
+
+
+def test_errors_a_person_meets_are_chinese_pages(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    app = create_app(Store(f"sqlite:///{tmp_path / 'x.db'}"), "secret")
+    with running(app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        answer = page.goto(f"{url}/no/such/page")
+        assert answer is not None and answer.status == 404
+        assert "没有这个页面" in page.inner_text("main") and "Not Found" not in page.content()
+        page.goto(f"{url}/reports?page=0")  # a validation error: the error page, not raw JSON
+        assert "页码须" in page.inner_text("main")
+        page.goto(f"{url}/login")
+        page.fill("input[name=token]", "wrong")
+        page.click("form.login button")
+        assert "令牌不正确" in page.inner_text("main")
+        page.context.clear_cookies()  # the form's CSRF cookie gone: an expired form
+        page.goto(f"{url}/login")
+        page.context.clear_cookies()
+        page.fill("input[name=token]", "secret")
+        page.click("form.login button")
+        assert "表单已过期" in page.inner_text("main")
+        api = page.request.get(f"{url}/api/nothing")
+        assert api.status == 404 and api.json() == {"detail": "没有这个页面"}
+        browser.close()
