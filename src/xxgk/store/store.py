@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pydantic_core
-from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, select, text
+from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -126,9 +126,7 @@ class Store:
             s.execute(_insert(s, Source.__table__).on_conflict_do_nothing(index_elements=["digest"]),
                       [{"digest": d, "name": i.name, "kind": sniff(i.data), "size": len(i.data), "content": i.data,
                         "added": _now()} for d, i in sorted(sources.items())])
-            # the agency matching reads the report's names and prose: given without validating the rest
-            agencies = [self._agency(s, ParseResult.model_construct(**i.raw), self.aliases)
-                        if i.raw.get("agency") else None for i in new.values()]
+            agencies = agencies_of_batch(s, [i.raw for i in new.values()], self.aliases)
             s.flush()
             ids_of = [a.id if a is not None else None for a in agencies]
             take_current(s, list(zip(new.values(), ids_of, strict=True)))
@@ -169,34 +167,6 @@ class Store:
         if left:
             best = min(left, key=lambda r: (pairing.unread(ParseResult.model_validate(r.result)), -r.id))
             best.current = True
-
-    @staticmethod
-    def _agency(s: Session, result: ParseResult, aliases: pairing.Aliases | None = None) -> Agency:
-        """The agency by pairing's key: the same key, or the one stored key related to it (a name
-        printed shorter or longer: 「港湾街道」, 「佳木斯市前进区港湾街道办事处」); two related keys
-        (两个「城关镇」): a new agency, they cannot be told apart."""
-        name = result.agency or ""
-        key = pairing.agency_key(name, aliases) or name
-        agency = s.scalar(select(Agency).where(Agency.key == key).limit(1)) or s.scalar(
-            select(Agency).where(Agency.name == name, Agency.key.is_(None)))
-        if agency is None:
-            endings = [key[i:] for i in range(1, len(key) - pairing.MIN_SUFFIX + 1)]
-            near = list(s.scalars(select(Agency).where(
-                Agency.key.in_(endings) | Agency.key.endswith(key, autoescape=True)).limit(3)))
-            chosen = pairing.resolve(key, [a.key for a in near if a.key])
-            agency = next((a for a in near if a.key == chosen), None)
-            if agency is not None and len(key) > len(agency.key or ""):
-                agency.key = key  # keep the fullest key and name
-        if agency is None:
-            agency = s.scalar(select(Agency).where(Agency.name == name))  # a name stored under another key
-        if agency is None:
-            agency = Agency(name=name, key=key, kind=agency_kind(name, result.sections.get("一", "")))
-            s.add(agency)
-        else:
-            agency.key = agency.key or key
-            if len(name) > len(agency.name) and s.scalar(select(Agency.id).where(Agency.name == name)) is None:
-                agency.name = name
-        return agency
 
     def agency_keys(self) -> list[tuple[str, list[int], list[str]]]:
         """Each agency key with its report years and the names its reports print."""
@@ -467,32 +437,103 @@ def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
     connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
+def agencies_of_batch(s: Session, raws: list[dict], aliases: pairing.Aliases | None = None) -> list[Agency | None]:
+    """Each report's agency (None: it names none) by pairing's key: the same key, or the one stored
+    key related to it (a name printed shorter or longer: 「港湾街道」, 「佳木斯市前进区港湾街道办事处」);
+    two related keys (两个「城关镇」): a new agency, they cannot be told apart. The agencies any
+    report of the batch could match are read by one query; a report sees the ones made or renamed
+    by the reports before it, as if they were added one by one."""
+    named = [(r["agency"], pairing.agency_key(r["agency"], aliases) or r["agency"]) if r.get("agency") else None
+             for r in raws]
+    keys = {k for n in named if n for k in (n[1], *_endings(n[1]))}
+    names = {n[0] for n in named if n}
+    pool: list[Agency] = []
+    if names:
+        # a key ending with a shorter key of the batch: too few characters to stand for one agency are not looked for
+        longer = sorted({n[1] for n in named if n and len(n[1]) >= pairing.MIN_SUFFIX})
+        found: dict[int, Agency] = {}
+        for lo in range(0, max(len(longer), 1), 100):  # SQLite's parser nests each OR: a bounded number per query
+            ending = [Agency.key.endswith(k, autoescape=True) for k in longer[lo:lo + 100]]
+            for a in s.scalars(select(Agency).where(or_(Agency.key.in_(keys), Agency.name.in_(names), *ending))):
+                found[a.id] = a
+        pool = [found[i] for i in sorted(found)]
+    out: list[Agency | None] = []
+    for raw, n in zip(raws, named, strict=True):
+        if n is None:
+            out.append(None)
+            continue
+        name, key = n
+        agency = next((a for a in pool if a.key == key), None) or next(
+            (a for a in pool if a.name == name and a.key is None), None)
+        if agency is None:
+            endings = set(_endings(key))
+            near = [a.key for a in pool if a.key and (a.key in endings or a.key.endswith(key))]
+            chosen = pairing.resolve(key, near)
+            agency = next((a for a in pool if a.key == chosen), None)
+            if agency is not None and len(key) > len(agency.key or ""):
+                agency.key = key  # keep the fullest key and name
+        if agency is None:
+            agency = next((a for a in pool if a.name == name), None)  # a name stored under another key
+        if agency is None:
+            agency = Agency(name=name, key=key, kind=agency_kind(name, (raw.get("sections") or {}).get("一", "")))
+            s.add(agency)
+            pool.append(agency)
+        else:
+            agency.key = agency.key or key
+            if len(name) > len(agency.name) and not any(a.name == name for a in pool):
+                agency.name = name
+        out.append(agency)
+    return out
+
+
+def _endings(key: str) -> list[str]:
+    """A key's shorter endings long enough to name one agency."""
+    return [key[i:] for i in range(1, len(key) - pairing.MIN_SUFFIX + 1)]
+
+
+@dataclass
+class _Held:
+    """A stored report of an agency-year the batch adds to."""
+
+    id: int
+    digest: str
+    source_name: str
+    current: bool
+
+
 def take_current(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
     """Which new report is its agency-year's current one (the one years are paired with): the first,
     or one that reads more cells than the current one (which then stops being current), or a newer
-    parse of the current one's file. Both are kept either way; each new one learns its twins."""
+    parse of the current one's file. Both are kept either way; each new one learns its twins.
+    Stored reports are read by two queries (how many cells the current ones did not read is
+    counted in the cells table); those that stop being current are updated by one."""
     years = {(a, i.raw["year"]) for i, a in reports if a is not None and i.raw.get("year") is not None}
-    there: dict[tuple[int, int], list[Report]] = {}
+    there: dict[tuple[int, int], list[_Held]] = {}
     if years:
-        for r in s.scalars(select(Report).where(Report.agency_id.in_({a for a, _ in years}),
-                                                Report.year.in_({y for _, y in years}))):
-            if (r.agency_id, r.year) in years:
-                there.setdefault((r.agency_id, r.year), []).append(r)  # type: ignore[arg-type]
-    best: dict[tuple[int, int], tuple[int, Report | Incoming]] = {}
-    for key, stored in there.items():
-        current = next((r for r in stored if r.current), None)
-        if current is not None:
-            best[key] = (pairing.unread(ParseResult.model_validate(current.result)), current)
+        for rid, a, y, digest, name, current in s.execute(
+                select(Report.id, Report.agency_id, Report.year, Report.digest, Report.source_name, Report.current)
+                .where(Report.agency_id.in_({a for a, _ in years}), Report.year.in_({y for _, y in years}))
+                .order_by(Report.id)):
+            if (a, y) in years:
+                there.setdefault((a, y), []).append(_Held(rid, digest, name, current))
+    held_now = {key: next((r for r in stored if r.current), None) for key, stored in there.items()}
+    unread_of = _unread_stored([r.id for r in held_now.values() if r is not None], s)
+    best: dict[tuple[int, int], tuple[int, _Held | Incoming]] = {
+        key: (unread_of.get(r.id, 0), r) for key, r in held_now.items() if r is not None}
+    names_there = {key: (list(dict.fromkeys(r.source_name for r in stored)), {r.digest for r in stored})
+                   for key, stored in there.items()}
     seen: dict[tuple[int, int], list[Incoming]] = {}
     for new, agency in reports:
         year = new.raw.get("year")
         if agency is None or year is None:
             continue
         key = (agency, year)
-        new.twins = list(dict.fromkeys([r.source_name for r in there.get(key, []) if r.digest != new.digest]
-                                       + [n.name for n in seen.get(key, []) if n.digest != new.digest]))
+        names, digests = names_there.get(key, ([], set()))
+        before = names if new.digest not in digests else \
+            list(dict.fromkeys(r.source_name for r in there[key] if r.digest != new.digest))
+        new.twins = list(dict.fromkeys(before + [n.name for n in seen.get(key, []) if n.digest != new.digest]))
         seen.setdefault(key, []).append(new)
-        unread = pairing.unread(new.result)
+        unread = _unread(new.raw)
         held = best.get(key)
         if held is not None and held[1].digest != new.digest and held[0] <= unread:
             new.current = False
@@ -500,6 +541,23 @@ def take_current(s: Session, reports: list[tuple[Incoming, int | None]]) -> None
         if held is not None:
             held[1].current = False
         best[key] = (unread, new)
+    superseded = [r.id for r in held_now.values() if r is not None and not r.current]
+    if superseded:
+        s.execute(Report.__table__.update().where(Report.id.in_(superseded)).values(current=False))
+
+
+def _unread(raw: dict) -> int:
+    """`pairing.unread` of a result's JSON (no need to validate it)."""
+    blank = set(raw.get("blank", ()))
+    return sum(1 for k, v in raw.get("cells", {}).items() if v is None and k not in blank)
+
+
+def _unread_stored(report_ids: list[int], s: Session) -> dict[int, int]:
+    """`pairing.unread` of stored reports, from their cells (a report reading every cell is not in it)."""
+    if not report_ids:
+        return {}
+    return dict(s.execute(select(Cell.report_id, func.count()).where(  # type: ignore[arg-type]
+        Cell.report_id.in_(report_ids), Cell.value.is_(None), Cell.blank.is_(False)).group_by(Cell.report_id)).all())
 
 
 def pair_years_of_batch(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
