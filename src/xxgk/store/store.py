@@ -123,28 +123,18 @@ class Store:
         fresh: dict[tuple[str, str], int] = {}
         if new:
             sources = {i.digest: i for i in new.values()}
-            s.execute(_insert(s, Source.__table__).on_conflict_do_nothing(index_elements=["digest"]),
-                      [{"digest": d, "name": i.name, "kind": sniff(i.data), "size": len(i.data), "content": i.data,
-                        "added": _now()} for d, i in sorted(sources.items())])
+            _write_sources(s, [(d, i.name, sniff(i.data), len(i.data), i.data, _now())
+                               for d, i in sorted(sources.items())])
             agencies = agencies_of_batch(s, [i.raw for i in new.values()], self.aliases)
             s.flush()
             ids_of = [a.id if a is not None else None for a in agencies]
             take_current(s, list(zip(new.values(), ids_of, strict=True)))
             pair_years_of_batch(s, list(zip(new.values(), ids_of, strict=True)))
-            rows = [{"digest": i.digest, "parser_version": i.version, "agency_id": a, "source_name": i.name,
-                     "agency_name": i.raw.get("agency"), "year": i.raw.get("year"), "template": i.raw.get("template"),
-                     "published": i.raw.get("published"), "posted": i.raw.get("posted"), "current": i.current,
-                     "result": i.raw, "parsed": _now()}
-                    for i, a in zip(new.values(), ids_of, strict=True)]
-            inserted = s.execute(_insert(s, Report.__table__).on_conflict_do_nothing(
-                index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
-                                                                      Report.parser_version), rows).all()
-            fresh = {(d, v): rid for rid, d, v in inserted}
+            fresh = _write_reports(s, [(i.digest, i.version, a, i.name, i.raw.get("agency"), i.raw.get("year"),
+                                        i.raw.get("template"), i.raw.get("published"), i.raw.get("posted"),
+                                        i.current, i, _now()) for i, a in zip(new.values(), ids_of, strict=True)])
             _write_cells(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
-            findings = [{"report_id": fresh[k], **f} for k, i in new.items() if k in fresh
-                        for f in _finding_rows(i.raw)]
-            if findings:
-                s.execute(insert(Finding.__table__), findings)
+            _write_findings(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
             for k in new:
                 if k not in fresh:  # stored by another writer between our look and our insert
                     there[k] = s.execute(select(Report.id, Report.source_name).where(
@@ -373,6 +363,7 @@ class Incoming:
         self._result = result if isinstance(result, ParseResult) else None
         self.raw: dict = pydantic_core.from_json(result) if isinstance(result, str) \
             else result.model_dump(mode="json")
+        self._json = result if isinstance(result, str) else None  # the JSON as given, while `raw` is it
         self.version: str = self.raw.get("parser_version", PARSER_VERSION)
         self.key = (self.digest, self.version)
         self.current = True  # its agency-year's current report (see take_current)
@@ -386,8 +377,17 @@ class Incoming:
 
     def audited(self, previous: ParseResult) -> None:
         """Its findings, now with its agency's previous year's report."""
-        self._result = self.result.model_copy(update={"findings": audit(self.result, previous)})
-        self.raw = self._result.model_dump(mode="json")
+        findings = audit(self.result, previous)
+        self._result = self.result.model_copy(update={"findings": findings})
+        self.raw = {**self.raw, "findings": [f.model_dump(mode="json") for f in findings]}  # only they change
+        self._json = None
+
+    @property
+    def json(self) -> str:
+        """The result as JSON text: as given when it came as JSON (no need to write it again)."""
+        if self._json is None:
+            self._json = _json(self.raw)
+        return self._json
 
 
 def _json(value: object) -> str:
@@ -412,7 +412,56 @@ def _lost_race(e: Exception) -> bool:
         or "could not serialize" in text_
 
 
+# Bulk rows. On PostgreSQL they go by psycopg itself: COPY for the rows that are new by construction
+# (a new report's cells and findings), pipelined prepared INSERTs where a unique key may already be
+# taken (sources, reports: ON CONFLICT DO NOTHING); the SQL of SQLAlchemy's multi-row INSERTs,
+# made and parsed again for every batch, cost more than the rows. On SQLite, one executemany each.
+SOURCE_COLUMNS = ("digest", "name", "kind", "size", "content", "added")
+REPORT_COLUMNS = ("digest", "parser_version", "agency_id", "source_name", "agency_name", "year", "template",
+                  "published", "posted", "current", "result", "parsed")
 CELL_COLUMNS = ("report_id", "key", "value", "blank", "inferred", "provenance")
+FINDING_COLUMNS = ("report_id", "rule", "severity", "kind", "cells", "message")
+
+
+def _psycopg(s: Session):  # type: ignore[no-untyped-def]
+    """The session's psycopg connection on PostgreSQL (in the session's transaction), else None."""
+    connection = s.connection()
+    return connection.connection.dbapi_connection if connection.dialect.name == "postgresql" else None
+
+
+def _write_sources(s: Session, rows: list[tuple]) -> None:
+    """Source files, each once: one that another writer stored meanwhile is left as it is."""
+    raw = _psycopg(s)
+    if raw is None:
+        s.execute(sqlite_insert(Source.__table__).on_conflict_do_nothing(index_elements=["digest"]),
+                  [dict(zip(SOURCE_COLUMNS, r, strict=True)) for r in rows])
+        return
+    with raw.cursor() as cur:
+        cur.executemany(f"INSERT INTO sources ({', '.join(SOURCE_COLUMNS)}) VALUES ({', '.join(['%s'] * 6)}) "
+                        "ON CONFLICT (digest) DO NOTHING", rows)
+
+
+def _write_reports(s: Session, rows: list[tuple]) -> dict[tuple[str, str], int]:
+    """Reports (the result given as its `Incoming`, last but one); {(digest, parser version): id} of
+    those inserted now: one another writer stored meanwhile is not."""
+    raw = _psycopg(s)
+    if raw is None:
+        values = [dict(zip(REPORT_COLUMNS, (*r[:10], r[10].raw, r[11]), strict=True)) for r in rows]
+        inserted = s.execute(sqlite_insert(Report.__table__).on_conflict_do_nothing(
+            index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest, Report.parser_version),
+            values).all()
+        return {(d, v): rid for rid, d, v in inserted}
+    out: dict[tuple[str, str], int] = {}
+    with raw.cursor() as cur:
+        cur.executemany(f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join(['%s'] * 12)}) "
+                        "ON CONFLICT (digest, parser_version) DO NOTHING RETURNING id, digest, parser_version",
+                        [(*r[:10], r[10].json, r[11]) for r in rows], returning=True)
+        while True:
+            for rid, d, v in cur.fetchall():
+                out[(d, v)] = rid
+            if not cur.nextset():
+                break
+    return out
 
 
 def _cell_rows(report_id: int, raw: dict) -> Iterator[tuple]:
@@ -423,18 +472,28 @@ def _cell_rows(report_id: int, raw: dict) -> Iterator[tuple]:
 
 
 def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
-    """Every cell of the reports as bulk rows: COPY on PostgreSQL, one executemany on SQLite."""
-    rows = [row for rid, result in reports for row in _cell_rows(rid, result)]
+    """Every cell of the new reports: COPY on PostgreSQL, one executemany on SQLite."""
+    _copy(s, "cells", CELL_COLUMNS, [row for rid, result in reports for row in _cell_rows(rid, result)])
+
+
+def _write_findings(s: Session, reports: list[tuple[int, dict]]) -> None:
+    rows = [(rid, f["rule"], f["severity"], f.get("kind", "source"), _json(f.get("cells", [])), f["message"])
+            for rid, raw in reports for f in raw.get("findings", [])]
+    _copy(s, "findings", FINDING_COLUMNS, rows)
+
+
+def _copy(s: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows into a table where none of them can be there yet (JSON columns given as JSON text)."""
     if not rows:
         return
-    connection = s.connection()
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.dbapi_connection
-        with raw.cursor() as cur, cur.copy(f"COPY cells ({', '.join(CELL_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
+    raw = _psycopg(s)
+    if raw is None:
+        s.connection().exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})", rows)
         return
-    connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def agencies_of_batch(s: Session, raws: list[dict], aliases: pairing.Aliases | None = None) -> list[Agency | None]:
