@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pydantic_core
 from sqlalchemy import ColumnElement, Select, create_engine, delete, event, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -105,7 +106,7 @@ class Store:
             try:
                 with self._writing() as s:
                     return self._add_many(s, incoming)
-            except (IntegrityError, OperationalError) as e:  # a race with another writer, a deadlock
+            except RACES as e:  # a race with another writer, a deadlock
                 if attempt == RETRIES - 1 or not _lost_race(e):
                     raise
                 time.sleep(0.05 * (attempt + 1))
@@ -405,11 +406,15 @@ def _insert(s: Session, table: type):  # type: ignore[no-untyped-def]
     return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
+# psycopg's own errors too: the bulk rows go by psycopg itself on PostgreSQL (_psycopg)
+RACES = (IntegrityError, OperationalError, psycopg.IntegrityError, psycopg.OperationalError)
+
+
 def _lost_race(e: Exception) -> bool:
     """A unique key another writer took first, a deadlock, a busy SQLite: worth doing the batch again."""
     text_ = str(e.orig if hasattr(e, "orig") else e).lower()
-    return isinstance(e, IntegrityError) or "deadlock" in text_ or "locked" in text_ or "busy" in text_ \
-        or "could not serialize" in text_
+    return isinstance(e, IntegrityError | psycopg.IntegrityError) or "deadlock" in text_ or "locked" in text_ \
+        or "busy" in text_ or "could not serialize" in text_
 
 
 # Bulk rows. On PostgreSQL they go by psycopg itself: COPY for the rows that are new by construction
