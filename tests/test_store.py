@@ -361,3 +361,21 @@ def test_postgresql_bulk_rows_are_the_rows_sqlite_stores(postgres: str, parsed: 
     assert rows["cells"] == sorted((d, k, v, k in result["blank"], result["inferred"].get(k),
                                     json.dumps(result["provenance"].get(k), sort_keys=True))
                                    for d, result in results.items() for k, v in result["cells"].items())
+
+
+def test_a_writer_stores_every_batch_by_flush_and_raises_a_failed_ones_error(url: str, parsed: dict) -> None:
+    """Batches are written by a thread while the next is read: all are stored when `flush` returns,
+    in order (a copy in a later batch is known as already stored), and a batch that cannot be
+    written raises its error, leaving nothing of it and the batches before it stored."""
+    store = Store(url)
+    writer = store.writer(size=2)
+    for path, result in parsed.items():
+        writer.add(result.model_dump_json(), path.read_bytes(), path.name)
+    first = next(iter(parsed))
+    writer.add(parsed[first].model_dump_json(), first.read_bytes(), "again.txt")
+    writer.flush()
+    assert writer.stored == len(parsed) == count(store, Report) and writer.already == [("again.txt", first.name)]
+    writer.add('{"source": "bad.txt", "findings": [{"message": "a finding without its rule"}]}', b"bad", "bad.txt")
+    with pytest.raises(KeyError):
+        writer.flush()
+    assert count(store, Report) == count(store, Source) == len(parsed) and writer.stored == len(parsed)
