@@ -364,9 +364,9 @@ def test_postgresql_bulk_rows_are_the_rows_sqlite_stores(postgres: str, parsed: 
 
 
 def test_a_writer_stores_every_batch_by_flush_and_raises_a_failed_ones_error(url: str, parsed: dict) -> None:
-    """Batches are written by a thread while the next is read: all are stored when `flush` returns,
-    in order (a copy in a later batch is known as already stored), and a batch that cannot be
-    written raises its error, leaving nothing of it and the batches before it stored."""
+    """Batches of a writer are all stored when `flush` returns, in order (a copy in a later batch is
+    known as already stored); a batch that cannot be written raises its error, leaving nothing of
+    it and the batches before it stored."""
     store = Store(url)
     writer = store.writer(size=2)
     for path, result in parsed.items():

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -678,71 +677,39 @@ def pair_years_of_batch(s: Session, reports: list[tuple[Incoming, int | None]]) 
 
 
 class Writer:
-    """Reports stored by batches: `size` reports, or what came in `seconds`, per transaction.
-
-    A full batch is written by a thread while the next one is read (its JSON parsed): the database's
-    work and ours overlap. One batch is written at a time, in order; `flush` returns when every
-    report added is stored (committed), and raises a batch's error (at the latest there)."""
+    """Reports stored by batches: `size` reports, or what came in `seconds`, per transaction."""
 
     def __init__(self, store: Store, size: int = 200, seconds: float = 2.0, max_bytes: int = 64 << 20) -> None:
         self.store, self.size, self.seconds, self.max_bytes = store, size, seconds, max_bytes
-        self.pending: list[Incoming] = []
+        self.pending: list[tuple[ParseResult | str, bytes, str]] = []
         self.bytes = 0
         self.since = time.monotonic()
         self.stored = 0  # reports stored by this writer
         self.already: list[tuple[str, str]] = []  # (file name, the name it was already stored under)
         self.twins: list[tuple[str, tuple[str, ...]]] = []  # (file name, its agency-year's other files)
-        self._writing: tuple[threading.Thread, list[Incoming], dict] | None = None
 
     def add(self, result: ParseResult | str, data: bytes, name: str) -> None:
         """A report (a result, or its JSON) with its file's bytes and name."""
         if not self.pending:
             self.since = time.monotonic()
-        self.pending.append(Incoming(result, data, name))
+        self.pending.append((result, data, name))
         self.bytes += len(data)
         if len(self.pending) >= self.size or self.bytes >= self.max_bytes or \
                 time.monotonic() - self.since >= self.seconds:
-            self._send()
+            self.flush()
 
     def flush(self) -> list[Stored]:
-        """Every report added stored; what became of those of the last batch."""
-        if self.pending:
-            self._send()
-        return self._written()
-
-    def _send(self) -> None:
-        """The pending batch to a thread that writes it, once the batch before it is written."""
-        self._written()
-        batch, self.pending, self.bytes = self.pending, [], 0
-        box: dict = {}
-
-        def write() -> None:
-            try:
-                box["done"] = self.store.add_incoming(batch)
-            except BaseException as e:
-                box["error"] = e
-
-        thread = threading.Thread(target=write, name="xxgk-store-batch")  # not a daemon: a batch ends, stored or not
-        thread.start()
-        self._writing = (thread, batch, box)
-
-    def _written(self) -> list[Stored]:
-        """Wait for the batch being written; what became of its reports."""
-        if self._writing is None:
+        if not self.pending:
             return []
-        thread, batch, box = self._writing
-        thread.join()
-        self._writing = None
-        if "error" in box:
-            raise box["error"]
-        done: list[Stored] = box["done"]
-        for i, stored in zip(batch, done, strict=True):
+        done = self.store.add_many(self.pending)
+        for (_, _, name), stored in zip(self.pending, done, strict=True):
             if stored.already is None:
                 self.stored += 1
                 if stored.twins:
-                    self.twins.append((i.name, stored.twins))
+                    self.twins.append((name, stored.twins))
             else:
-                self.already.append((i.name, stored.already))
+                self.already.append((name, stored.already))
+        self.pending, self.bytes = [], 0
         return done
 
 
