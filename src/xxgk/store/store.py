@@ -101,10 +101,7 @@ class Store:
 
         A report already there (this content, this parser version) is left as it is, also when
         another writer stored it a moment ago: the batch is then done again, at most RETRIES times."""
-        return self.add_incoming([Incoming(result, data, name) for result, data, name in items])
-
-    def add_incoming(self, incoming: list[Incoming]) -> list[Stored]:
-        """`add_many` of reports already read (`Incoming`)."""
+        incoming = [Incoming(result, data, name) for result, data, name in items]
         for attempt in range(RETRIES):
             for i in incoming:  # as first seen, also when the batch is done again
                 i.current, i.twins = True, []
