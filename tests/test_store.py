@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -288,3 +289,94 @@ def test_exports_keep_every_text_cell_from_running_as_a_formula(tmp_path: Path) 
         for column in cols:
             values = [row[header.index(column)].value for row in book[sheet].iter_rows(min_row=2)]
             assert all(not (isinstance(v, str) and v.startswith(FORMULA_START)) for v in values), (sheet, column)
+
+
+def _stored_rows(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every table by natural keys (ids differ between databases), sorted."""
+    from xxgk.store.models import Agency, Finding
+
+    with store.session() as s:
+        digest_of = dict(s.execute(select(Report.id, Report.digest)).all())
+        agency_of = dict(s.execute(select(Agency.id, Agency.name)).all())
+        rows = {
+            "sources": s.execute(select(Source.digest, Source.name, Source.kind, Source.size, Source.content)).all(),
+            "agencies": s.execute(select(Agency.name, Agency.key, Agency.kind)).all(),
+            "reports": [(r.digest, r.parser_version, agency_of.get(r.agency_id), r.source_name, r.agency_name, r.year,
+                         r.template, r.published, r.posted, r.current, json.dumps(r.result, sort_keys=True))
+                        for r in s.execute(select(Report.digest, Report.parser_version, Report.agency_id,
+                                                  Report.source_name, Report.agency_name, Report.year, Report.template,
+                                                  Report.published, Report.posted, Report.current, Report.result))],
+            "cells": [(digest_of[c.report_id], c.key, c.value, c.blank, c.inferred,
+                       json.dumps(c.provenance, sort_keys=True))
+                      for c in s.execute(select(Cell.report_id, Cell.key, Cell.value, Cell.blank, Cell.inferred,
+                                                Cell.provenance))],
+            "findings": [(digest_of[f.report_id], f.rule, f.severity, f.kind, tuple(f.cells), f.message)
+                         for f in s.execute(select(Finding.report_id, Finding.rule, Finding.severity, Finding.kind,
+                                                   Finding.cells, Finding.message))],
+        }
+    return {table: sorted(tuple(r) for r in found) for table, found in rows.items()}
+
+
+def test_postgresql_bulk_rows_are_the_rows_sqlite_stores(postgres: str, parsed: dict, tmp_path: Path) -> None:
+    """PostgreSQL writes by COPY and pipelined INSERTs, SQLite by executemany: the same files, given
+    as ingest gives them (JSON) in batches, leave the same rows and the same export in both."""
+    store_pg = Store(postgres)
+    with store_pg.engine.begin() as c:
+        for table in ("findings", "cells", "reports", "sources", "agencies", "reviews", "failures"):
+            c.exec_driver_sql(f"DELETE FROM {table}")
+    old, new = REAL / "hongze-2023.pdf", REAL / "hongze-2024.pdf"
+    changed = parsed[new].model_copy(deep=True)
+    changed.cells["requests.carried_over.natural"] = 5  # found against 2023 when 2023 comes in a later batch
+    twin = SEEDS / "000_d5b9bd303c21ba6d.txt"  # the same report again as another file: a duplicate of its year
+    items = [(r.model_dump_json(), p.read_bytes(), p.name) for p, r in parsed.items() if p != old]
+    items = [(changed.model_dump_json(), new.read_bytes(), new.name) if name == new.name else (r, data, name)
+             for r, data, name in items]
+    batches = [items, [(parsed[old].model_dump_json(), old.read_bytes(), old.name),  # rewrites the stored 2024
+                       (parsed[twin].model_dump_json(), twin.read_bytes() + b"\n", "twin.txt"), items[0]],
+               [(changed.model_dump_json(), new.read_bytes() + b"\n", "copy.pdf")]]  # audited as it comes
+    exported, stored = [], []
+    for store in (Store(f"sqlite:///{tmp_path / 'x.db'}"), store_pg):
+        done = [store.add_many(batch) for batch in batches]
+        assert [s.already for s in done[1]] == [None, None, items[0][2]] and done[1][1].twins
+        export(store, "json", tmp_path / "out.json")
+        out = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+        # (in sorted order: the databases order reports without an agency name first or last)
+        exported.append([sorted(json.dumps(r, sort_keys=True) for r in out[part]) for part in ("reports", "findings")])
+        stored.append(_stored_rows(store))
+    assert stored[0] == stored[1]
+    rows = stored[1]
+    assert len(rows["reports"]) == len(parsed) + 2
+    again = len(parsed[twin].cells) + len(changed.cells)  # the two files with another copy
+    assert len(rows["cells"]) == sum(len(r.cells) for r in parsed.values()) + again
+    for data in (new.read_bytes(), new.read_bytes() + b"\n"):
+        digest = hashlib.sha256(data).hexdigest()
+        assert ("years.carried_over", ("requests.carried_over.natural",)) in [
+            (f[1], f[4]) for f in rows["findings"] if f[0] == digest]
+        (result,) = [json.loads(r[-1]) for r in rows["reports"] if r[0] == digest]
+        assert "years.carried_over" in [f["rule"] for f in result["findings"]]
+    assert exported[0] == exported[1] and len(exported[0][0]) == len(parsed) + 2
+    # and the bulk rows are each report's result as given: its findings, its cells with blanks and provenance
+    results = {r[0]: json.loads(r[-1]) for r in rows["reports"]}
+    assert rows["findings"] == sorted((d, f["rule"], f["severity"], f["kind"], tuple(f["cells"]), f["message"])
+                                      for d, result in results.items() for f in result["findings"])
+    assert rows["cells"] == sorted((d, k, v, k in result["blank"], result["inferred"].get(k),
+                                    json.dumps(result["provenance"].get(k), sort_keys=True))
+                                   for d, result in results.items() for k, v in result["cells"].items())
+
+
+def test_a_writer_stores_every_batch_by_flush_and_raises_a_failed_ones_error(url: str, parsed: dict) -> None:
+    """Batches of a writer are all stored when `flush` returns, in order (a copy in a later batch is
+    known as already stored); a batch that cannot be written raises its error, leaving nothing of
+    it and the batches before it stored."""
+    store = Store(url)
+    writer = store.writer(size=2)
+    for path, result in parsed.items():
+        writer.add(result.model_dump_json(), path.read_bytes(), path.name)
+    first = next(iter(parsed))
+    writer.add(parsed[first].model_dump_json(), first.read_bytes(), "again.txt")
+    writer.flush()
+    assert writer.stored == len(parsed) == count(store, Report) and writer.already == [("again.txt", first.name)]
+    writer.add('{"source": "bad.txt", "findings": [{"message": "a finding without its rule"}]}', b"bad", "bad.txt")
+    with pytest.raises(KeyError):
+        writer.flush()
+    assert count(store, Report) == count(store, Source) == len(parsed) and writer.stored == len(parsed)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pydantic_core
 from sqlalchemy import (
     ColumnElement,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -115,10 +117,12 @@ class Store(Reviews):
         another writer stored it a moment ago: the batch is then done again, at most RETRIES times."""
         incoming = [Incoming(result, data, name) for result, data, name in items]
         for attempt in range(RETRIES):
+            for i in incoming:  # as first seen, also when the batch is done again
+                i.current, i.twins = True, []
             try:
                 with self._writing() as s:
                     return self._add_many(s, incoming)
-            except (IntegrityError, OperationalError) as e:  # a race with another writer, a deadlock
+            except RACES as e:  # a race with another writer, a deadlock
                 if attempt == RETRIES - 1 or not _lost_race(e):
                     raise
                 time.sleep(0.05 * (attempt + 1))
@@ -136,31 +140,19 @@ class Store(Reviews):
         fresh: dict[tuple[str, str], int] = {}
         if new:
             sources = {i.digest: i for i in new.values()}
-            s.execute(_insert(s, Source.__table__).on_conflict_do_nothing(index_elements=["digest"]),
-                      [{"digest": d, "name": i.name, "kind": sniff(i.data), "size": len(i.data), "content": i.data,
-                        "added": _now()} for d, i in sorted(sources.items())])
-            # the agency matching reads the report's names and prose: given without validating the rest
-            agencies = [self._agency(s, ParseResult.model_construct(**i.raw), self.aliases)
-                        if i.raw.get("agency") else None for i in new.values()]
+            _write_sources(s, [(d, i.name, sniff(i.data), len(i.data), i.data, _now())
+                               for d, i in sorted(sources.items())])
+            agencies = agencies_of_batch(s, [i.raw for i in new.values()], self.aliases)
             s.flush()
             ids_of = [a.id if a is not None else None for a in agencies]
             take_current(s, list(zip(new.values(), ids_of, strict=True)))
             pair_years_of_batch(s, list(zip(new.values(), ids_of, strict=True)))
-            rows = [{"digest": i.digest, "parser_version": i.version, "agency_id": a, "source_name": i.name,
-                     "agency_name": i.raw.get("agency"), "year": i.raw.get("year"), "template": i.raw.get("template"),
-                     "published": i.raw.get("published"), "posted": i.raw.get("posted"), "current": i.current,
-                     "result": i.raw, "parsed": _now()}
-                    for i, a in zip(new.values(), ids_of, strict=True)]
-            inserted = s.execute(_insert(s, Report.__table__).on_conflict_do_nothing(
-                index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest,
-                                                                      Report.parser_version), rows).all()
-            fresh = {(d, v): rid for rid, d, v in inserted}
-            _mark_latest(s, {d for d, _ in fresh})
+            fresh = _write_reports(s, [(i.digest, i.version, a, i.name, i.raw.get("agency"), i.raw.get("year"),
+                                        i.raw.get("template"), i.raw.get("published"), i.raw.get("posted"),
+                                        i.current, i, _now()) for i, a in zip(new.values(), ids_of, strict=True)])
             _write_cells(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
-            findings = [{"report_id": fresh[k], **f} for k, i in new.items() if k in fresh
-                        for f in _finding_rows(i.raw)]
-            if findings:
-                s.execute(insert(Finding.__table__), findings)
+            _write_findings(s, [(fresh[k], i.raw) for k, i in new.items() if k in fresh])
+            _mark_latest(s, {d for d, _ in fresh})
             apply_corrections(s, fresh.values())  # a file reviewers corrected, parsed again
             for k in new:
                 if k not in fresh:  # stored by another writer between our look and our insert
@@ -184,34 +176,6 @@ class Store(Reviews):
         if left:
             best = min(left, key=lambda r: (pairing.unread(ParseResult.model_validate(r.result)), -r.id))
             best.current = True
-
-    @staticmethod
-    def _agency(s: Session, result: ParseResult, aliases: pairing.Aliases | None = None) -> Agency:
-        """The agency by pairing's key: the same key, or the one stored key related to it (a name
-        printed shorter or longer: 「港湾街道」, 「佳木斯市前进区港湾街道办事处」); two related keys
-        (两个「城关镇」): a new agency, they cannot be told apart."""
-        name = result.agency or ""
-        key = pairing.agency_key(name, aliases) or name
-        agency = s.scalar(select(Agency).where(Agency.key == key).limit(1)) or s.scalar(
-            select(Agency).where(Agency.name == name, Agency.key.is_(None)))
-        if agency is None:
-            endings = [key[i:] for i in range(1, len(key) - pairing.MIN_SUFFIX + 1)]
-            near = list(s.scalars(select(Agency).where(
-                Agency.key.in_(endings) | Agency.key.endswith(key, autoescape=True)).limit(3)))
-            chosen = pairing.resolve(key, [a.key for a in near if a.key])
-            agency = next((a for a in near if a.key == chosen), None)
-            if agency is not None and len(key) > len(agency.key or ""):
-                agency.key = key  # keep the fullest key and name
-        if agency is None:
-            agency = s.scalar(select(Agency).where(Agency.name == name))  # a name stored under another key
-        if agency is None:
-            agency = Agency(name=name, key=key, kind=agency_kind(name, result.sections.get("一", "")))
-            s.add(agency)
-        else:
-            agency.key = agency.key or key
-            if len(name) > len(agency.name) and s.scalar(select(Agency.id).where(Agency.name == name)) is None:
-                agency.name = name
-        return agency
 
     def agency_keys(self) -> list[tuple[str, list[int], list[str]]]:
         """Each agency key with its report years and the names its reports print."""
@@ -423,6 +387,7 @@ class Incoming:
         self._result = result if isinstance(result, ParseResult) else None
         self.raw: dict = pydantic_core.from_json(result) if isinstance(result, str) \
             else result.model_dump(mode="json")
+        self._json = result if isinstance(result, str) else None  # the JSON as given, while `raw` is it
         self.version: str = self.raw.get("parser_version", PARSER_VERSION)
         self.key = (self.digest, self.version)
         self.current = True  # its agency-year's current report (see take_current)
@@ -436,8 +401,17 @@ class Incoming:
 
     def audited(self, previous: ParseResult) -> None:
         """Its findings, now with its agency's previous year's report."""
-        self._result = self.result.model_copy(update={"findings": audit(self.result, previous)})
-        self.raw = self._result.model_dump(mode="json")
+        findings = audit(self.result, previous)
+        self._result = self.result.model_copy(update={"findings": findings})
+        self.raw = {**self.raw, "findings": [f.model_dump(mode="json") for f in findings]}  # only they change
+        self._json = None
+
+    @property
+    def json(self) -> str:
+        """The result as JSON text: as given when it came as JSON (no need to write it again)."""
+        if self._json is None:
+            self._json = _json(self.raw)
+        return self._json
 
 
 def _json(value: object) -> str:
@@ -455,14 +429,67 @@ def _insert(s: Session, table: type):  # type: ignore[no-untyped-def]
     return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
+# psycopg's own errors too: the bulk rows go by psycopg itself on PostgreSQL (_psycopg)
+RACES = (IntegrityError, OperationalError, psycopg.IntegrityError, psycopg.OperationalError)
+
+
 def _lost_race(e: Exception) -> bool:
     """A unique key another writer took first, a deadlock, a busy SQLite: worth doing the batch again."""
     text_ = str(e.orig if hasattr(e, "orig") else e).lower()
-    return isinstance(e, IntegrityError) or "deadlock" in text_ or "locked" in text_ or "busy" in text_ \
-        or "could not serialize" in text_
+    return isinstance(e, IntegrityError | psycopg.IntegrityError) or "deadlock" in text_ or "locked" in text_ \
+        or "busy" in text_ or "could not serialize" in text_
 
 
+# Bulk rows. On PostgreSQL they go by psycopg itself: COPY for the rows that are new by construction
+# (a new report's cells and findings), pipelined prepared INSERTs where a unique key may already be
+# taken (sources, reports: ON CONFLICT DO NOTHING); the SQL of SQLAlchemy's multi-row INSERTs,
+# made and parsed again for every batch, cost more than the rows. On SQLite, one executemany each.
+SOURCE_COLUMNS = ("digest", "name", "kind", "size", "content", "added")
+REPORT_COLUMNS = ("digest", "parser_version", "agency_id", "source_name", "agency_name", "year", "template",
+                  "published", "posted", "current", "result", "parsed")
 CELL_COLUMNS = ("report_id", "key", "value", "blank", "inferred", "provenance")
+FINDING_COLUMNS = ("report_id", "rule", "severity", "kind", "cells", "message")
+
+
+def _psycopg(s: Session):  # type: ignore[no-untyped-def]
+    """The session's psycopg connection on PostgreSQL (in the session's transaction), else None."""
+    connection = s.connection()
+    return connection.connection.dbapi_connection if connection.dialect.name == "postgresql" else None
+
+
+def _write_sources(s: Session, rows: list[tuple]) -> None:
+    """Source files, each once: one that another writer stored meanwhile is left as it is."""
+    raw = _psycopg(s)
+    if raw is None:
+        s.execute(sqlite_insert(Source.__table__).on_conflict_do_nothing(index_elements=["digest"]),
+                  [dict(zip(SOURCE_COLUMNS, r, strict=True)) for r in rows])
+        return
+    with raw.cursor() as cur:
+        cur.executemany(f"INSERT INTO sources ({', '.join(SOURCE_COLUMNS)}) VALUES ({', '.join(['%s'] * 6)}) "
+                        "ON CONFLICT (digest) DO NOTHING", rows)
+
+
+def _write_reports(s: Session, rows: list[tuple]) -> dict[tuple[str, str], int]:
+    """Reports (the result given as its `Incoming`, last but one); {(digest, parser version): id} of
+    those inserted now: one another writer stored meanwhile is not."""
+    raw = _psycopg(s)
+    if raw is None:
+        values = [dict(zip(REPORT_COLUMNS, (*r[:10], r[10].raw, r[11]), strict=True)) for r in rows]
+        inserted = s.execute(sqlite_insert(Report.__table__).on_conflict_do_nothing(
+            index_elements=["digest", "parser_version"]).returning(Report.id, Report.digest, Report.parser_version),
+            values).all()
+        return {(d, v): rid for rid, d, v in inserted}
+    out: dict[tuple[str, str], int] = {}
+    with raw.cursor() as cur:
+        cur.executemany(f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join(['%s'] * 12)}) "
+                        "ON CONFLICT (digest, parser_version) DO NOTHING RETURNING id, digest, parser_version",
+                        [(*r[:10], r[10].json, r[11]) for r in rows], returning=True)
+        while True:
+            for rid, d, v in cur.fetchall():
+                out[(d, v)] = rid
+            if not cur.nextset():
+                break
+    return out
 
 
 def _cell_rows(report_id: int, raw: dict) -> Iterator[tuple]:
@@ -473,18 +500,92 @@ def _cell_rows(report_id: int, raw: dict) -> Iterator[tuple]:
 
 
 def _write_cells(s: Session, reports: list[tuple[int, dict]]) -> None:
-    """Every cell of the reports as bulk rows: COPY on PostgreSQL, one executemany on SQLite."""
-    rows = [row for rid, result in reports for row in _cell_rows(rid, result)]
+    """Every cell of the new reports: COPY on PostgreSQL, one executemany on SQLite."""
+    _copy(s, "cells", CELL_COLUMNS, [row for rid, result in reports for row in _cell_rows(rid, result)])
+
+
+def _write_findings(s: Session, reports: list[tuple[int, dict]]) -> None:
+    rows = [(rid, f["rule"], f["severity"], f.get("kind", "source"), _json(f.get("cells", [])), f["message"])
+            for rid, raw in reports for f in raw.get("findings", [])]
+    _copy(s, "findings", FINDING_COLUMNS, rows)
+
+
+def _copy(s: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows into a table where none of them can be there yet (JSON columns given as JSON text)."""
     if not rows:
         return
-    connection = s.connection()
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.dbapi_connection
-        with raw.cursor() as cur, cur.copy(f"COPY cells ({', '.join(CELL_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
+    raw = _psycopg(s)
+    if raw is None:
+        s.connection().exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})", rows)
         return
-    connection.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def agencies_of_batch(s: Session, raws: list[dict], aliases: pairing.Aliases | None = None) -> list[Agency | None]:
+    """Each report's agency (None: it names none) by pairing's key: the same key, or the one stored
+    key related to it (a name printed shorter or longer: 「港湾街道」, 「佳木斯市前进区港湾街道办事处」);
+    two related keys (两个「城关镇」): a new agency, they cannot be told apart. The agencies any
+    report of the batch could match are read by one query; a report sees the ones made or renamed
+    by the reports before it, as if they were added one by one."""
+    named = [(r["agency"], pairing.agency_key(r["agency"], aliases) or r["agency"]) if r.get("agency") else None
+             for r in raws]
+    keys = {k for n in named if n for k in (n[1], *_endings(n[1]))}
+    names = {n[0] for n in named if n}
+    pool: list[Agency] = []
+    if names:
+        # a key ending with a shorter key of the batch: too few characters to stand for one agency are not looked for
+        longer = sorted({n[1] for n in named if n and len(n[1]) >= pairing.MIN_SUFFIX})
+        found: dict[int, Agency] = {}
+        for lo in range(0, max(len(longer), 1), 100):  # SQLite's parser nests each OR: a bounded number per query
+            ending = [Agency.key.endswith(k, autoescape=True) for k in longer[lo:lo + 100]]
+            for a in s.scalars(select(Agency).where(or_(Agency.key.in_(keys), Agency.name.in_(names), *ending))):
+                found[a.id] = a
+        pool = [found[i] for i in sorted(found)]
+    out: list[Agency | None] = []
+    for raw, n in zip(raws, named, strict=True):
+        if n is None:
+            out.append(None)
+            continue
+        name, key = n
+        agency = next((a for a in pool if a.key == key), None) or next(
+            (a for a in pool if a.name == name and a.key is None), None)
+        if agency is None:
+            endings = set(_endings(key))
+            near = [a.key for a in pool if a.key and (a.key in endings or a.key.endswith(key))]
+            chosen = pairing.resolve(key, near)
+            agency = next((a for a in pool if a.key == chosen), None)
+            if agency is not None and len(key) > len(agency.key or ""):
+                agency.key = key  # keep the fullest key and name
+        if agency is None:
+            agency = next((a for a in pool if a.name == name), None)  # a name stored under another key
+        if agency is None:
+            agency = Agency(name=name, key=key, kind=agency_kind(name, (raw.get("sections") or {}).get("一", "")))
+            s.add(agency)
+            pool.append(agency)
+        else:
+            agency.key = agency.key or key
+            if len(name) > len(agency.name) and not any(a.name == name for a in pool):
+                agency.name = name
+        out.append(agency)
+    return out
+
+
+def _endings(key: str) -> list[str]:
+    """A key's shorter endings long enough to name one agency."""
+    return [key[i:] for i in range(1, len(key) - pairing.MIN_SUFFIX + 1)]
+
+
+@dataclass
+class _Held:
+    """A stored report of an agency-year the batch adds to."""
+
+    id: int
+    digest: str
+    source_name: str
+    current: bool
 
 
 def _mark_latest(s: Session, digests: set[str]) -> None:
@@ -498,29 +599,36 @@ def _mark_latest(s: Session, digests: set[str]) -> None:
 def take_current(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
     """Which new report is its agency-year's current one (the one years are paired with): the first,
     or one that reads more cells than the current one (which then stops being current), or a newer
-    parse of the current one's file. Both are kept either way; each new one learns its twins."""
+    parse of the current one's file. Both are kept either way; each new one learns its twins.
+    Stored reports are read by two queries (how many cells the current ones did not read is
+    counted in the cells table); those that stop being current are updated by one."""
     years = {(a, i.raw["year"]) for i, a in reports if a is not None and i.raw.get("year") is not None}
-    there: dict[tuple[int, int], list[Report]] = {}
+    there: dict[tuple[int, int], list[_Held]] = {}
     if years:
-        for r in s.scalars(select(Report).where(Report.agency_id.in_({a for a, _ in years}),
-                                                Report.year.in_({y for _, y in years}))):
-            if (r.agency_id, r.year) in years:
-                there.setdefault((r.agency_id, r.year), []).append(r)  # type: ignore[arg-type]
-    best: dict[tuple[int, int], tuple[int, Report | Incoming]] = {}
-    for key, stored in there.items():
-        current = next((r for r in stored if r.current), None)
-        if current is not None:
-            best[key] = (pairing.unread(ParseResult.model_validate(current.result)), current)
+        for rid, a, y, digest, name, current in s.execute(
+                select(Report.id, Report.agency_id, Report.year, Report.digest, Report.source_name, Report.current)
+                .where(Report.agency_id.in_({a for a, _ in years}), Report.year.in_({y for _, y in years}))
+                .order_by(Report.id)):
+            if (a, y) in years:
+                there.setdefault((a, y), []).append(_Held(rid, digest, name, current))
+    held_now = {key: next((r for r in stored if r.current), None) for key, stored in there.items()}
+    unread_of = _unread_stored([r.id for r in held_now.values() if r is not None], s)
+    best: dict[tuple[int, int], tuple[int, _Held | Incoming]] = {
+        key: (unread_of.get(r.id, 0), r) for key, r in held_now.items() if r is not None}
+    names_there = {key: (list(dict.fromkeys(r.source_name for r in stored)), {r.digest for r in stored})
+                   for key, stored in there.items()}
     seen: dict[tuple[int, int], list[Incoming]] = {}
     for new, agency in reports:
         year = new.raw.get("year")
         if agency is None or year is None:
             continue
         key = (agency, year)
-        new.twins = list(dict.fromkeys([r.source_name for r in there.get(key, []) if r.digest != new.digest]
-                                       + [n.name for n in seen.get(key, []) if n.digest != new.digest]))
+        names, digests = names_there.get(key, ([], set()))
+        before = names if new.digest not in digests else \
+            list(dict.fromkeys(r.source_name for r in there[key] if r.digest != new.digest))
+        new.twins = list(dict.fromkeys(before + [n.name for n in seen.get(key, []) if n.digest != new.digest]))
         seen.setdefault(key, []).append(new)
-        unread = pairing.unread(new.result)
+        unread = _unread(new.raw)
         held = best.get(key)
         if held is not None and held[1].digest != new.digest and held[0] <= unread:
             new.current = False
@@ -528,6 +636,23 @@ def take_current(s: Session, reports: list[tuple[Incoming, int | None]]) -> None
         if held is not None:
             held[1].current = False
         best[key] = (unread, new)
+    superseded = [r.id for r in held_now.values() if r is not None and not r.current]
+    if superseded:
+        s.execute(Report.__table__.update().where(Report.id.in_(superseded)).values(current=False))
+
+
+def _unread(raw: dict) -> int:
+    """`pairing.unread` of a result's JSON (no need to validate it)."""
+    blank = set(raw.get("blank", ()))
+    return sum(1 for k, v in raw.get("cells", {}).items() if v is None and k not in blank)
+
+
+def _unread_stored(report_ids: list[int], s: Session) -> dict[int, int]:
+    """`pairing.unread` of stored reports, from their cells (a report reading every cell is not in it)."""
+    if not report_ids:
+        return {}
+    return dict(s.execute(select(Cell.report_id, func.count()).where(  # type: ignore[arg-type]
+        Cell.report_id.in_(report_ids), Cell.value.is_(None), Cell.blank.is_(False)).group_by(Cell.report_id)).all())
 
 
 def pair_years_of_batch(s: Session, reports: list[tuple[Incoming, int | None]]) -> None:
