@@ -140,9 +140,8 @@ def _provenance(tok: Token, doc: Document, src: Source) -> Provenance:
     if where is not None:  # a cell or word of the original file
         return where.model_copy(update={"text": doc.text[tok.start:tok.end]})
     line_start = doc.line_starts[tok.line - 1]
-    # the values are ours and of the fields' types: not validated (some 200 a report)
-    return Provenance.model_construct(line=tok.line, col=(tok.start - line_start, tok.end - line_start),
-                                      offset=(tok.start, tok.end), text=doc.text[tok.start:tok.end])
+    return Provenance(line=tok.line, col=(tok.start - line_start, tok.end - line_start),
+                      offset=(tok.start, tok.end), text=doc.text[tok.start:tok.end])
 
 
 _YUAN_HEADER = re.compile(r"[(（]\s*(?:单位\s*[:：]?\s*)?元\s*[)）]")
