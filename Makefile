@@ -4,9 +4,11 @@
 .PHONY: setup run test test-all bench lint clean
 
 VENV := .venv
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml scripts/setup.sh | cksum | cut -d' ' -f1)
+# the build compiles the extraction with mypyc (setup.py): an edit of it is rebuilt by the next `make setup`
+BUILT := pyproject.toml scripts/setup.sh setup.py src/xxgk/compiled.py $(wildcard src/xxgk/extract/*.py)
+STAMP := $(VENV)/.installed-$(shell cat $(BUILT) | cksum | cut -d' ' -f1)
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): $(BUILT)
 	bash scripts/setup.sh
 	rm -f $(VENV)/.installed-* && touch $@
 

@@ -234,7 +234,7 @@ def _wanted(table: str, key: str) -> str:
 
 def show(rows: list[dict], jobs: int, console: Console, verdict: list[dict] | None = None) -> None:
     verdict = verdicts({"formats": rows}) if verdict is None else verdict
-    table = Table(title=f"xxgk bench — {os.cpu_count()} cores, {jobs} workers")
+    table = Table(title=f"xxgk bench — {os.cpu_count()} cores, {jobs} workers, {_build()}")
     for col in ("format", "reports", "failed", f"reports/s ({jobs} workers)", "ms/report (1 worker)",
                 "CPU ms/report", "peak MB/worker", "baseline CPU ms", "× baseline CPU (wall)", "target",
                 "× target"):
@@ -249,6 +249,13 @@ def show(rows: list[dict], jobs: int, console: Console, verdict: list[dict] | No
                   " (its CPU counted with its process's); scan: one page a report, so ms/report is OCR's time a"
                   " page. CPU time is what one free core gives; wall clock falls with the shared machine's load."
                   " × target ≥ 1 is met.")
+
+
+def _build() -> str:
+    """How the extraction runs here: compiled by mypyc or pure Python (xxgk.compiled)."""
+    from . import compiled
+
+    return "extraction pure Python" if compiled.pure() else "extraction compiled by mypyc"
 
 
 def show_verdicts(verdict: list[dict], console: Console) -> None:
@@ -452,7 +459,7 @@ def main(argv: list[str] | None = None) -> None:
     show_verdicts(verdict, console)
     if args.json:
         args.json.write_text(json.dumps({"formats": rows, "ingest": ingest, "evaluate": evaluation,
-                                         "targets": verdict}, indent=1), encoding="utf-8")
+                                         "targets": verdict, "build": _build()}, indent=1), encoding="utf-8")
     if args.ingest_only:
         return
     from .audit.evaluate import evaluate
