@@ -18,9 +18,9 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-# what setup.py compiles: what the text path's profile shows (tokenizing, reading the tables)
+# what setup.py compiles: what the text path's profile shows (tokenizing, reading the tables, the sums)
 HOT = ("xxgk.extract.tokens", "xxgk.extract.values", "xxgk.extract.labels", "xxgk.extract.repair",
-       "xxgk.extract.tables")
+       "xxgk.extract.tables", "xxgk.formats.model")
 _HERE = Path(__file__).resolve().parent
 
 

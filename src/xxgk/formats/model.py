@@ -96,7 +96,7 @@ class Relation:
         """True/False, or None when a cell it reads is null (not checkable)."""
         sums = []
         for side in (self.left, self.right):
-            total: float = 0
+            total: float = 0.0
             for k in side:
                 v = values.get(k)
                 if v is None:
