@@ -228,6 +228,10 @@ def _times(table: str, key: str, verdict: list[dict]) -> str:
     return "—" if not mine else f"{min(v['times'] for v in mine):.2f}"
 
 
+def _ratio(x: float) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.0f}"
+
+
 def _wanted(table: str, key: str) -> str:
     return ", ".join(t.wanted() for t in TARGETS if t.table == table and t.key == key) or "—"
 
@@ -242,7 +246,7 @@ def show(rows: list[dict], jobs: int, console: Console, verdict: list[dict] | No
     for r in rows:
         table.add_row(r["format"], str(r["reports"]), str(r["failed"]), f"{r['per_s']:.1f}", f"{r['ms']:.2f}",
                       f"{r['cpu_ms']:.2f}", f"{r['peak_mb']:.0f}", f"{r['base_cpu_ms']:.2f}",
-                      f"{r['cpu_ratio']:.2f} ({r['ratio']:.2f})",
+                      f"{_ratio(r['cpu_ratio'])} ({_ratio(r['ratio'])})",
                       _wanted("formats", r["format"]), _times("formats", r["format"], verdict))
     console.print(table)
     console.print("baselines: text/html read + NFKC; docx unzip + NFKC of document.xml; pdf `pdftotext -layout`"
