@@ -1,11 +1,12 @@
 # make run   — set up and run xxgk on the bundled example reports
 # make test  — set up and run the tests
 # make bench — set up and measure speed and memory
-.PHONY: setup run test test-all bench lint clean
+# make compile — compile the extraction's hot modules again after an edit (mypyc, setup.py;
+#                until then their source runs: xxgk.compiled)
+.PHONY: setup compile run test test-all bench lint clean
 
 VENV := .venv
-# the build compiles the extraction with mypyc (setup.py): an edit of it is rebuilt by the next `make setup`
-BUILT := pyproject.toml scripts/setup.sh setup.py src/xxgk/compiled.py $(wildcard src/xxgk/extract/*.py)
+BUILT := pyproject.toml scripts/setup.sh setup.py src/xxgk/compiled.py
 STAMP := $(VENV)/.installed-$(shell cat $(BUILT) | cksum | cut -d' ' -f1)
 
 $(STAMP): $(BUILT)
@@ -13,6 +14,9 @@ $(STAMP): $(BUILT)
 	rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)
+
+compile: setup
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 
 PORT ?= 8000
 

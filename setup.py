@@ -13,6 +13,7 @@ import sysconfig
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 
 def hot() -> list[str]:
@@ -40,4 +41,22 @@ def compiled() -> list:
         return []
 
 
-setup(ext_modules=compiled())
+class OptionalBuild(build_ext):
+    """A compile or link that fails (another gcc, -Werror) leaves the pure Python: every hot module
+    or none, since they share one library."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as e:
+            print(f"xxgk: compiling the hot modules failed ({e!r}): building pure Python", file=sys.stderr)
+            for ext in self.extensions:
+                for path in (self.get_ext_fullpath(ext.name), Path("src", self.get_ext_filename(ext.name))):
+                    Path(path).unlink(missing_ok=True)
+            self.extensions = []
+
+    def get_outputs(self) -> list[str]:
+        return [p for p in super().get_outputs() if Path(p).exists()]
+
+
+setup(ext_modules=compiled(), cmdclass={"build_ext": OptionalBuild})
