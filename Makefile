@@ -1,16 +1,22 @@
 # make run   — set up and run xxgk on the bundled example reports
 # make test  — set up and run the tests
 # make bench — set up and measure speed and memory
-.PHONY: setup run test test-all bench lint clean
+# make compile — compile the extraction's hot modules again after an edit (mypyc, setup.py;
+#                until then their source runs: xxgk.compiled)
+.PHONY: setup compile run test test-all bench lint clean
 
 VENV := .venv
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml scripts/setup.sh | cksum | cut -d' ' -f1)
+BUILT := pyproject.toml scripts/setup.sh setup.py src/xxgk/compiled.py
+STAMP := $(VENV)/.installed-$(shell cat $(BUILT) | cksum | cut -d' ' -f1)
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): $(BUILT)
 	bash scripts/setup.sh
 	rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)
+
+compile: setup
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 
 PORT ?= 8000
 

@@ -11,6 +11,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)  # browser tests drive D
 dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || need+=(libharfbuzz-subset0)  # WeasyPrint font subsetting
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-zenhei)  # CJK in rendered PDFs
 fc-list 2>/dev/null | grep -qi "noto serif cjk" || need+=(fonts-noto-cjk)  # compose: serif body, sans headings
+command -v gcc >/dev/null 2>&1 || need+=(gcc)  # mypyc compiles the extraction (setup.py)
+"${PYTHON:-python3}" -c "import os, sysconfig; assert os.path.exists(sysconfig.get_paths()['include'] + '/Python.h')" \
+  2>/dev/null || need+=(python3-dev)  # and needs Python's headers
 if ((${#need[@]})); then
   echo "installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -21,4 +24,6 @@ fi
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+# the extraction's hot modules are compiled by mypyc when gcc and Python's headers are here (setup.py;
+# XXGK_PURE=1 builds and runs pure Python)
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'

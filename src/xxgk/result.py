@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer, model_serializer
 
 from . import PARSER_VERSION
 
@@ -28,6 +28,10 @@ class Provenance(BaseModel):
     @model_serializer(mode="wrap")
     def _drop_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
         return {k: v for k, v in handler(self).items() if v not in (None, "")}
+
+    def given(self) -> dict[str, object]:
+        """The fields given (not None, not ""), as `_drop_empty` serializes them."""
+        return {k: v for k, v in self.__dict__.items() if v is not None and v != ""}
 
 
 class Finding(BaseModel):
@@ -75,3 +79,8 @@ class ParseResult(BaseModel):
     found_sections: list[str] = Field(default_factory=list)  # numerals of the sections found, in order
     labels: dict[str, str] = Field(default_factory=dict)  # row → its label as printed ("|" between pieces)
     parser_version: str = PARSER_VERSION
+
+    @field_serializer("provenance")
+    def _provenance(self, provenance: dict[str, Provenance]) -> dict[str, dict[str, object]]:
+        """As each Provenance serializes itself, in one call for all (a report has some 200)."""
+        return {k: p.given() for k, p in provenance.items()}

@@ -73,7 +73,15 @@ _LABEL_NOISE = re.compile(r"[\s\"'()（）【】\[\]、,，.。:：;；·•*#|_
 
 def compact(text: str) -> str:
     """A label reduced to what identifies it: normalised, without spaces or punctuation."""
-    return _LABEL_NOISE.sub("", normalize(text))
+    found = _COMPACT.get(text)
+    if found is None:  # words recur in every report of a template: each is reduced once per process
+        if len(_COMPACT) > 50_000:
+            _COMPACT.clear()
+        found = _COMPACT[text] = _LABEL_NOISE.sub("", normalize(text))
+    return found
+
+
+_COMPACT: dict[str, str] = {}
 
 
 def squeeze(text: str) -> str:

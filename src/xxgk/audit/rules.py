@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from ..formats import FORMATS, Format
@@ -43,7 +44,7 @@ class Context:
         derived = {d.key: d.parts for d in fmt.derived if result.variants.get("requests") == d.when_variant}
         return cls(result, fmt, previous, printed, derived)
 
-    @property
+    @cached_property  # asked for every relation; printed and derived are set once, by `of`
     def checkable(self) -> set[str]:
         """Cells a relation may read: those printed, and those the format defines as a sum of printed
         ones (2021's （六）其他处理 where its three rows are printed)."""

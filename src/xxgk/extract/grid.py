@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from rapidfuzz import fuzz
 
@@ -35,7 +36,7 @@ class GridCell:
     table: int  # index of its table among the section's
     tokens: list[Token]
 
-    @property
+    @cached_property  # asked for every cell of every heading and row; its tokens are set once
     def kind(self) -> str:
         """"empty", "value" (one number or a blank mark), "text", or "mixed" (several numbers)."""
         kinds = [t.kind for t in self.tokens if t.kind != "empty"]
@@ -138,10 +139,17 @@ def header_parts(table: Table, row: Row, key: str, fmt: Format) -> list[str]:
 
 
 def same_heading(printed: str, wanted: str) -> bool:
-    a, b = compact(printed), compact(wanted)
-    if a == b:
-        return True
-    return min(len(a), len(b)) >= 4 and (a in b or b in a or fuzz.ratio(a, b) >= 85)
+    found = _SAME.get((printed, wanted))
+    if found is None:  # asked for every heading cell, column and row of a grid; headings recur in every report
+        if len(_SAME) > 100_000:
+            _SAME.clear()
+        a, b = compact(printed), compact(wanted)
+        found = _SAME[printed, wanted] = a == b or (min(len(a), len(b)) >= 4 and (a in b or b in a
+                                                                                  or fuzz.ratio(a, b) >= 85))
+    return found
+
+
+_SAME: dict[tuple[str, str], bool] = {}
 
 
 def _overlap(a: GridCell, b: GridCell) -> float:

@@ -180,10 +180,10 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             extras.append(tok)
             if 0 <= cur < len(rows) and not rows[cur].extra and tok.kind == "value":
                 overflow.setdefault(cur, []).append(tok)
-    placed = [t for g in got for t in g]
+    taken = [t for g in got for t in g]
     # rows without label phrases (the 复议/诉讼 row) are filled in printed order: sure on one printed
     # row or in a grid, not when the values come one per line (pdftotext's default mode reorders)
-    by_order = not matched and len({t.line for t in placed}) > 1 and not all(t.grid for t in placed)
+    by_order = not matched and len({t.line for t in taken}) > 1 and not all(t.grid for t in taken)
     reading = Reading(table, variant, "order" if by_order else "labels", {}, anchors=len(anchored), extras=extras,
                       stacked=bool(unplaceable))
     if unlabelled:
@@ -417,7 +417,8 @@ def read_in_order(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...]
     values = [t for t in ordered if t.kind in ("value", "blank") and any(fits(t, ty) for ty in types)]
     readings = []
     for name, order in (("order", tuple(keys)), *(("turned", o) for o in table.orders if len(o) == len(keys))):
-        seq, why = values, ""
+        seq: list[Token] | None = values
+        why = ""
         if len(values) > len(keys):
             seq = repair.join_wrapped(values, list(order), fmt, table_relations(fmt, table, variant))
             why = "跨行折断的数字按合计关系接回"
@@ -493,9 +494,9 @@ def read_by_columns(fmt: Format, table: Table, variant: str, rows: tuple[Row, ..
     runs = 0
     for tok in tokens:
         if tok.kind == "text":
-            heading = headings.get(compact(tok.text))
-            current = queues[heading] if heading else None
-            runs += heading is not None
+            found = headings.get(compact(tok.text))
+            current = queues[found] if found else None
+            runs += found is not None
         elif tok.kind in ("value", "blank"):
             if not current or not fits(tok, fmt.cell_type(current[0])):
                 return None

@@ -34,6 +34,12 @@ def cell_specs() -> dict[str, dict[str, CellSpec]]:
     return out
 
 
+@cache
+def cell_types(template: str) -> dict[str, str]:
+    """{key: type} of a template's cells (asked for every value and cell tried)."""
+    return {k: spec.type for k, spec in cell_specs()[template].items()}
+
+
 @dataclass(frozen=True)
 class Column:
     key: str  # suffix of the cell key ("natural") or, for one-row tables, the whole key
@@ -90,7 +96,7 @@ class Relation:
         """True/False, or None when a cell it reads is null (not checkable)."""
         sums = []
         for side in (self.left, self.right):
-            total: float = 0
+            total: float = 0.0
             for k in side:
                 v = values.get(k)
                 if v is None:
@@ -130,7 +136,7 @@ class Format:
         return tuple(cell_specs()[self.id])
 
     def cell_type(self, key: str) -> str:
-        return cell_specs()[self.id][key].type
+        return cell_types(self.id)[key]
 
     def column_label(self, key: str) -> str:
         """The heading of a 主动公开 cell's column: what cells.tsv names after the group and row
