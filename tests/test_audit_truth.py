@@ -220,7 +220,7 @@ def test_the_web_overview_shows_each_rules_share_of_reports(tmp_path: Path) -> N
         assert client.post("/api/reports", files={"file": (path.name, path.read_bytes())},
                            headers={"Authorization": "Bearer t"}).status_code == 201
     page = client.get("/").text
-    assert "占比" in page and "legal.published_after_year</td><td>1</td><td>50.0%" in page
+    assert "占比" in page and '<code class="rule">legal.published_after_year</code></td><td>1</td><td>50.0%' in page
 
 
 # ---------------------------------------------------------------- the evaluation

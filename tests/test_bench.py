@@ -43,7 +43,7 @@ def test_targets_met_or_not_by_their_direction() -> None:
     """At least (reports/s) is met at or above the bound, at most (× pdftotext) at or below."""
     rows = {"formats": [{"format": "text", "reports": 10, "cpu_ms": 0.8},
                         {"format": "pdf", "reports": 10, "cpu_ratio": 1.8}],
-            "ingest": [{"database": "sqlite", "reports": 10, "stored_per_cpu_s": 200.0}]}
+            "ingest": [{"database": "sqlite", "reports": 10, "stored_per_s": 200.0, "stored_per_cpu_s": 400.0}]}
     got = {v["key"]: v for v in verdicts(rows)}
     assert set(got) == {"text", "pdf", "sqlite"}  # no scan or postgresql row measured: not judged
     assert got["text"]["met"] and got["text"]["times"] == pytest.approx(1.25)

@@ -71,6 +71,7 @@ def test_a_file_that_is_not_a_report_is_refused_by_its_content(client: TestClien
     response = client.post("/api/reports", files={"file": ("report.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)},
                            headers=AUTH)
     assert response.status_code == 422 and "无法识别的图片" in response.json()["detail"]
+    assert response.json()["reason"].startswith("unreadable image")  # the reader's own words, for programs
 
 
 def test_report_text_and_file_names_render_inert(client: TestClient) -> None:

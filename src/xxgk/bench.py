@@ -84,9 +84,9 @@ TARGETS = (
     Target("pdf: × pdftotext -layout (CPU)", "formats", "pdf", lambda r: r["cpu_ratio"], 1.5, False, "×"),
     Target("scan: OCR s/page (wall: OCR runs threads)", "formats", "scan", lambda r: r["ms"] / 1000, 1.0, False, "s"),
     Target("scan: OCR peak MB", "formats", "scan", lambda r: r["peak_mb"], 400, False, "MB"),
-    Target("ingest sqlite: stored per CPU-second", "ingest", "sqlite", lambda r: r["stored_per_cpu_s"], 200, True),
-    Target("ingest postgresql: stored per CPU-second", "ingest", "postgresql",
-           lambda r: r["stored_per_cpu_s"], 200, True),
+    # stored/s by the wall clock: per CPU-second of our process would leave PostgreSQL's server out
+    Target("ingest sqlite: stored/s", "ingest", "sqlite", lambda r: r["stored_per_s"], 200, True),
+    Target("ingest postgresql: stored/s", "ingest", "postgresql", lambda r: r["stored_per_s"], 200, True),
 )
 
 
@@ -516,7 +516,7 @@ def show_ingest(rows: list[dict], jobs: int, console: Console) -> None:
         table.add_column(col, justify="left" if col == "database" else "right")
     for r in rows:
         table.add_row(r["database"], str(r["reports"]), f"{r['stored_per_s']:.0f}", f"{r['stored_per_cpu_s']:.0f}",
-                      f"{r['ingest_per_s']:.1f}", "stored ≥ 200 per CPU-second",
+                      f"{r['ingest_per_s']:.1f}", "stored ≥ 200/s",
                       _times("ingest", r["database"], verdict))
     console.print(table)
     console.print(f"load average during the run: {os.getloadavg()[0]:.1f} (a shared machine: wall-clock rates "

@@ -32,7 +32,7 @@ from ..audit.rules import fmt_num
 from ..sandbox import Limits
 from ..store import Store
 from . import api, auth, ui
-from .web import CSRF_COOKIE, HERE, MAX_UPLOAD, Gate, Web, few_arenas, settle_heap  # noqa: F401  (MAX_UPLOAD: tests import it here)
+from .web import CSRF_COOKIE, HERE, MAX_UPLOAD, Gate, Refused, Web, few_arenas, settle_heap  # noqa: F401  (MAX_UPLOAD: tests import it here)
 
 WORKERS, QUEUE = 2, 32  # uploads parsed at once, and waiting (XXGK_WORKERS, XXGK_QUEUE)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -78,7 +78,8 @@ def create_app(store: Store, token: str | None, workers: int | None = None, queu
         elif exc.status_code == 405 and detail == "Method Not Allowed":
             detail = "不支持这种请求方式"
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+            reason = {"reason": exc.reason} if isinstance(exc, Refused) else {}
+            return JSONResponse({"detail": detail, **reason}, status_code=exc.status_code, headers=exc.headers)
         return templates.TemplateResponse(request, "error.html",
                                           {"status": exc.status_code, "detail": detail, "can_write": bool(token),
                                            "signed_in": web.signed_in(request),

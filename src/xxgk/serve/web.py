@@ -114,6 +114,15 @@ def settle_heap() -> None:
         _SETTLED.append(True)
 
 
+class Refused(HTTPException):
+    """A file the reader refused: people read why in Chinese (`detail`); the API also gives the
+    reader's own words (`reason`, as the command line says it) for programs that tell reasons apart."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(422, detail)
+        self.reason = reason
+
+
 class Gate:
     """At most `workers` uploads parsed at once, at most `queue` more waiting; past that, 503."""
 
@@ -210,7 +219,7 @@ class Web:
             try:
                 parsed, text = await run_in_threadpool(call_boxed, parse_upload, data, name, limits=self.limits)
             except ReportError as e:
-                raise HTTPException(422, f"{name}：{in_chinese(str(e))}") from e
+                raise Refused(f"{name}：{in_chinese(str(e))}", str(e)) from e
             except RuntimeError as e:  # a bug in the reader: this file only
                 raise HTTPException(422, f"{name}：读取此文件时内部出错（{e}）") from e
         result = ParseResult.model_validate_json(parsed)
