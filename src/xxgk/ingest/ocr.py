@@ -24,10 +24,10 @@ from itertools import pairwise
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from rapidocr import RapidOCR
 
 from ..errors import ReportError
 from . import pdf
+from .ocr_packed import PackedReader
 from .source import Source, SourceWriter
 
 
@@ -54,10 +54,10 @@ _LOCK = threading.Lock()  # one engine per process (its models take ~0.5 GB), on
 
 
 @cache
-def _engine() -> RapidOCR:
+def _engine() -> PackedReader:
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "detection result is empty" is our message to give
     _large_blocks_mapped()
-    return RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False,
+    return PackedReader(params={"Global.log_level": "error", "Global.use_cls": False,
                             "Det.limit_side_len": 4000, "Det.limit_type": "max",  # as it is (bands)
                             "EngineConfig.onnxruntime.intra_op_num_threads": SETTINGS.threads,
                             "EngineConfig.onnxruntime.inter_op_num_threads": 1})
@@ -213,8 +213,14 @@ def evened(image: Image.Image) -> Image.Image:
 
 
 def straight(image: Image.Image, settings: OcrSettings = SETTINGS) -> Image.Image:
+    """The page turned back by its skew (OpenCV's warp: a tenth of the time PIL's rotate took)."""
     angle = skew(image, settings)
-    return image if abs(angle) < 0.1 else image.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
+    if abs(angle) < 0.1:
+        return image
+    pixels = np.asarray(image.convert("RGB"))
+    turn = cv2.getRotationMatrix2D((image.width / 2, image.height / 2), angle, 1.0)
+    return Image.fromarray(cv2.warpAffine(pixels, turn, (image.width, image.height), flags=cv2.INTER_CUBIC,
+                                          borderValue=(255, 255, 255)))
 
 
 @dataclass
