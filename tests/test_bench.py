@@ -18,3 +18,4 @@ def test_bench_measures_every_format_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert numbers["evaluate"]["reports"] == int(STORED * 0.003) and numbers["evaluate"]["evaluate_s"] > 0
     assert [r["format"] for r in rows] == ["text", "html", "docx", "pdf", "scan"]
     assert all(r["failed"] == 0 and r["ms"] > 0 and r["base_ms"] > 0 and r["peak_mb"] > 0 for r in rows)
+    assert numbers["ocr"]["cpu_s"] > 0 and numbers["ocr"]["wall_s"] > 0 and numbers["ocr"]["peak_mb"] > 0
