@@ -22,6 +22,7 @@ def test_bench_measures_every_format_on_a_tiny_corpus(tmp_path: Path, capsys: py
     assert [r["format"] for r in rows] == ["text", "html", "docx", "pdf", "scan"]
     assert all(r["failed"] == 0 and r["ms"] > 0 and r["cpu_ms"] > 0 and r["base_ms"] > 0 and r["base_cpu_ms"] > 0
                and r["peak_mb"] > 0 for r in rows)
+    assert numbers["ocr"]["cpu_s"] > 0 and numbers["ocr"]["wall_s"] > 0 and numbers["ocr"]["peak_mb"] > 0
     # every target is judged from the rows measured, and printed on a line of its own
     judged = numbers["targets"]
     assert [v["target"] for v in judged] == [t.name for t in TARGETS if t.key != "postgresql" or

@@ -153,3 +153,33 @@ def test_the_scan_helper_scores_a_reading_against_what_is_printed() -> None:
     assert s.wrong == ["requests.new.total"] and s.unread == ["requests.new.natural"] and s.silent == []
     got.doubts = []
     assert score(report.cells, got).silent == ["requests.new.natural"]
+
+
+def test_lone_numbers_are_recognised_packed_onto_lines_and_read_as_alone() -> None:
+    """Most boxes on a table's page are a lone number, each read padded to a 320-pixel line: packed
+    several to a line they read the same, for far less of the recogniser's input."""
+    from rapidocr import RapidOCR
+
+    from xxgk.ingest.ocr_packed import PackedReader
+
+    document = pypdfium2.PdfDocument(scan_of(to_pdf(_seed("000")), 1, OFFICE))
+    page = ocr.straight(ocr.evened(document[0].render(scale=ocr.SETTINGS.dpi / 72).to_pil()))
+    document.close()
+    band = np.ascontiguousarray(np.asarray(page)[1000:1600])  # the 三 table's rows of numbers
+    params = {"Global.log_level": "error", "Global.use_cls": False, "Det.limit_side_len": 4000,
+              "Det.limit_type": "max", "EngineConfig.onnxruntime.intra_op_num_threads": 1}
+    readings, columns = [], []
+    for kind in (RapidOCR, PackedReader):
+        reader = kind(params=params)
+        session = reader._load_rec_model().session
+        fed = []
+        reader._load_rec_model().session = lambda x, s=session, fed=fed: fed.append(x.shape[0] * x.shape[3]) or s(x)
+        got = reader(band, use_det=True, use_cls=False, use_rec=True, return_word_box=True,
+                     return_single_char_box=True)
+        readings.append([(t, [c for c, _, _ in w]) for t, w in zip(got.txts, got.word_results, strict=True)])
+        columns.append(sum(fed))
+    alone, packed = readings
+    numbers = [t for t, _ in alone if t.isdigit()]
+    assert len(numbers) >= 80  # a band of lone numbers
+    assert [r for r in packed if r[0].isdigit()] == [r for r in alone if r[0].isdigit()]  # each digit where it was
+    assert columns[1] < 0.75 * columns[0]

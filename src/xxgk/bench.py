@@ -82,8 +82,8 @@ class Target:
 TARGETS = (
     Target("text: reports/s per worker (CPU)", "formats", "text", lambda r: 1000 / r["cpu_ms"], 1000, True),
     Target("pdf: × pdftotext -layout (CPU)", "formats", "pdf", lambda r: r["cpu_ratio"], 1.5, False, "×"),
-    Target("scan: OCR s/page (wall: OCR runs threads)", "formats", "scan", lambda r: r["ms"] / 1000, 1.0, False, "s"),
-    Target("scan: OCR peak MB", "formats", "scan", lambda r: r["peak_mb"], 400, False, "MB"),
+    Target("scan: OCR s/page (wall: OCR runs threads)", "ocr", "scan", lambda r: r["wall_s"], 1.0, False, "s"),
+    Target("scan: OCR peak MB", "ocr", "scan", lambda r: r["peak_mb"], 400, False, "MB"),
     # stored/s by the wall clock: per CPU-second of our process would leave PostgreSQL's server out
     Target("ingest sqlite: stored/s", "ingest", "sqlite", lambda r: r["stored_per_s"], 200, True),
     Target("ingest postgresql: stored/s", "ingest", "postgresql", lambda r: r["stored_per_s"], 200, True),
@@ -220,6 +220,19 @@ def measure(files: dict[str, list[Path]], jobs: int) -> list[dict[str, float | s
                      "ratio": got["ours"] / got["base"] if got["base"] else float("inf"),
                      "cpu_ratio": got["ours_cpu"] / got["base_cpu"] if got["base_cpu"] else float("inf")})
     return rows
+
+
+def ocr_per_page(paths: list[str]) -> dict[str, float]:
+    """In a fresh process, one worker: OCR's CPU and wall seconds a page and the peak memory (MB)
+    over the scans (one page each), after one page to load the models. CPU time is the process's own,
+    so a shared machine's load slows the wall time but not it."""
+    process_file(paths[0])
+    cpu, wall = time.process_time(), time.perf_counter()
+    for p in paths[1:]:
+        process_file(p)
+    pages = max(1, len(paths) - 1)
+    return {"cpu_s": (time.process_time() - cpu) / pages, "wall_s": (time.perf_counter() - wall) / pages,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def _times(table: str, key: str, verdict: list[dict]) -> str:
@@ -556,21 +569,28 @@ def main(argv: list[str] | None = None) -> None:
         files = build(args.corpus, Path(tmp), counts, args.jobs)
         console.print(f"built {sum(counts.values())} reports in {time.perf_counter() - start:.0f} s")
         rows = measure(files, args.jobs) if not args.ingest_only else []
+        if rows:
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
+                o = one.submit(ocr_per_page, [str(p) for p in files["scan"]]).result()
         ingest = measure_ingest(files["text"], args.jobs, Path(tmp))
         stored = max(100, int(STORED * args.scale))
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
             evaluation = one.submit(time_evaluation, stored, Path(tmp)).result()
-    verdict = verdicts({"formats": rows, "ingest": ingest})
+    verdict = verdicts({"formats": rows, "ingest": ingest,
+                        "ocr": [{"format": "scan", "reports": len(files["scan"]), **o}] if rows else []})
     if rows:
         show(rows, args.jobs, console, verdict)
+        console.print(f"OCR: {o['cpu_s']:.2f} s CPU, {o['wall_s']:.2f} s wall a page, {o['peak_mb']:.0f} MB peak "
+                      f"(one worker, a fresh process; target ≤ 1 s, ≤ 400 MB a page)")
     show_ingest(ingest, args.jobs, console)
     console.print(f"evaluate: {evaluation['reports']:,} stored reports scored and ranked in "
                   f"{evaluation['evaluate_s']:.1f} s (store built in bulk in {evaluation['build_s']:.0f} s; "
                   f"peak {evaluation['peak_mb']:.0f} MB)")
     show_verdicts(verdict, console)
     if args.json:
-        args.json.write_text(json.dumps({"formats": rows, "ingest": ingest, "evaluate": evaluation,
-                                         "targets": verdict, "build": _build()}, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps({"formats": rows, "ocr": o if rows else None, "ingest": ingest,
+                                         "evaluate": evaluation, "targets": verdict, "build": _build()}, indent=1),
+                             encoding="utf-8")
     if args.ingest_only:
         return
     bench_pages(stored, args.corpus, console)
