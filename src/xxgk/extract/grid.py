@@ -23,9 +23,8 @@ from ..ingest.source import Table as SourceTable
 from ..result import Provenance
 from ..textnorm import compact
 from .labels import align, match_score
-from .tables import Cell, Reading
 from .tokens import Document, Token
-from .values import cell_value, fits
+from .values import Cell, Reading, cell_value, fits
 
 
 @dataclass

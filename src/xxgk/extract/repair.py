@@ -10,14 +10,10 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import combinations, pairwise
-from typing import TYPE_CHECKING
 
 from ..formats import Format, Relation, Row
 from .tokens import Token
-from .values import Cell, Number, cell_value, fits
-
-if TYPE_CHECKING:
-    from .tables import Reading
+from .values import Cell, Cut, Cuts, Number, Reading, cell_value, fits
 
 MAX_SPLITS = 100_000  # steps of the search for cuts of glued digits, per row
 MAX_DIGITS = 7  # the longest number a glued cut may make
@@ -149,7 +145,6 @@ def _joined(a: Token, b: Token) -> Token:
     return replace(a, text=a.text + b.text, end=a.start + len(a.text), number=Decimal(a.text + _tail(b)))
 
 
-Cut = list[tuple[Number, Token]]  # a row's values, each with the token it was cut from
 
 # What of a printed value a cut may split: its digits. A sign goes with the first piece, decimals
 # and a unit with the last one.
@@ -162,20 +157,6 @@ class _Run:
     digits: str
     frac: str
     unit: str
-
-
-@dataclass
-class Cuts:
-    """The cuts of a row's glued digits: how many the writing of numbers allows, and those the
-    row's own totals keep (all of them when the row has no totals, the one when it is the only one)."""
-
-    possible: int
-    kept: list[Cut]
-    weighed: bool = True  # False: too many cuts to weigh by the sums
-
-    @property
-    def unique(self) -> bool:
-        return self.possible == 1 and len(self.kept) == 1
 
 
 class _TooMany(Exception):

@@ -11,8 +11,9 @@ from ..result import ParseResult, Provenance, Region
 from ..textnorm import squeeze
 from . import grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
-from .tables import Cell, Reading, read_table, table_relations
+from .tables import read_table, table_relations
 from .tokens import Document, Token, tokenize
+from .values import Cell, Reading
 
 _ORDER = ("一", "二", "三", "四", "五", "六")
 _TABLE_SECTION = {"active": "二", "requests": "三", "review": "四"}

@@ -18,7 +18,7 @@ glued together cut the only way numbers allow or by the totals, one lost value d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import permutations
 
 from ..formats import Format, Relation, Row, Table
@@ -27,35 +27,7 @@ from ..textnorm import compact
 from . import repair
 from .labels import align
 from .tokens import Token
-from .values import Cell, Number, cell_value, fits
-
-
-@dataclass
-class Reading:
-    table: Table
-    variant: str
-    strategy: str
-    cells: dict[str, Cell]
-    anchors: int = 0
-    doubts: list[str] = field(default_factory=list)
-    extras: list[Token] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)  # row key → label as printed
-    short: dict[str, list[Token]] = field(default_factory=dict)  # rows printed with too few values
-    stacked: bool = False  # labels printed one after another, then values no label places
-    # rows of glued digits cut several ways: (cells, the cuts the row's totals keep, cuts possible)
-    cuts: dict[str, tuple[tuple[str, ...], list[repair.Cut], int]] = field(default_factory=dict)
-    glued: dict[str, repair.Cuts] = field(default_factory=dict)  # rows of glued digits not read, and why
-
-    def values(self) -> dict[str, Number | None]:
-        return {k: c.value for k, c in self.cells.items()}
-
-    def score(self, relations: tuple[Relation, ...]) -> tuple[int, int, int]:
-        """Lower is better: broken relations, cells not read, labels not used."""
-        vals = self.values()
-        broken = sum(1 for r in relations if r.kind == "eq" and r.holds(vals) is False)
-        unread = sum(1 for c in self.cells.values() if c.value is None and not c.blank)
-        return broken, unread, -self.anchors
-
+from .values import Cell, Reading, cell_value, fits
 
 _RELATIONS: dict[tuple[str, str, str], tuple[Relation, ...]] = {}
 

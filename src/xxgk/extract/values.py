@@ -1,10 +1,12 @@
-"""A printed cell → the value the data contract wants, by the cell's type."""
+"""What readings hand over and repairs mend: a placed `Cell`, a table's `Reading`, the `Cuts` of
+glued digits — and a printed cell → the value the data contract wants, by the cell's type."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..formats import Relation, Table
 from .tokens import Token
 
 Number = int | float
@@ -19,6 +21,52 @@ class Cell:
     inferred: str = ""  # why the value is not simply what was printed in its place
     blank: bool = False  # printed as a blank ("", "/", "—")
     evidence: str = ""  # what placed it (ParseResult.evidence); "" = the reading's own strategy
+
+
+Cut = list[tuple[Number, Token]]  # a row's values, each with the token it was cut from
+
+
+@dataclass
+class Cuts:
+    """The cuts of a row's glued digits: how many the writing of numbers allows, and those the
+    row's own totals keep (all of them when the row has no totals, the one when it is the only one)."""
+
+    possible: int
+    kept: list[Cut]
+    weighed: bool = True  # False: too many cuts to weigh by the sums
+
+    @property
+    def unique(self) -> bool:
+        return self.possible == 1 and len(self.kept) == 1
+
+
+@dataclass
+class Reading:
+    """One way of placing a table's values (tables.py, grid.py), mended by repair.py."""
+
+    table: Table
+    variant: str
+    strategy: str
+    cells: dict[str, Cell]
+    anchors: int = 0
+    doubts: list[str] = field(default_factory=list)
+    extras: list[Token] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # row key → label as printed
+    short: dict[str, list[Token]] = field(default_factory=dict)  # rows printed with too few values
+    stacked: bool = False  # labels printed one after another, then values no label places
+    # rows of glued digits cut several ways: (cells, the cuts the row's totals keep, cuts possible)
+    cuts: dict[str, tuple[tuple[str, ...], list[Cut], int]] = field(default_factory=dict)
+    glued: dict[str, Cuts] = field(default_factory=dict)  # rows of glued digits not read, and why
+
+    def values(self) -> dict[str, Number | None]:
+        return {k: c.value for k, c in self.cells.items()}
+
+    def score(self, relations: tuple[Relation, ...]) -> tuple[int, int, int]:
+        """Lower is better: broken relations, cells not read, labels not used."""
+        vals = self.values()
+        broken = sum(1 for r in relations if r.kind == "eq" and r.holds(vals) is False)
+        unread = sum(1 for c in self.cells.values() if c.value is None and not c.blank)
+        return broken, unread, -self.anchors
 
 
 def cell_value(token: Token, cell_type: str) -> Number | None:
