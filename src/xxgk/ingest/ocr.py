@@ -121,7 +121,41 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
         turned = straight(image.rotate(turn, expand=True), settings)
         tries.append((turned, _recognise(turned)))
     image, result = max(tries, key=lambda t: len(_chars(t[1], 1.0, settings)))
-    return image, _chars(result, scale, settings, image)
+    return image, _chars(result, scale, settings, image) + _unread_ink(image, result, scale, settings)
+
+
+def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
+    """A "?" over each mark inside a ruled table that OCR found no text in and that is the size of
+    a printed digit (a smudged or blotted number the detector passed over): the cell it lies in is
+    printed but unread, never an empty cell read as blank."""
+    digits = [b[:, 1].max() - b[:, 1].min() for b, t in zip(result.boxes, result.txts, strict=True)
+              if _NUMBER.fullmatch(t.replace(" ", ""))]
+    if len(digits) < 3:
+        return []
+    height = float(np.median(digits))
+    gray = np.asarray(image.convert("L"))
+    ink = cv2.adaptiveThreshold(255 - gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 15, -2)
+    h, w = ink.shape
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (max(2, int(w * settings.rule_fraction)), 1)))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, max(2, int(h * settings.rule_fraction)))))
+    rows, cols = np.flatnonzero(across.any(axis=1)), np.flatnonzero(down.any(axis=0))
+    if len(rows) < 2 or len(cols) < 2:
+        return []
+    marks = cv2.dilate(cv2.subtract(ink, cv2.bitwise_or(across, down)), np.ones((3, 3), np.uint8))
+    for box in result.boxes:  # what OCR found is read already
+        (x0, y0), (x1, y1) = box.min(axis=0).astype(int) - 3, box.max(axis=0).astype(int) + 3
+        marks[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 0
+    count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    found: list[pdf.Char] = []
+    for x, y, bw, bh, area in stats[1:count].tolist():
+        if not (0.6 * height <= bh <= 1.5 * height and 0.25 * height <= bw <= 3 * height
+                and area >= 0.25 * bw * bh and rows[0] < y and y + bh < rows[-1]
+                and cols[0] < x and x + bw < cols[-1]):
+            continue
+        found.append(("?", x / scale, y / scale, (x + bw) / scale, (y + bh) / scale, -1))  # type: ignore[arg-type]
+    return found
 
 
 def _upside_down(image: Image.Image, result: object, lines: int = 8) -> bool:
