@@ -134,7 +134,7 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
         return []
     height = float(np.median(digits))
     gray = np.asarray(image.convert("L"))
-    ink = cv2.adaptiveThreshold(255 - gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 15, -2)
+    ink = np.where(gray < 128, 255, 0).astype(np.uint8)  # ink, not the paper's noise (the page is evened)
     h, w = ink.shape
     across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
         cv2.MORPH_RECT, (max(2, int(w * settings.rule_fraction)), 1)))
@@ -143,7 +143,8 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
     rows, cols = np.flatnonzero(across.any(axis=1)), np.flatnonzero(down.any(axis=0))
     if len(rows) < 2 or len(cols) < 2:
         return []
-    marks = cv2.dilate(cv2.subtract(ink, cv2.bitwise_or(across, down)), np.ones((3, 3), np.uint8))
+    marks = cv2.subtract(ink, cv2.bitwise_or(across, down))
+    marks = cv2.morphologyEx(marks, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     for box in result.boxes:  # what OCR found is read already
         (x0, y0), (x1, y1) = box.min(axis=0).astype(int) - 3, box.max(axis=0).astype(int) + 3
         marks[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 0
@@ -151,7 +152,7 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
     found: list[pdf.Char] = []
     for x, y, bw, bh, area in stats[1:count].tolist():
         if not (0.6 * height <= bh <= 1.5 * height and 0.25 * height <= bw <= 3 * height
-                and area >= 0.25 * bw * bh and rows[0] < y and y + bh < rows[-1]
+                and area >= 0.2 * height * height and rows[0] < y and y + bh < rows[-1]
                 and cols[0] < x and x + bw < cols[-1]):
             continue
         found.append(("?", x / scale, y / scale, (x + bw) / scale, (y + bh) / scale, -1))  # type: ignore[arg-type]
