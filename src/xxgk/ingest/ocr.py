@@ -347,7 +347,7 @@ def _read_again(pixels: np.ndarray, box: np.ndarray, line: list, settings: OcrSe
     (x0, y0), (x1, y1) = np.asarray(box).min(axis=0).astype(int), np.asarray(box).max(axis=0).astype(int)
     pad = 4
     crop = pixels[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1]
-    if crop.size:
+    if crop.size and not _blotted(pixels[max(0, y0):y1 + 1, max(0, x0):x1 + 1]):
         crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         with _LOCK:
             again = _engine()(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True,
@@ -362,6 +362,17 @@ def _read_again(pixels: np.ndarray, box: np.ndarray, line: list, settings: OcrSe
             return [(t, 1.0, [(x0 + i * step, y0), (x0 + (i + 1) * step, y0), (x0 + (i + 1) * step, y1),
                               (x0 + i * step, y1)]) for i, t in enumerate(text)]
     return [("?", 1.0, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
+
+
+def _blotted(pixels: np.ndarray, most: float = 0.65) -> bool:
+    """A mark inked over more of its box than any digit is (a printed digit fills under half of
+    it; a "1", narrow, is let be): a blot OCR reads as a number by guess ("8" for a smudged 3)."""
+    ink = pixels.min(axis=2) < 128 if pixels.ndim == 3 else pixels < 128
+    ys, xs = np.nonzero(ink)
+    if not len(xs):
+        return False
+    tight = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return tight.shape[1] >= 0.5 * tight.shape[0] and float(tight.mean()) > most
 
 
 def _several(line: list) -> bool:
