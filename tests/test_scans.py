@@ -226,3 +226,18 @@ def test_a_smudged_digit_leaves_its_own_cell_unread_with_a_doubt_naming_it() -> 
     assert score(report.cells, got).wrong == []
     unread = next(f for f in audit(got) if f.rule == "extraction.unread")
     assert key in unread.cells and unread.kind == "extraction"
+
+
+def test_a_smudged_digit_on_a_degraded_scan_is_unread_never_guessed() -> None:
+    """The same blot, the page then scanned as an office does (grey paper, noise, blur, JPEG): OCR
+    found the blot and read it, unsure, as "8"; read again larger it was "8" with confidence, and
+    the cell held 8 where 3 is printed. A number box inked over more than any digit is unread."""
+    report = _seed("000")
+    picture = Image.open(io.BytesIO(_smudged(to_pdf(report), "本年新收", 0, dpi=200)))
+    page = io.BytesIO()
+    picture.save(page, "PDF", resolution=200)
+    got = parse_bytes(scan_of(page.getvalue(), 1, OFFICE), "scan.pdf")
+    key = "requests.new.natural"
+    assert got.cells[key] is None and key not in got.blank
+    assert any(d.startswith(key + "（") for d in got.doubts)
+    assert score(report.cells, got).wrong == []
