@@ -145,12 +145,15 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
         return []
     marks = cv2.subtract(ink, cv2.bitwise_or(across, down))
     marks = cv2.morphologyEx(marks, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    for box in result.boxes:  # what OCR found is read already
+    read = np.zeros_like(marks)
+    for box in result.boxes:  # what OCR found is read already: a mark touching it is part of it
         (x0, y0), (x1, y1) = box.min(axis=0).astype(int) - 3, box.max(axis=0).astype(int) + 3
-        marks[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 0
+        read[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 1
     count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
     found: list[pdf.Char] = []
     for x, y, bw, bh, area in stats[1:count].tolist():
+        if read[y:y + bh, x:x + bw].any():
+            continue
         if not (0.6 * height <= bh <= 1.5 * height and 0.25 * height <= bw <= 3 * height
                 and area >= 0.2 * height * height and rows[0] < y and y + bh < rows[-1]
                 and cols[0] < x and x + bw < cols[-1]):
