@@ -13,6 +13,7 @@ import pypdfium2
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from xxgk.audit import audit
 from xxgk.compose.layout import Layout
 from xxgk.compose.render import to_pdf
 from xxgk.compose.synth import from_gold
@@ -183,3 +184,60 @@ def test_lone_numbers_are_recognised_packed_onto_lines_and_read_as_alone() -> No
     assert len(numbers) >= 80  # a band of lone numbers
     assert [r for r in packed if r[0].isdigit()] == [r for r in alone if r[0].isdigit()]  # each digit where it was
     assert columns[1] < 0.75 * columns[0]
+
+
+def _smudged(pdf: bytes, label: str, nth: int, dpi: float = 150) -> bytes:
+    """The first page of `pdf` as a PNG at `dpi`, with the `nth` number after `label` blotted out
+    by a blob of noise over its box (a smudge or a drop of ink on the paper)."""
+    document = pypdfium2.PdfDocument(pdf)
+    page = document[0]
+    text, height = page.get_textpage(), page.get_height()
+    at = text.get_text_range().find(label)
+    top, bottom = text.get_charbox(at)[1], text.get_charbox(at)[3]
+    boxes = [text.get_charbox(i) for i in range(text.count_chars())]
+    digits = [b for i, b in enumerate(boxes) if text.get_text_range(i, 1).isdigit()
+              and top <= (b[1] + b[3]) / 2 <= bottom and b[0] > text.get_charbox(at)[2] + 50]
+    x0, y0, x1, y1 = digits[nth]
+    s = dpi / 72
+    picture = page.render(scale=s).to_pil().convert("RGB")
+    document.close()
+    pixels = np.asarray(picture).copy()
+    box = (slice(int((height - y1) * s) - 2, int((height - y0) * s) + 3), slice(int(x0 * s) - 2, int(x1 * s) + 3))
+    blot = np.random.default_rng(0).integers(0, 255, pixels[box].shape[:2])[..., None]
+    pixels[box] = np.minimum(pixels[box], blot)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_smudged_digit_leaves_its_own_cell_unread_with_a_doubt_naming_it() -> None:
+    """A blot over 「本年新收」's 自然人 number: OCR found no text there, and the cell was taken for a
+    blank one (null, certain, no doubt). It is printed and unread: null, no evidence, a doubt and
+    the audit's 读取 finding name that cell, and every other cell of the row is read as printed."""
+    report = _seed("000")
+    got = parse_bytes(_smudged(to_pdf(report), "本年新收", 0), "smudged.png")
+    key = "requests.new.natural"
+    assert report.cells[key] == 3 and got.cells[key] is None and key not in got.blank
+    assert got.evidence.get(key) in (None, "derived")
+    assert any(d.startswith(key + "（一、本年新收") for d in got.doubts)
+    row = [k for k in report.cells if k.startswith("requests.new.") and k != key]
+    assert {k: got.cells[k] for k in row} == {k: report.cells[k] for k in row}
+    assert all(got.evidence[k] == "grid" for k in row)
+    assert score(report.cells, got).wrong == []
+    unread = next(f for f in audit(got) if f.rule == "extraction.unread")
+    assert key in unread.cells and unread.kind == "extraction"
+
+
+def test_a_smudged_digit_on_a_degraded_scan_is_unread_never_guessed() -> None:
+    """The same blot, the page then scanned as an office does (grey paper, noise, blur, JPEG): OCR
+    found the blot and read it, unsure, as "8"; read again larger it was "8" with confidence, and
+    the cell held 8 where 3 is printed. A number box inked over more than any digit is unread."""
+    report = _seed("000")
+    picture = Image.open(io.BytesIO(_smudged(to_pdf(report), "本年新收", 0, dpi=200)))
+    page = io.BytesIO()
+    picture.save(page, "PDF", resolution=200)
+    got = parse_bytes(scan_of(page.getvalue(), 1, OFFICE), "scan.pdf")
+    key = "requests.new.natural"
+    assert got.cells[key] is None and key not in got.blank
+    assert any(d.startswith(key + "（") for d in got.doubts)
+    assert score(report.cells, got).wrong == []

@@ -18,12 +18,13 @@ from functools import cached_property
 from rapidfuzz import fuzz
 
 from ..formats import FORMATS, Format, Row, Table
+from ..formats.model import cell_specs
 from ..ingest.source import Cell as SourceCell
 from ..ingest.source import Table as SourceTable
 from ..result import Provenance
 from ..textnorm import compact
 from .labels import align, match_score
-from .tokens import Document, Token
+from .tokens import UNREAD, Document, Token
 from .values import Cell, Reading, cell_value, fits
 
 
@@ -234,12 +235,19 @@ def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) 
             continue
         for key, gc in zip(row.cells, columns, strict=True):
             reading.cells[key] = _cell(gc, fmt.cell_type(key))
+            if _unread(gc):
+                reading.doubts.append(f"{key}（{cell_specs()[fmt.id][key].label}）印有数字，OCR 未能辨认，留空")
         placed.add(row.key)
     return reading, placed
 
 
 def _fits(gc: GridCell, cell_type: str) -> bool:
-    return gc.kind == "empty" or (gc.kind == "value" and fits(_value_token(gc), cell_type))
+    return gc.kind == "empty" or (gc.kind == "value" and (_unread(gc) or fits(_value_token(gc), cell_type)))
+
+
+def _unread(gc: GridCell | None) -> bool:
+    """A cell OCR saw a number in but could not read (tokens.UNREAD): null, never a guess."""
+    return gc is not None and gc.kind == "value" and _value_token(gc).text == UNREAD
 
 
 def _value_token(gc: GridCell) -> Token:
@@ -252,6 +260,8 @@ def _cell(gc: GridCell | None, cell_type: str) -> Cell:
     if gc.kind == "empty":
         empty = next((t for t in gc.tokens if t.kind == "empty"), None)
         return Cell(None, empty, blank=True, evidence="grid")
+    if _unread(gc):
+        return Cell(None)  # printed, unread: no evidence, so the audit's 读取 findings name it
     tok = _value_token(gc)
     value = cell_value(tok, cell_type)
     return Cell(value, tok, blank=value is None, evidence="grid")
@@ -285,12 +295,14 @@ def variant_shown(reading: Reading, placed: set[str]) -> tuple[str, ...]:
 
 def overrule(reading: Reading, by_grid: Reading, placed: set[str]) -> None:
     """A token reading of a table whose grid placed only some rows: those rows (of the token
-    reading's row variant) take their grid cells, and the token reading's doubts about them go."""
+    reading's row variant) take their grid cells, and the token reading's doubts about them go
+    (the grid's own, naming cells it saw printed but could not read, come with them)."""
     rows = [r for r in reading.table.rows_for(reading.variant) if r.key in placed]
     for row in rows:
         for key in row.cells:
             reading.cells[key] = by_grid.cells[key]
         reading.doubts = [d for d in reading.doubts if not d.startswith(f"「{row.label}」")]
+        reading.doubts += [d for d in by_grid.doubts if d.split("（", 1)[0] in row.cells]  # its unread cells
         reading.short.pop(row.key, None)
         reading.cuts.pop(row.key, None)
     moved = {id(c.token) for r in rows for k in r.cells if (c := by_grid.cells[k]).token is not None}

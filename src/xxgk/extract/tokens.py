@@ -56,6 +56,7 @@ _NUMBER = re.compile(
     r"(?P<unit>\s?(?:万元|元|万))?(?P<counter>[件条个项次家宗人]?)"
     r"(?P<note>\s?\((?:其中|含|包括|注)[^()]{0,40}\))?"
 )
+UNREAD = "?"  # what OCR prints for a number it could not read with confidence (ingest.ocr)
 _BLANKS = {"/", "-", "—", "——", "--", "无", "\\", "－", "/ ", "空", "×", "——-"}
 # Letters OCR reads for digits; read as the digit only where a cell or its neighbours are numbers.
 _LOOKALIKE = {"O": 0, "o": 0, "〇": 0, "○": 0, "l": 1, "I": 1}
@@ -194,8 +195,11 @@ def _tokenize_fields(doc: Document, cells: list[tuple[int, int, str]], lineno: i
                 first <= j < len(doc.tokens) and doc.tokens[j].kind == "value" for j in (k - 1, k + 1)):
             doc.tokens[k] = _misread(t)
     if grid:
-        for t in doc.tokens[first:]:
-            t.grid = True
+        for k in range(first, len(doc.tokens)):
+            t = doc.tokens[k]
+            if t.text == UNREAD and t.kind == "text":  # OCR's unsure number: a value cell, unread
+                doc.tokens[k] = Token("value", UNREAD, t.start, t.end, t.line, t.col, t.field)
+            doc.tokens[k].grid = True
 
 
 def _misread(t: Token) -> Token:

@@ -122,7 +122,45 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
         turned = straight(image.rotate(turn, expand=True), settings)
         tries.append((turned, _recognise(turned)))
     image, result = max(tries, key=lambda t: len(_chars(t[1], 1.0, settings)))
-    return image, _chars(result, scale, settings, image)
+    return image, _chars(result, scale, settings, image) + _unread_ink(image, result, scale, settings)
+
+
+def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
+    """A "?" over each mark inside a ruled table that OCR found no text in and that is the size of
+    a printed digit (a smudged or blotted number the detector passed over): the cell it lies in is
+    printed but unread, never an empty cell read as blank."""
+    digits = [b[:, 1].max() - b[:, 1].min() for b, t in zip(result.boxes, result.txts, strict=True)
+              if _NUMBER.fullmatch(t.replace(" ", ""))]
+    if len(digits) < 3:
+        return []
+    height = float(np.median(digits))
+    gray = np.asarray(image.convert("L"))
+    ink = np.where(gray < 128, 255, 0).astype(np.uint8)  # ink, not the paper's noise (the page is evened)
+    h, w = ink.shape
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (max(2, int(w * settings.rule_fraction)), 1)))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, max(2, int(h * settings.rule_fraction)))))
+    rows, cols = np.flatnonzero(across.any(axis=1)), np.flatnonzero(down.any(axis=0))
+    if len(rows) < 2 or len(cols) < 2:
+        return []
+    marks = cv2.subtract(ink, cv2.bitwise_or(across, down))
+    marks = cv2.morphologyEx(marks, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    read = np.zeros_like(marks)
+    for box in result.boxes:  # what OCR found is read already: a mark touching it is part of it
+        (x0, y0), (x1, y1) = box.min(axis=0).astype(int) - 3, box.max(axis=0).astype(int) + 3
+        read[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 1
+    count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    found: list[pdf.Char] = []
+    for x, y, bw, bh, area in stats[1:count].tolist():
+        if read[y:y + bh, x:x + bw].any():
+            continue
+        if not (0.6 * height <= bh <= 1.5 * height and 0.25 * height <= bw <= 3 * height
+                and area >= 0.2 * height * height and rows[0] < y and y + bh < rows[-1]
+                and cols[0] < x and x + bw < cols[-1]):
+            continue
+        found.append(("?", x / scale, y / scale, (x + bw) / scale, (y + bh) / scale, -1))  # type: ignore[arg-type]
+    return found
 
 
 def _upside_down(image: Image.Image, result: object, lines: int = 8) -> bool:
@@ -313,7 +351,7 @@ def _read_again(pixels: np.ndarray, box: np.ndarray, line: list, settings: OcrSe
     (x0, y0), (x1, y1) = np.asarray(box).min(axis=0).astype(int), np.asarray(box).max(axis=0).astype(int)
     pad = 4
     crop = pixels[max(0, y0 - pad):y1 + pad + 1, max(0, x0 - pad):x1 + pad + 1]
-    if crop.size:
+    if crop.size and not _blotted(pixels[max(0, y0):y1 + 1, max(0, x0):x1 + 1]):
         crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         with _LOCK:
             again = _engine()(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True,
@@ -328,6 +366,17 @@ def _read_again(pixels: np.ndarray, box: np.ndarray, line: list, settings: OcrSe
             return [(t, 1.0, [(x0 + i * step, y0), (x0 + (i + 1) * step, y0), (x0 + (i + 1) * step, y1),
                               (x0 + i * step, y1)]) for i, t in enumerate(text)]
     return [("?", 1.0, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
+
+
+def _blotted(pixels: np.ndarray, most: float = 0.65) -> bool:
+    """A mark inked over more of its box than any digit is (a printed digit fills under half of
+    it; a "1", narrow, is let be): a blot OCR reads as a number by guess ("8" for a smudged 3)."""
+    ink = pixels.min(axis=2) < 128 if pixels.ndim == 3 else pixels < 128
+    ys, xs = np.nonzero(ink)
+    if not len(xs):
+        return False
+    tight = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return tight.shape[1] >= 0.5 * tight.shape[0] and float(tight.mean()) > most
 
 
 def _several(line: list) -> bool:
