@@ -17,10 +17,10 @@ from xxgk.parse import parse_bytes
 from xxgk.serve.app import create_app
 from xxgk.store import Store
 
-from . import test_store
+from . import test_browser, test_store
 from .conftest import SEEDS, running
-from .test_browser import ARGS, CHROMIUM
 
+browser = test_browser.browser  # a chromium for the module
 postgres = test_store.postgres  # fixtures: a PostgreSQL server, and a store's URL on SQLite and on it
 store_url = test_store.url
 
@@ -51,15 +51,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]
     with running(create_app(store, TOKEN)) as url:
         yield url, store
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _id(store: Store, name: str) -> int:

@@ -42,6 +42,3 @@ def parse_upload(data: bytes, name: str) -> tuple[str, str]:
     return result.model_dump_json(), "" if source.kind == "pdf" else source.text
 
 
-def text_of(data: bytes, name: str) -> str:
-    """The text a stored file was read as (for a view of a report parsed before this server started)."""
-    return read_source(data, name).text

@@ -10,6 +10,7 @@ from ..sandbox import Limits, call_boxed
 
 _VIEWS: dict[str, dict] = {}  # file digest → its view (a few dozen, newest last)
 KEEP = 64
+TABLED = ("html", "mht", "docx")  # sources whose tables the reader saw as tables: drawn as such
 
 
 def view_of(data: bytes, name: str) -> dict:
@@ -31,13 +32,17 @@ def source_view(digest: str, name: str, data: bytes, limits: Limits | None = Non
     reading it again may mean LibreOffice or OCR on every view."""
     if digest not in _VIEWS:
         try:
-            view = call_boxed(view_of, data, name, limits=limits)
+            keep(digest, call_boxed(view_of, data, name, limits=limits))
         except (ReportError, RuntimeError):
-            view = {"text": "", "tables": []}
-        if len(_VIEWS) >= KEEP:
-            _VIEWS.pop(next(iter(_VIEWS)))
-        _VIEWS[digest] = view
+            keep(digest, {"text": "", "tables": []})
     return _VIEWS[digest]
+
+
+def keep(digest: str, view: dict) -> None:
+    """Keep a file's view (an upload's text is kept as it is parsed: no second reading)."""
+    if len(_VIEWS) >= KEEP:
+        _VIEWS.pop(next(iter(_VIEWS)))
+    _VIEWS[digest] = view
 
 
 def segments(view: dict) -> list[dict]:

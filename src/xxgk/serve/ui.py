@@ -22,7 +22,7 @@ from ..store.models import Correction, Report
 from ..store.reviews import STATUS_CODES, STATUSES, corrected
 from . import compare, views
 from .pages import page_png, page_widths
-from .sources import segments, source_view
+from .sources import TABLED, segments, source_view
 from .web import (
     MAX_PAGE,
     MAX_UPLOAD,
@@ -31,13 +31,11 @@ from .web import (
     name_as_typed,
     number_or_blank,
     same_site,
-    source_text,
     year_or_none,
 )
 
 PAGE = 100  # reports per page of the list
 MISSING_PAGE = 50  # agencies per page of 缺少年度报告的机关
-TABLED = ("html", "mht", "docx")  # sources whose tables the reader saw as tables: drawn as such
 
 
 def router(web: Web) -> APIRouter:
@@ -93,7 +91,7 @@ def router(web: Web) -> APIRouter:
         elif source and sniff(source[1]) in TABLED:
             shown = segments(source_view(report.digest, source[0], source[1], web.limits))
         elif source and source[1]:  # (an empty file has no text to read: no worker started for it)
-            text = source_text(report.digest, source[0], source[1], web.limits)
+            text = source_view(report.digest, source[0], source[1], web.limits)["text"]
         flagged: dict[str, str] = {}
         statuses = list(store.status_of(report))
         for f, status in statuses:

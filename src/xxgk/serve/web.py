@@ -23,13 +23,15 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import PARSER_VERSION
 from ..errors import ReportError
-from ..parse import parse_upload, text_of
+from ..ingest import sniff
+from ..parse import parse_upload
 from ..result import ParseResult
 from ..sandbox import Limits, call_boxed
 from ..store import Store
 from ..store.models import Report
 from ..store.reviews import STATUS_CODES, InvalidCorrection
 from .messages import in_chinese
+from .sources import TABLED, keep
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 30 * 1024 * 1024
@@ -39,26 +41,6 @@ MAX_PAGE = 10**9
 RETRY_AFTER = 30  # seconds, when the queue is full
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
-
-
-_TEXTS: dict[str, str] = {}  # file digest → the text it was read as (a few dozen, newest last)
-
-
-def _remember(digest: str, text: str) -> None:
-    if len(_TEXTS) >= 64:
-        _TEXTS.pop(next(iter(_TEXTS)))
-    _TEXTS[digest] = text
-
-
-def source_text(digest: str, name: str, data: bytes, limits: Limits | None = None) -> str:
-    """The text a report was read from, shown beside its tables; kept per file, as reading it again
-    may mean LibreOffice or OCR (seconds) on every view. Read in a boxed worker, as uploads are."""
-    if digest not in _TEXTS:
-        try:
-            _remember(digest, call_boxed(text_of, data, name, limits=limits))
-        except (ReportError, RuntimeError):
-            _remember(digest, "")
-    return _TEXTS[digest]
 
 
 def name_as_typed(raw: str | None) -> str:
@@ -224,8 +206,8 @@ class Web:
                 raise HTTPException(422, f"{name}：读取此文件时内部出错（{e}）") from e
         result = ParseResult.model_validate_json(parsed)
         report_id = await run_in_threadpool(self.store.add, result, data, name)
-        if text:
-            _remember(self.store.report(report_id).digest, text)
+        if text and sniff(data) not in TABLED:  # a page or Word file is viewed with its tables: read then
+            keep(self.store.report(report_id).digest, {"text": text, "tables": []})
         del parsed, text, result, data
         trim_memory()
         return report_id
