@@ -110,7 +110,9 @@ def test_a_pdf_report_page_marks_the_value_on_the_page_image(server: str, browse
     page = browser.new_page()
     page.goto(f"{server}/reports?q=洪泽")
     page.click("text=hongze-2023.pdf")
-    assert page.locator('td.cell.error[data-key="review.total"]').count() == 1  # 总计 0 with parts 11
+    page.wait_for_url(f"{server}/reports/*", wait_until="commit")  # the cell is clicked while the page may still load
+    flagged = page.locator('td.cell.error[data-key="review.total"]')
+    flagged.wait_for()  # strict: exactly one such cell (总计 0 with parts 11)
     page.locator(".page img").first.wait_for()
     page.click('td.cell[data-key="review.upheld"]')
     mark = page.locator('.page[data-page="4"] .mark')
