@@ -11,21 +11,21 @@ columns; anything less leaves the row to the token readings (`report` merges the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from rapidfuzz import fuzz
 
 from ..formats import FORMATS, Format, Row, Table
-from ..formats.model import cell_specs
 from ..ingest.source import Cell as SourceCell
 from ..ingest.source import Table as SourceTable
 from ..result import Provenance
 from ..textnorm import compact
+from . import bands
 from .labels import align, match_score
 from .tokens import UNREAD, Document, Token
-from .values import Cell, Reading, cell_value, fits
+from .values import Cell, Reading, cell_value, fits, unread_doubt
 
 
 @dataclass
@@ -236,7 +236,7 @@ def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) 
         for key, gc in zip(row.cells, columns, strict=True):
             reading.cells[key] = _cell(gc, fmt.cell_type(key))
             if _unread(gc):
-                reading.doubts.append(f"{key}（{cell_specs()[fmt.id][key].label}）印有数字，OCR 未能辨认，留空")
+                reading.doubts.append(unread_doubt(fmt, key))
         placed.add(row.key)
     return reading, placed
 
@@ -449,6 +449,8 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
     if not placed:
         return None
     stacks = heading_stacks(placed)
+    numbers = [p for p in placed if p.token.kind in ("value", "blank")]
+    slopes = dict(zip(map(id, numbers), bands.row_slopes([(p.page, p.box) for p in numbers]), strict=True))
     best: tuple[Reading, set[str]] | None = None
     for variant in table.variants:
         reading = Reading(table, variant, "columns", {k: Cell(None) for k in table.cells(variant)})
@@ -468,7 +470,8 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
             row = statutory[j]
             if row.extra:
                 continue
-            cells = _row_by_position(fmt, table, row, words, placed, stacks)
+            others = [w for k, ws in labels.items() if k != j for w in ws]
+            cells = _row_by_position(fmt, table, row, words, placed, stacks, others, slopes)
             if cells is not None:
                 reading.cells.update(cells)
                 reading.labels[row.key] = "|".join(w.token.text for w in words)
@@ -525,8 +528,16 @@ def _centres(fmt: Format, table: Table, row: Row, stacks: list[tuple[str, Placed
 
 
 def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], placed: list[Placed],
-                     stacks: list[tuple[str, Placed, Placed]]) -> dict[str, Cell] | None:
+                     stacks: list[tuple[str, Placed, Placed]], others: Sequence[Placed] = (),
+                     slopes: dict[int, float] | None = None) -> dict[str, Cell] | None:
+    """The row's cells, by the headings over its numbers: the numbers in its label's band (each
+    followed along the slope of its row of numbers back to the label, `slopes`), or None."""
     page, top, bottom, right = 0, 0.0, 0.0, 0.0
+    slopes = slopes or {}
+
+    def level(p: Placed) -> float:  # y of the number where its row of numbers passes the label
+        return p.y + slopes.get(id(p), 0.0) * (words[0].x - p.x) if words else p.y
+
     if words:
         page = words[0].page
         if any(w.page != page for w in words):
@@ -543,10 +554,12 @@ def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], p
         if first is None or first.token.kind not in ("value", "blank"):
             return None
         page, top, bottom = first.page, first.y - 3, first.y + 3
-    values = [p for p in placed if p.page == page and p.token.kind in ("value", "blank") and top <= p.y <= bottom
-              and p.box[0] >= right - 1]
-    if not values or max(v.y for v in values) - min(v.y for v in values) > 3:
+    values = [p for p in placed if p.page == page and p.token.kind in ("value", "blank")
+              and top <= level(p) <= bottom and p.box[0] >= right - 1]
+    if not values or max(map(level, values)) - min(map(level, values)) > 3:
         return None  # no numbers, or on several lines: not one row's
+    if words and _drifted(placed, page, top, bottom, right, others, level):
+        return None  # a number just off the label's band, in no other label's: whose it is, is unknown
     order = sorted(range(len(centres)), key=lambda i: centres[i])
     if [centres[i] for i in order] != sorted(set(centres)) or order != list(range(len(centres))):
         return None  # headings not in the format's order across the page: not this row's table
@@ -565,3 +578,15 @@ def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], p
         value = None if tok is None else cell_value(tok, fmt.cell_type(key))
         out[key] = Cell(value, tok, blank=value is None, evidence="columns")
     return out
+
+
+def _drifted(placed: list[Placed], page: int, top: float, bottom: float, right: float,
+             others: Sequence[Placed], level: Callable[[Placed], float]) -> bool:
+    """A number within a line's height above or below a label's band (a scan's rows drift when
+    it is turned and not quite straightened), in no other label's band: it may be this row's,
+    so the columns without a number in the band are not surely blank."""
+    height = bottom - top
+    return any(p.page == page and p.token.kind in ("value", "blank") and p.box[0] >= right - 1
+               and top - height <= (y := level(p)) <= bottom + height and not top <= y <= bottom
+               and not any(o.page == page and o.box[1] <= y <= o.box[3] for o in others)
+               for p in placed)
