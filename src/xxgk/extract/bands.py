@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
 
-from ..formats import Relation, Row
+from ..formats import Format, Relation, Row
 from ..result import Provenance
 from .labels import align
 from .tokens import Token
-from .values import Cell, Reading
+from .values import Cell, Reading, cell_value, fits
 
 Locate = Callable[[Token], Provenance | None]
 
@@ -122,11 +122,13 @@ def label_bands(rows: tuple[Row, ...], tokens: list[Token], locate: Locate) -> d
     return bands
 
 
-def unplace_off_band(reading: Reading, tokens: list[Token], locate: Locate,
+def unplace_off_band(fmt: Format, reading: Reading, tokens: list[Token], locate: Locate,
                      relations: tuple[Relation, ...]) -> None:
     """Each labelled row of `reading` placed from words OCR read: left unread, with a doubt, when
-    its label was not found or one of its values lies outside the label's band; values the sums
-    derived from such a row go with it."""
+    its label was not found, one of its values lies outside the label's band or another number
+    inside it; values the sums derived from such a row go with it. A row whose values are all in
+    its band but were taken in another order than across the page (OCR's boxes of one row
+    grouped into two lines) takes them left to right, or, short of values, is left unread too."""
     rows = reading.table.rows_for(reading.variant)
     bands = label_bands(rows, tokens, locate)
     numbers = [(t, w) for t in tokens if t.kind in ("value", "blank") and not t.grid
@@ -146,14 +148,17 @@ def unplace_off_band(reading: Reading, tokens: list[Token], locate: Locate,
         mine = {id(t) for t in printed}
         if band is not None and all(band.holds(w, slope[id(t)]) for t, w in places) and not any(
                 id(t) not in mine and w.bbox[0] >= band.right - 1 and band.holds(w, slope[id(t)]) for t, w in numbers):
-            continue
+            if _across(fmt, reading, row, places):
+                continue
+            why = "的先后与其在页面上的位置不符"
+        else:
+            why = "其行标签未能识别" if band is None else "与行标签不在同一水平带内"
         for k in row.cells:
             reading.cells[k] = Cell(None)
         reading.extras += [t for t, _ in places if t.kind == "value"]
         reading.short.pop(row.key, None)
         reading.cuts.pop(row.key, None)
         reading.doubts = [d for d in reading.doubts if not d.startswith(f"「{row.label}」")]
-        why = "其行标签未能识别" if band is None else "与行标签不在同一水平带内"
         reading.doubts.append(f"「{row.label}」的数值{why}（按 OCR 识别的位置），无法确定属于哪一行，整行留空")
         unplaced |= set(row.cells)
     if not unplaced:
@@ -162,3 +167,23 @@ def unplace_off_band(reading: Reading, tokens: list[Token], locate: Locate,
         if cell.token is None and cell.value is not None and any(
                 key in r.cells and set(r.cells) & unplaced for r in relations):
             reading.cells[key] = Cell(None)
+
+
+def _across(fmt: Format, reading: Reading, row: Row, places: list[tuple[Token, Provenance]]) -> bool:
+    """Whether the row's values lie left to right in its cells' order; a row with a value of its
+    own in every cell taken in another order is given them left to right (True)."""
+    seen: list[tuple[Token, Provenance]] = []
+    for t, w in places:  # a value cut into several cells (glued digits) is one box
+        if not seen or seen[-1][0] is not t:
+            seen.append((t, w))
+    xs = [(w.bbox[0] + w.bbox[2]) / 2 for _, w in seen]  # type: ignore[index]
+    if xs == sorted(xs):
+        return True
+    ordered = [t for t, _ in sorted(seen, key=lambda tw: (tw[1].bbox[0] + tw[1].bbox[2]) / 2)]  # type: ignore[index]
+    if len(ordered) != len(row.cells) or len(places) != len(row.cells) or not all(
+            fits(t, fmt.cell_type(k)) for t, k in zip(ordered, row.cells, strict=True)):
+        return False
+    for t, k in zip(ordered, row.cells, strict=True):
+        value = cell_value(t, fmt.cell_type(k))
+        reading.cells[k] = Cell(value, t, blank=value is None, evidence=reading.cells[k].evidence)
+    return True

@@ -379,6 +379,7 @@ class Placed:
     token: Token
     page: int
     box: tuple[float, float, float, float]
+    ocr: bool = False  # read by OCR from a picture (its rows may drift: see bands)
 
     @property
     def x(self) -> float:
@@ -396,7 +397,7 @@ def tokens_to_placed(tokens: list[Token], locate: Locate) -> list[Placed]:
             continue
         where = locate(t)
         if where is not None and where.bbox is not None and where.page is not None:
-            out.append(Placed(t, where.page, where.bbox))
+            out.append(Placed(t, where.page, where.bbox, where.ocr))
     return out
 
 
@@ -449,7 +450,7 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
     if not placed:
         return None
     stacks = heading_stacks(placed)
-    numbers = [p for p in placed if p.token.kind in ("value", "blank")]
+    numbers = [p for p in placed if p.token.kind in ("value", "blank") and p.ocr]
     slopes = dict(zip(map(id, numbers), bands.row_slopes([(p.page, p.box) for p in numbers]), strict=True))
     best: tuple[Reading, set[str]] | None = None
     for variant in table.variants:
@@ -558,7 +559,7 @@ def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], p
               and top <= level(p) <= bottom and p.box[0] >= right - 1]
     if not values or max(map(level, values)) - min(map(level, values)) > 3:
         return None  # no numbers, or on several lines: not one row's
-    if words and _drifted(placed, page, top, bottom, right, others, level):
+    if words and words[0].ocr and _drifted(placed, page, top, bottom, right, others, level):
         return None  # a number just off the label's band, in no other label's: whose it is, is unknown
     order = sorted(range(len(centres)), key=lambda i: centres[i])
     if [centres[i] for i in order] != sorted(set(centres)) or order != list(range(len(centres))):

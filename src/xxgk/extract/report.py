@@ -74,7 +74,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
                 wider.doubts.append(f"第{numeral}部分的表格有一部分印在后文中（分栏的文本），已接回")
                 reading = wider
         if src.ocr:  # a row is placed by its label's band on the picture, never by the order of OCR's boxes
-            bands.unplace_off_band(reading, tokens, locate, table_relations(fmt, table, reading.variant))
+            bands.unplace_off_band(fmt, reading, tokens, locate, table_relations(fmt, table, reading.variant))
         if by_grid is not None:
             grid.overrule(reading, *by_grid)
         leave_unread(fmt, reading)
