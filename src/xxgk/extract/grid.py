@@ -403,7 +403,8 @@ def tokens_to_placed(tokens: list[Token], locate: Locate) -> list[Placed]:
 
 def heading_stacks(placed: list[Placed]) -> list[tuple[str, Placed, Placed]]:
     """Words of a heading a narrow column wraps ("社会公" over "益组织"): text words one under the
-    other, centred or flush left alike, joined top to bottom. (text, top word, bottom word).
+    other, centred or flush left alike, joined top to bottom (OCR's boxes, taller than the
+    letters, may overlap a little). (text, top word, bottom word).
     A page break may fall inside a heading ("科研机" the last line of one page, "构" the first
     of the next): such a stack is joined, and its part above the break kept as a stack too."""
     texts = sorted((p for p in placed if p.token.kind == "text"), key=lambda p: (p.page, p.box[1], p.box[0]))
@@ -415,7 +416,7 @@ def heading_stacks(placed: list[Placed]) -> list[tuple[str, Placed, Placed]]:
             last = stack[-1]
             if not (abs(last.x - p.x) < 3 or abs(last.box[0] - p.box[0]) < 2):
                 continue
-            if last.page == p.page and 0 <= p.box[1] - last.box[3] < 0.8 * height:
+            if last.page == p.page and (-0.4 * height if p.ocr else 0) <= p.box[1] - last.box[3] < 0.8 * height:
                 stack.append(p)
                 break
             if (last.page + 1 == p.page and last_line[last.page] - last.box[3] < 0.5 * height
@@ -501,28 +502,38 @@ def _wrapped(words: list[Placed], others: list[Placed]) -> None:
         words.append(below[0])
 
 
+Heading = tuple[float, float, float]  # a column heading's x: its middle, its left and right ends
+
+
 def _centres(fmt: Format, table: Table, row: Row, stacks: list[tuple[str, Placed, Placed]],
-             before: tuple[int, float]) -> tuple[list[float], tuple[int, float]] | None:
+             before: tuple[int, float], partial: bool = False) -> tuple[list[Heading | None], tuple[int, float]] | None:
     """The x of each column's heading, the nearest drawn above `before` (page, y) — on its page
     or, a heading not repeated, an earlier one; a heading printed once for each of several groups
     (结果维持 under 行政复议 and twice under 行政诉讼) is the group's in order across the page. And
-    where the lowest heading ends."""
-    centres: list[float] = []
+    where the lowest heading ends. A heading not found is None where `partial` (OCR lost some
+    words of the headings), else there are none."""
+    centres: list[Heading | None] = []
     end = (0, 0.0)
     seen: dict[str, int] = {}
     for key in row.cells:
         wanted = compact(header_parts(table, row, key, fmt)[-1])
         nth = seen.get(wanted, 0)
         seen[wanted] = nth + 1
-        found = [((s[2].page, s[2].box[3]), s[1].x) for s in stacks
-                 if (s[2].page, s[2].box[3]) <= before and compact(s[0]) == wanted]
+        found = [((s[2].page, s[2].box[3]), (s[1].x, min(s[1].box[0], s[2].box[0]), max(s[1].box[2], s[2].box[2])))
+                 for s in stacks if (s[2].page, s[2].box[3]) <= before and compact(s[0]) == wanted]
         if not found:
-            return None
+            if not partial:
+                return None
+            centres.append(None)
+            continue
         nearest = max(f[0] for f in found)
         across = sorted(x for at, x in found if at[0] == nearest[0] and abs(at[1] - nearest[1]) < 20)
         twins = sum(1 for k in row.cells if compact(header_parts(table, row, k, fmt)[-1]) == wanted)
         if len(across) != twins:
-            return None
+            if not partial:
+                return None
+            centres.append(None)
+            continue
         centres.append(across[nth])
         end = max(end, nearest)
     return centres, end
@@ -545,10 +556,11 @@ def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], p
             return None
         top, bottom = min(w.box[1] for w in words), max(w.box[3] for w in words)
         right = max(w.box[2] for w in words)
-    found = _centres(fmt, table, row, stacks, (page, top) if words else (10**6, 0.0))
-    if found is None:
+    partial = bool(words) and words[0].ocr  # a scan's row: under the headings OCR read, if they hold all its numbers
+    found = _centres(fmt, table, row, stacks, (page, top) if words else (10**6, 0.0), partial)
+    if found is None or (None in found[0] and sum(h is not None for h in found[0]) < 2):
         return None
-    centres, (head_page, head_end) = found
+    headings, (head_page, head_end) = found
     if not words:  # the first line of values under the headings, or atop the next page
         below = [p for p in placed if (p.page, p.box[1]) >= (head_page, head_end) and p.page <= head_page + 1]
         first = min(below, key=lambda p: (p.page, p.y), default=None)
@@ -561,14 +573,23 @@ def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], p
         return None  # no numbers, or on several lines: not one row's
     if words and words[0].ocr and _drifted(placed, page, top, bottom, right, others, level):
         return None  # a number just off the label's band, in no other label's: whose it is, is unknown
-    order = sorted(range(len(centres)), key=lambda i: centres[i])
-    if [centres[i] for i in order] != sorted(set(centres)) or order != list(range(len(centres))):
+    known = [i for i, h in enumerate(headings) if h is not None]
+    centres = [headings[i][0] for i in known]  # type: ignore[index]
+    if centres != sorted(set(centres)):
         return None  # headings not in the format's order across the page: not this row's table
     under: dict[int, Placed] = {}
     for v in values:
-        i = min(range(len(centres)), key=lambda i: abs(centres[i] - v.x))
-        gap = min((abs(centres[i] - centres[k]) for k in range(len(centres)) if k != i), default=1e9)
-        if i in under or abs(centres[i] - v.x) > gap / 2:
+        if len(known) == len(headings):  # every heading found: the nearest, by less than half the gap
+            i = min(known, key=lambda i: abs(centres[i] - v.x))
+            gap = min((abs(centres[i] - centres[k]) for k in known if k != i), default=1e9)
+            if abs(centres[i] - v.x) > gap / 2:
+                return None
+        else:  # some lost: right under a heading found, or whose it is is unknown
+            hits = [i for i in known if headings[i][1] <= v.x <= headings[i][2]]  # type: ignore[index]
+            if len(hits) != 1:
+                return None
+            i = hits[0]
+        if i in under:
             return None
         under[i] = v
     if not all(fits(v.token, fmt.cell_type(row.cells[i])) for i, v in under.items()):
