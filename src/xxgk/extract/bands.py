@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from statistics import median
 
 from ..formats import Format, Relation, Row
@@ -148,9 +149,12 @@ def unplace_off_band(fmt: Format, reading: Reading, tokens: list[Token], locate:
         mine = {id(t) for t in printed}
         if band is not None and all(band.holds(w, slope[id(t)]) for t, w in places) and not any(
                 id(t) not in mine and w.bbox[0] >= band.right - 1 and band.holds(w, slope[id(t)]) for t, w in numbers):
-            if _across(fmt, reading, row, places):
+            if not _across(fmt, reading, row, places):
+                why = "的先后与其在页面上的位置不符"
+            elif not _under_columns(reading, rows, row, locate):
+                why = "与留空的格不能按页面上的位置对应到各列"
+            else:
                 continue
-            why = "的先后与其在页面上的位置不符"
         else:
             why = "其行标签未能识别" if band is None else "与行标签不在同一水平带内"
         for k in row.cells:
@@ -186,4 +190,42 @@ def _across(fmt: Format, reading: Reading, row: Row, places: list[tuple[Token, P
     for t, k in zip(ordered, row.cells, strict=True):
         value = cell_value(t, fmt.cell_type(k))
         reading.cells[k] = Cell(value, t, blank=value is None, evidence=reading.cells[k].evidence)
+    return True
+
+
+def _under_columns(reading: Reading, rows: tuple[Row, ...], row: Row, locate: Locate) -> bool:
+    """A row read with cells left blank among its numbers (placed under the columns of a full row
+    of the laid-out text, whose character columns OCR's words only approximate): each number is
+    under its own column of the nearest full row on its page, by the boxes' x, nearer it than
+    half the columns' gap."""
+    cells = [reading.cells[k] for k in row.cells]
+    if not any(c.blank and (c.token is None or c.token.kind == "empty") for c in cells):
+        return True
+    mine = [(i, w) for i, c in enumerate(cells) if c.token is not None and c.token.kind in ("value", "blank")
+            and (w := locate(c.token)) is not None and w.bbox is not None]
+    if not mine:
+        return True  # every cell blank: nothing placed by a column
+    page, y = mine[0][1].page, (mine[0][1].bbox[1] + mine[0][1].bbox[3]) / 2  # type: ignore[index]
+    refs: list[tuple[float, list[float]]] = []
+    for other in rows:
+        if other is row or len(other.cells) != len(row.cells):
+            continue
+        toks = [reading.cells[k].token for k in other.cells]
+        if any(t is None or t.kind not in ("value", "blank") for t in toks) or len({id(t) for t in toks}) != len(toks):
+            continue
+        wheres = [locate(t) for t in toks]  # type: ignore[arg-type]
+        if any(w is None or not w.ocr or w.page != page or w.bbox is None for w in wheres):
+            continue
+        xs = [(w.bbox[0] + w.bbox[2]) / 2 for w in wheres]  # type: ignore[union-attr,index]
+        if xs == sorted(xs):
+            refs.append((abs((wheres[0].bbox[1] + wheres[0].bbox[3]) / 2 - y), xs))  # type: ignore[union-attr,index]
+    if not refs:
+        return False
+    xs = min(refs)[1]
+    gap = min(b - a for a, b in pairwise(xs))
+    for i, w in mine:
+        x = (w.bbox[0] + w.bbox[2]) / 2  # type: ignore[index]
+        j = min(range(len(xs)), key=lambda j: abs(xs[j] - x))
+        if j != i or abs(xs[j] - x) > gap / 2:
+            return False
     return True
