@@ -3,7 +3,9 @@ a band across the page (a baseline band). The token readings place values by the
 lines OCR's boxes were grouped into; on a scan whose rows drift (turned, not quite straightened)
 or whose label OCR lost, that order puts a value in the next row's or the previous row's place.
 So every row a token reading placed from OCR'd words is checked against its label's band, and a
-row with a value outside it is left unread, with a doubt: never placed by order alone.
+row with a value outside it (or another number inside it) is left unread, with a doubt: never
+placed by order alone. Within the row, its values go into its cells left to right across the
+page, and cells left blank among them only where each value lies under its own column.
 
     reading + the table's tokens + where each was printed → unplace_off_band → the reading, checked
 """
@@ -94,8 +96,8 @@ def label_bands(rows: tuple[Row, ...], tokens: list[Token], locate: Locate) -> d
     of a wrapped label: "不计其他情形）")."""
     texts = [t for t in tokens if t.kind == "text"]
     matched = align(texts, rows) if any(r.match for r in rows) else {}
-    boxes: dict[int, list[tuple[int, tuple[float, float, float, float]]]] = {}
-    loose: list[tuple[int, tuple[float, float, float, float]]] = []
+    boxes: dict[int, list[tuple[int, Box]]] = {}
+    loose: list[tuple[int, Box]] = []
     for i, t in enumerate(texts):
         where = locate(t)
         if where is None or not where.ocr or where.bbox is None or where.page is None:
