@@ -212,7 +212,7 @@ def _unread_among_values(doc: Document, first: int) -> None:
     while k < len(doc.tokens):
         t = doc.tokens[k]
         after = doc.tokens[k + 1] if k + 1 < len(doc.tokens) else None
-        valued = after is not None and after.kind == "value"
+        valued = after is not None and (after.kind == "value" or after.text == UNREAD)
         if t.kind == "text" and t.text == UNREAD and (valued or (k > first and doc.tokens[k - 1].kind == "value")):
             doc.tokens[k] = Token("value", UNREAD, t.start, t.end, t.line, t.col, t.field)
         elif t.kind == "text" and len(t.text) > 1 and t.text.endswith(UNREAD) and valued:
