@@ -270,10 +270,10 @@ def _keystoned(pdf: bytes, squeeze: float, dpi: float = 150) -> bytes:
 
 def test_rows_that_tilt_are_placed_by_their_labels_band_never_by_the_order_of_boxes() -> None:
     """A table without rules on a page photographed askew: its rows tilt up to 1.5°, so the last
-    column's numbers sit as low as the next row's label. OCR's boxes grouped into lines by height
-    gave 「行政许可」 "1 14" (its 15 drifted onto the next line), cut as 1, 1, 4 — and 「规范性文件」 the
-    0 of 「规章」. Each row takes the numbers on its label's band, followed along the slope of their
-    own row of numbers; a row with a number off its band, or another one on it, is left unread and
+    columns' numbers sit as high as the row above's label. OCR's boxes grouped into lines by their
+    tops gave 「规范性文件」 the 14 and 15 of 「行政许可」 under it, and 「行政许可」 the 0s of the row
+    below. Each row takes the numbers on its label's band, followed along the slope of their own
+    row of numbers; a row with a number off its band, or another one on it, is left unread and
     said so."""
     report = _seed("002")
     got = parse_bytes(_keystoned(to_pdf(report, Layout(borders=False)), 0.03), "photo.jpg")
