@@ -11,21 +11,21 @@ columns; anything less leaves the row to the token readings (`report` merges the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from rapidfuzz import fuzz
 
 from ..formats import FORMATS, Format, Row, Table
-from ..formats.model import cell_specs
 from ..ingest.source import Cell as SourceCell
 from ..ingest.source import Table as SourceTable
 from ..result import Provenance
 from ..textnorm import compact
+from . import bands
 from .labels import align, match_score
 from .tokens import UNREAD, Document, Token
-from .values import Cell, Reading, cell_value, fits
+from .values import Cell, Reading, cell_value, fits, unread_doubt
 
 
 @dataclass
@@ -236,7 +236,7 @@ def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) 
         for key, gc in zip(row.cells, columns, strict=True):
             reading.cells[key] = _cell(gc, fmt.cell_type(key))
             if _unread(gc):
-                reading.doubts.append(f"{key}（{cell_specs()[fmt.id][key].label}）印有数字，OCR 未能辨认，留空")
+                reading.doubts.append(unread_doubt(fmt, key))
         placed.add(row.key)
     return reading, placed
 
@@ -379,6 +379,7 @@ class Placed:
     token: Token
     page: int
     box: tuple[float, float, float, float]
+    ocr: bool = False  # read by OCR from a picture (its rows may drift: see bands)
 
     @property
     def x(self) -> float:
@@ -396,13 +397,14 @@ def tokens_to_placed(tokens: list[Token], locate: Locate) -> list[Placed]:
             continue
         where = locate(t)
         if where is not None and where.bbox is not None and where.page is not None:
-            out.append(Placed(t, where.page, where.bbox))
+            out.append(Placed(t, where.page, where.bbox, where.ocr))
     return out
 
 
 def heading_stacks(placed: list[Placed]) -> list[tuple[str, Placed, Placed]]:
     """Words of a heading a narrow column wraps ("社会公" over "益组织"): text words one under the
-    other, centred or flush left alike, joined top to bottom. (text, top word, bottom word).
+    other, centred or flush left alike, joined top to bottom (OCR's boxes, taller than the
+    letters, may overlap a little). (text, top word, bottom word).
     A page break may fall inside a heading ("科研机" the last line of one page, "构" the first
     of the next): such a stack is joined, and its part above the break kept as a stack too."""
     texts = sorted((p for p in placed if p.token.kind == "text"), key=lambda p: (p.page, p.box[1], p.box[0]))
@@ -414,7 +416,7 @@ def heading_stacks(placed: list[Placed]) -> list[tuple[str, Placed, Placed]]:
             last = stack[-1]
             if not (abs(last.x - p.x) < 3 or abs(last.box[0] - p.box[0]) < 2):
                 continue
-            if last.page == p.page and 0 <= p.box[1] - last.box[3] < 0.8 * height:
+            if last.page == p.page and (-0.4 * height if p.ocr else 0) <= p.box[1] - last.box[3] < 0.8 * height:
                 stack.append(p)
                 break
             if (last.page + 1 == p.page and last_line[last.page] - last.box[3] < 0.5 * height
@@ -449,6 +451,8 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
     if not placed:
         return None
     stacks = heading_stacks(placed)
+    numbers = [p for p in placed if p.token.kind in ("value", "blank") and p.ocr]
+    slopes = dict(zip(map(id, numbers), bands.row_slopes([(p.page, p.box) for p in numbers]), strict=True))
     best: tuple[Reading, set[str]] | None = None
     for variant in table.variants:
         reading = Reading(table, variant, "columns", {k: Cell(None) for k in table.cells(variant)})
@@ -468,7 +472,8 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
             row = statutory[j]
             if row.extra:
                 continue
-            cells = _row_by_position(fmt, table, row, words, placed, stacks)
+            others = [w for k, ws in labels.items() if k != j for w in ws]
+            cells = _row_by_position(fmt, table, row, words, placed, stacks, others, slopes)
             if cells is not None:
                 reading.cells.update(cells)
                 reading.labels[row.key] = "|".join(w.token.text for w in words)
@@ -497,64 +502,94 @@ def _wrapped(words: list[Placed], others: list[Placed]) -> None:
         words.append(below[0])
 
 
+Heading = tuple[float, float, float]  # a column heading's x: its middle, its left and right ends
+
+
 def _centres(fmt: Format, table: Table, row: Row, stacks: list[tuple[str, Placed, Placed]],
-             before: tuple[int, float]) -> tuple[list[float], tuple[int, float]] | None:
+             before: tuple[int, float], partial: bool = False) -> tuple[list[Heading | None], tuple[int, float]] | None:
     """The x of each column's heading, the nearest drawn above `before` (page, y) — on its page
     or, a heading not repeated, an earlier one; a heading printed once for each of several groups
     (结果维持 under 行政复议 and twice under 行政诉讼) is the group's in order across the page. And
-    where the lowest heading ends."""
-    centres: list[float] = []
+    where the lowest heading ends. A heading not found is None where `partial` (OCR lost some
+    words of the headings), else there are none."""
+    centres: list[Heading | None] = []
     end = (0, 0.0)
     seen: dict[str, int] = {}
     for key in row.cells:
         wanted = compact(header_parts(table, row, key, fmt)[-1])
         nth = seen.get(wanted, 0)
         seen[wanted] = nth + 1
-        found = [((s[2].page, s[2].box[3]), s[1].x) for s in stacks
-                 if (s[2].page, s[2].box[3]) <= before and compact(s[0]) == wanted]
+        found = [((s[2].page, s[2].box[3]), (s[1].x, min(s[1].box[0], s[2].box[0]), max(s[1].box[2], s[2].box[2])))
+                 for s in stacks if (s[2].page, s[2].box[3]) <= before and compact(s[0]) == wanted]
         if not found:
-            return None
+            if not partial:
+                return None
+            centres.append(None)
+            continue
         nearest = max(f[0] for f in found)
         across = sorted(x for at, x in found if at[0] == nearest[0] and abs(at[1] - nearest[1]) < 20)
         twins = sum(1 for k in row.cells if compact(header_parts(table, row, k, fmt)[-1]) == wanted)
         if len(across) != twins:
-            return None
+            if not partial:
+                return None
+            centres.append(None)
+            continue
         centres.append(across[nth])
         end = max(end, nearest)
     return centres, end
 
 
 def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], placed: list[Placed],
-                     stacks: list[tuple[str, Placed, Placed]]) -> dict[str, Cell] | None:
+                     stacks: list[tuple[str, Placed, Placed]], others: Sequence[Placed] = (),
+                     slopes: dict[int, float] | None = None) -> dict[str, Cell] | None:
+    """The row's cells, by the headings over its numbers: the numbers in its label's band (each
+    followed along the slope of its row of numbers back to the label, `slopes`), or None."""
     page, top, bottom, right = 0, 0.0, 0.0, 0.0
+    slopes = slopes or {}
+
+    def level(p: Placed) -> float:  # y of the number where its row of numbers passes the label
+        return p.y + slopes.get(id(p), 0.0) * (words[0].x - p.x) if words else p.y
+
     if words:
         page = words[0].page
         if any(w.page != page for w in words):
             return None
         top, bottom = min(w.box[1] for w in words), max(w.box[3] for w in words)
         right = max(w.box[2] for w in words)
-    found = _centres(fmt, table, row, stacks, (page, top) if words else (10**6, 0.0))
-    if found is None:
+    partial = bool(words) and words[0].ocr  # a scan's row: under the headings OCR read, if they hold all its numbers
+    found = _centres(fmt, table, row, stacks, (page, top) if words else (10**6, 0.0), partial)
+    if found is None or (None in found[0] and sum(h is not None for h in found[0]) < 2):
         return None
-    centres, (head_page, head_end) = found
+    headings, (head_page, head_end) = found
     if not words:  # the first line of values under the headings, or atop the next page
         below = [p for p in placed if (p.page, p.box[1]) >= (head_page, head_end) and p.page <= head_page + 1]
         first = min(below, key=lambda p: (p.page, p.y), default=None)
         if first is None or first.token.kind not in ("value", "blank"):
             return None
         page, top, bottom = first.page, first.y - 3, first.y + 3
-    values = [p for p in placed if p.page == page and p.token.kind in ("value", "blank") and top <= p.y <= bottom
-              and p.box[0] >= right - 1]
-    if not values or max(v.y for v in values) - min(v.y for v in values) > 3:
+    values = [p for p in placed if p.page == page and p.token.kind in ("value", "blank")
+              and top <= level(p) <= bottom and p.box[0] >= right - 1]
+    if not values or max(map(level, values)) - min(map(level, values)) > 3:
         return None  # no numbers, or on several lines: not one row's
-    order = sorted(range(len(centres)), key=lambda i: centres[i])
-    if [centres[i] for i in order] != sorted(set(centres)) or order != list(range(len(centres))):
+    if words and words[0].ocr and _drifted(placed, page, top, bottom, right, others, level):
+        return None  # a number just off the label's band, in no other label's: whose it is, is unknown
+    known = [i for i, h in enumerate(headings) if h is not None]
+    centres = [headings[i][0] for i in known]  # type: ignore[index]
+    if centres != sorted(set(centres)):
         return None  # headings not in the format's order across the page: not this row's table
     under: dict[int, Placed] = {}
     for v in values:
-        i = min(range(len(centres)), key=lambda i: abs(centres[i] - v.x))
-        gap = min((abs(centres[i] - centres[k]) for k in range(len(centres)) if k != i), default=1e9)
-        if i in under or abs(centres[i] - v.x) > gap / 2:
+        if len(known) == len(headings):  # every heading found: the nearest, by less than half the gap
+            i = min(known, key=lambda i: abs(centres[i] - v.x))
+            gap = min((abs(centres[i] - centres[k]) for k in known if k != i), default=1e9)
+            if abs(centres[i] - v.x) > gap / 2:
+                return None
+        else:  # some lost: right under a heading found, or whose it is is unknown
+            hits = [i for i in known if headings[i][1] <= v.x <= headings[i][2]]  # type: ignore[index]
+            if len(hits) != 1:
+                return None
+            i = hits[0]
+        if i in under:
             return None
         under[i] = v
     if not all(fits(v.token, fmt.cell_type(row.cells[i])) for i, v in under.items()):
@@ -565,3 +600,15 @@ def _row_by_position(fmt: Format, table: Table, row: Row, words: list[Placed], p
         value = None if tok is None else cell_value(tok, fmt.cell_type(key))
         out[key] = Cell(value, tok, blank=value is None, evidence="columns")
     return out
+
+
+def _drifted(placed: list[Placed], page: int, top: float, bottom: float, right: float,
+             others: Sequence[Placed], level: Callable[[Placed], float]) -> bool:
+    """A number within a line's height above or below a label's band (a scan's rows drift when
+    it is turned and not quite straightened), in no other label's band: it may be this row's,
+    so the columns without a number in the band are not surely blank."""
+    height = bottom - top
+    return any(p.page == page and p.token.kind in ("value", "blank") and p.box[0] >= right - 1
+               and top - height <= (y := level(p)) <= bottom + height and not top <= y <= bottom
+               and not any(o.page == page and o.box[1] <= y <= o.box[3] for o in others)
+               for p in placed)

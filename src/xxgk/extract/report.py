@@ -9,11 +9,11 @@ from ..formats import FORMATS, Format
 from ..ingest.source import Source
 from ..result import ParseResult, Provenance, Region
 from ..textnorm import squeeze
-from . import grid, meta
+from . import bands, grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
 from .tables import read_table, table_relations
 from .tokens import Document, Token, tokenize
-from .values import Cell, Reading
+from .values import Cell, Reading, leave_unread
 
 _ORDER = ("一", "二", "三", "四", "五", "六")
 _TABLE_SECTION = {"active": "二", "requests": "三", "review": "四"}
@@ -73,8 +73,11 @@ def parse_source(src: Source, source: str) -> ParseResult:
             if wider.score(rels) < reading.score(rels):
                 wider.doubts.append(f"第{numeral}部分的表格有一部分印在后文中（分栏的文本），已接回")
                 reading = wider
+        if src.ocr:  # a row is placed by its label's band on the picture, never by the order of OCR's boxes
+            bands.unplace_off_band(fmt, reading, tokens, locate, table_relations(fmt, table, reading.variant))
         if by_grid is not None:
             grid.overrule(reading, *by_grid)
+        leave_unread(fmt, reading)
         _apply(result, reading, doc, src)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:

@@ -200,6 +200,27 @@ def _tokenize_fields(doc: Document, cells: list[tuple[int, int, str]], lineno: i
             if t.text == UNREAD and t.kind == "text":  # OCR's unsure number: a value cell, unread
                 doc.tokens[k] = Token("value", UNREAD, t.start, t.end, t.line, t.col, t.field)
             doc.tokens[k].grid = True
+    else:
+        _unread_among_values(doc, first)
+
+
+def _unread_among_values(doc: Document, first: int) -> None:
+    """OCR's "?" (a number it could not read) on a line of a table without rules: a value token,
+    unread, where it stands alone beside a number or right after a label with numbers after it;
+    one OCR's words glued to the label before it ("申请数量?") is cut off it. Elsewhere a "?" is text."""
+    k = first
+    while k < len(doc.tokens):
+        t = doc.tokens[k]
+        after = doc.tokens[k + 1] if k + 1 < len(doc.tokens) else None
+        valued = after is not None and (after.kind == "value" or after.text == UNREAD)
+        if t.kind == "text" and t.text == UNREAD and (valued or (k > first and doc.tokens[k - 1].kind == "value")):
+            doc.tokens[k] = Token("value", UNREAD, t.start, t.end, t.line, t.col, t.field)
+        elif t.kind == "text" and len(t.text) > 1 and t.text.endswith(UNREAD) and valued:
+            cut = t.end - 1
+            doc.tokens[k:k + 1] = [Token("text", t.text[:-1], t.start, cut, t.line, t.col, t.field),
+                                   Token("value", UNREAD, cut, t.end, t.line, t.col + len(t.text) - 1, t.field)]
+            k += 1
+        k += 1
 
 
 def _misread(t: Token) -> Token:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..formats import Relation, Table
-from .tokens import Token
+from ..formats import Format, Relation, Table
+from ..formats.model import cell_specs
+from .tokens import UNREAD, Token
 
 Number = int | float
 
@@ -72,11 +73,12 @@ class Reading:
 def cell_value(token: Token, cell_type: str) -> Number | None:
     """The value of `token` in a cell of `cell_type`; raises ValueError when it cannot be one.
 
-    "/", "—", "无" are blanks (None). Counts and signed values are integers ("+14" is 14);
+    "/", "—", "无" are blanks (None); a number OCR could not read (`unread`) is None too.
+    Counts and signed values are integers ("+14" is 14);
     a negative count is kept for the audit to
     report; amounts are in 万元 ("251000元" is 25.1, a bare number is taken as 万元).
     """
-    if token.kind == "blank":
+    if token.kind == "blank" or unread(token):
         return None
     if token.kind != "value" or token.number is None:
         raise ValueError(f"not a number: {token.text!r}")
@@ -94,10 +96,30 @@ def cell_value(token: Token, cell_type: str) -> Number | None:
 
 def fits(token: Token, cell_type: str) -> bool:
     """Whether `cell_value` takes it (asked for every value and cell tried: no exception raised)."""
-    if token.kind == "blank":
+    if token.kind == "blank" or unread(token):
         return True
     if token.kind != "value" or token.number is None:
         return False
     if cell_type == "amount":
         return True
     return token.number == token.number.to_integral_value() and token.unit not in ("元", "万元")
+
+
+def unread(token: Token) -> bool:
+    """A number OCR saw printed but could not read ("?", tokens.UNREAD): it takes a cell of any
+    type, whose value is unknown — null, never a blank nor a guess."""
+    return token.kind == "value" and token.text == UNREAD
+
+
+def unread_doubt(fmt: Format, key: str) -> str:
+    """The doubt naming a cell printed with a number OCR could not read."""
+    return f"{key}（{cell_specs()[fmt.id][key].label}）印有数字，OCR 未能辨认，留空"
+
+
+def leave_unread(fmt: Format, reading: Reading) -> None:
+    """Cells a reading gave a number OCR could not read: null, neither a blank nor a value (no
+    evidence: the audit's 读取 finding names them), each named by a doubt."""
+    for key, cell in reading.cells.items():
+        if cell.token is not None and unread(cell.token):
+            reading.cells[key] = Cell(None)
+            reading.doubts.append(unread_doubt(fmt, key))

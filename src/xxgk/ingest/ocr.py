@@ -126,14 +126,15 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
 
 
 def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
-    """A "?" over each mark inside a ruled table that OCR found no text in and that is the size of
-    a printed digit (a smudged or blotted number the detector passed over): the cell it lies in is
-    printed but unread, never an empty cell read as blank."""
-    digits = [b[:, 1].max() - b[:, 1].min() for b, t in zip(result.boxes, result.txts, strict=True)
-              if _NUMBER.fullmatch(t.replace(" ", ""))]
-    if len(digits) < 3:
+    """A "?" over each mark OCR found no text in that is the size of a printed digit (a smudged or
+    blotted number the detector passed over) and lies where numbers are printed: inside a ruled
+    table, or — a table without rules — level with a number OCR read on its row, among the
+    page's columns of numbers. The cell it lies in is printed but unread, never an empty cell
+    read as blank."""
+    numbers = [b for b, t in zip(result.boxes, result.txts, strict=True) if _NUMBER.fullmatch(t.replace(" ", ""))]
+    if len(numbers) < 3:
         return []
-    height = float(np.median(digits))
+    height = float(np.median([b[:, 1].max() - b[:, 1].min() for b in numbers]))
     gray = np.asarray(image.convert("L"))
     ink = np.where(gray < 128, 255, 0).astype(np.uint8)  # ink, not the paper's noise (the page is evened)
     h, w = ink.shape
@@ -142,8 +143,9 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
     down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
         cv2.MORPH_RECT, (1, max(2, int(h * settings.rule_fraction)))))
     rows, cols = np.flatnonzero(across.any(axis=1)), np.flatnonzero(down.any(axis=0))
-    if len(rows) < 2 or len(cols) < 2:
-        return []
+    ruled = len(rows) >= 2 and len(cols) >= 2
+    levels = [((b[:, 1].min() + b[:, 1].max()) / 2) for b in numbers]  # rows of numbers (a table without rules)
+    left, right = min(b[:, 0].min() for b in numbers), max(b[:, 0].max() for b in numbers)
     marks = cv2.subtract(ink, cv2.bitwise_or(across, down))
     marks = cv2.morphologyEx(marks, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     read = np.zeros_like(marks)
@@ -156,10 +158,12 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
         if read[y:y + bh, x:x + bw].any():
             continue
         if not (0.6 * height <= bh <= 1.5 * height and 0.25 * height <= bw <= 3 * height
-                and area >= 0.2 * height * height and rows[0] < y and y + bh < rows[-1]
-                and cols[0] < x and x + bw < cols[-1]):
+                and area >= 0.2 * height * height):
             continue
-        found.append(("?", x / scale, y / scale, (x + bw) / scale, (y + bh) / scale, -1))  # type: ignore[arg-type]
+        in_table = ruled and rows[0] < y and y + bh < rows[-1] and cols[0] < x and x + bw < cols[-1]
+        in_a_row = left <= x and x + bw <= right and any(abs(y + bh / 2 - level) <= 0.25 * height for level in levels)
+        if in_table or in_a_row:
+            found.append(("?", x / scale, y / scale, (x + bw) / scale, (y + bh) / scale, -1))  # type: ignore[arg-type]
     return found
 
 
