@@ -182,18 +182,23 @@ def _heading(row: GridRow) -> bool:
     return any(c.kind == "text" for c in row.cells) and not any(c.kind in ("value", "mixed") for c in row.cells)
 
 
+Placings = dict[tuple, list[int | None]]  # see `row_to_columns`
+
+
 def row_to_columns(row: GridRow, keys: tuple[str, ...], parts: list[list[str]],
-                   heads: list[GridCell]) -> list[GridCell | None] | None:
+                   heads: list[GridCell], placings: Placings | None = None) -> list[GridCell | None] | None:
     """Which cell holds each statutory column of the row: under its heading (by x where known, else
     by grid column; empty cells under no heading are spacers), else, with as many cells as
-    columns, in print order. None when neither is one to one."""
-    under: list[GridCell | None] = []
-    for wanted in parts:
-        places = [h for h in heads if wanted and same_heading(h.cell.text, wanted[-1])
-                  and all(any(same_heading(o.cell.text, p) and _overlap(h, o) > 0.5 for o in heads)
-                          for p in wanted[:-1])]
-        cells = [c for c in row.values if any(_overlap(c, h) > 0.5 for h in places)]
-        under.append(cells[0] if len(cells) == 1 else None)
+    columns, in print order. None when neither is one to one. `placings` keeps what was found
+    for rows of the same cells' places under the same heading cells (most rows of a table)."""
+    where = (tuple(map(id, heads)), tuple(map(tuple, parts)),
+             tuple((c.cell.x, c.table, c.span) for c in row.values))  # all `_overlap` reads
+    picks = None if placings is None else placings.get(where)
+    if picks is None:
+        picks = _under_headings(row.values, parts, heads)
+        if placings is not None:
+            placings[where] = picks
+    under: list[GridCell | None] = [None if i is None else row.values[i] for i in picks]
     taken = {id(c) for c in under if c is not None}
     if (all(c is not None for c in under) and len(taken) == len(keys)
             and all(c.kind == "empty" for c in row.values if id(c) not in taken)):
@@ -203,8 +208,23 @@ def row_to_columns(row: GridRow, keys: tuple[str, ...], parts: list[list[str]],
     return None
 
 
-def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) -> tuple[Reading, set[str]]:
-    """The reading of the grid, and the statutory rows it placed (every cell by its grid cell)."""
+def _under_headings(values: list[GridCell], parts: list[list[str]], heads: list[GridCell]) -> list[int | None]:
+    """For each column's heading parts, the one value cell under it (its index), or None."""
+    under: list[int | None] = []
+    for wanted in parts:
+        places = [h for h in heads if wanted and same_heading(h.cell.text, wanted[-1])
+                  and all(any(same_heading(o.cell.text, p) and _overlap(h, o) > 0.5 for o in heads)
+                          for p in wanted[:-1])]
+        cells = [i for i, c in enumerate(values) if any(_overlap(c, h) > 0.5 for h in places)]
+        under.append(cells[0] if len(cells) == 1 else None)
+    return under
+
+
+def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow],
+                  placings: Placings | None = None) -> tuple[Reading, set[str]]:
+    """The reading of the grid, and the statutory rows it placed (every cell by its grid cell);
+    `placings` as in `row_to_columns`, shared by the variants read from the same rows."""
+    placings = {} if placings is None else placings
     statutory = table.rows_for(variant)
     matched = label_rows(rows, statutory)
     if not any(r.match for r in statutory):  # the 复议/诉讼 row has no label: the one row of values
@@ -229,7 +249,7 @@ def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) 
         if row.key in placed:
             continue  # a label printed twice: the first row holds the values
         parts = [header_parts(table, row, k, fmt) for k in row.cells]
-        columns = row_to_columns(grid_row, row.cells, parts, header_block(rows, i, data))
+        columns = row_to_columns(grid_row, row.cells, parts, header_block(rows, i, data), placings)
         if columns is None or not all(c is None or _fits(c, fmt.cell_type(k)) for c, k in zip(columns, row.cells,
                                                                                                     strict=True)):
             continue
@@ -274,7 +294,8 @@ def read_grid(fmt: Format, table: Table, tables: list[SourceTable], doc: Documen
     if not tables:
         return None
     rows = table_to_rows(tables, doc)
-    found = [rows_to_cells(fmt, table, variant, rows) for variant in table.variants]
+    placings: Placings = {}
+    found = [rows_to_cells(fmt, table, variant, rows, placings) for variant in table.variants]
     for reading, placed in found:
         if placed:
             place_loose_rows(fmt, reading, placed, rows, tokens, locate)
