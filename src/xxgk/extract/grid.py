@@ -11,6 +11,7 @@ columns; anything less leaves the row to the token readings (`report` merges the
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -67,13 +68,14 @@ def table_to_rows(tables: list[SourceTable], doc: Document) -> list[GridRow]:
     for t in doc.tokens:
         if t.grid:
             by_start.setdefault(t.start, []).append(t)
+    starts = sorted(by_start)
     rows: list[GridRow] = []
     for ti, table in enumerate(tables):
         for ri, row in enumerate(table.by_row()):
             cells = []
             for c in row:
-                toks = [t for at in range(c.start, c.start + len(c.text) + 1) for t in by_start.get(at, ())
-                        if t.field == c.column]
+                found = starts[bisect_left(starts, c.start):bisect_right(starts, c.start + len(c.text))]
+                toks = [t for at in found for t in by_start[at] if t.field == c.column]
                 cells.append(GridCell(c, ti, toks))
             here = _split_label(cells)
             if ri == 0 and rows and (joined := _across_the_break(rows[-1], here)) is not None:
