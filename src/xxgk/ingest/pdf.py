@@ -94,13 +94,16 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     scanned += bool(read)
                     out.ocr += [(number, box) for box in read]
                 rotated = page.get_rotation() % 360 != 0
-                pages.append(PageText(number, chars, edges_to_tables(rules, settings),
-                                      partial(char_dicts, textpage=textpage, turned=rotated)))
+                tables = edges_to_tables(rules, settings)
+                pages.append(PageText(number, chars, tables, partial(char_dicts, textpage=textpage, turned=rotated),
+                                      _outside(chars, [t.bbox for t in tables])))
             if turned:
                 out.notes.append(f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取")
             for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
                 chars = [c for i, c in enumerate(page_text.chars) if i not in running]
-                write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts)
+                gone = {id(page_text.chars[i]) for i in running}
+                write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts,
+                           [c for c in page_text.loose if id(c) not in gone])
         except ReportError:
             raise
         except Exception as e:
@@ -129,6 +132,7 @@ class PageText:
     chars: list[Char]
     tables: list[Table]
     as_dicts: Callable[[list[Char]], list[dict]]  # for pdfplumber's word finder
+    loose: list[Char]  # the characters outside the tables
 
 
 def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> list[set[int]]:
@@ -138,7 +142,7 @@ def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> li
     is above everything, and may be the only title printed."""
     edges = []
     for page in pages:
-        loose = set(map(id, _outside(page.chars, [t.bbox for t in page.tables])))
+        loose = set(map(id, page.loose))
         indexed = [(i, c) for i, c in enumerate(page.chars) if id(c) in loose]
         if not indexed:
             edges.append(((set(), ""), (set(), "")))
@@ -342,12 +346,18 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     frame = _Frame(page)
     rules: Rules = ([], [])
     thin = settings.rule_thickness
+    path, bounds, out = pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDFPageObj_GetBounds, _FLOATS
+    plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
     for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
-        if kind != pdfium.FPDF_PAGEOBJ_PATH:
+        if kind != path:
             continue
-        left, bottom, right, top = _bounds(obj, matrix)
+        if matrix is None:  # most paths: as `_bounds`, a call less
+            bounds(obj, *out)
+            left, bottom, right, top = out[0].value, out[1].value, out[2].value, out[3].value
+        else:
+            left, bottom, right, top = _bounds(obj, matrix)
         if right - left <= thin or top - bottom <= thin:
-            _rule(rules, frame.box(left, bottom, right, top))
+            _rule(rules, (left, h - top, right, h - bottom) if plain else frame.box(left, bottom, right, top))
         else:
             for a, b in _segments(obj, matrix):
                 if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
@@ -427,13 +437,21 @@ def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Ru
     cell. A stroke lies inside its character's box; a table's rule runs between characters."""
     boxes = sorted(c[1:5] for c in chars)
     starts = [b[0] for b in boxes]
+    # a rule longer or taller than every letter (by more than the half points allowed) is in none;
+    # one taller than most letters (a table's row) is compared with the taller ones (a title's) only
+    wide = min(longest, max((b[2] - b[0] for b in boxes), default=0.0) + 2)
+    tall = min(longest, max((b[3] - b[1] for b in boxes), default=0.0) + 2)
+    high = median([b[3] - b[1] for b in boxes]) + 2 if boxes else 0.0
+    tall_boxes = [b for b in boxes if b[3] - b[1] >= high - 1.5]
+    tall_starts = [b[0] for b in tall_boxes]
 
     def in_a_letter(rule: Box) -> bool:
         x0, top, x1, bottom = rule
-        if max(x1 - x0, bottom - top) > longest:
+        if x1 - x0 > wide or bottom - top > tall:
             return False
+        among, at = (tall_boxes, tall_starts) if bottom - top >= high else (boxes, starts)
         return any(b[1] - 0.5 <= top and bottom <= b[3] + 0.5 and x1 <= b[2] + 0.5
-                   for b in boxes[bisect_left(starts, x0 - longest):bisect_right(starts, x0 + 0.5)])
+                   for b in among[bisect_left(at, x0 - longest):bisect_right(at, x0 + 0.5)])
 
     return [r for r in rules[0] if not in_a_letter(r)], [r for r in rules[1] if not in_a_letter(r)]
 
@@ -452,9 +470,10 @@ def _rule(rules: Rules, box: Box) -> None:
 
 # ---------------------------------------------------------------- chars and edges → Source
 def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,
-               as_dicts: Callable[[list[Char]], list[dict]]) -> None:
-    """One page's characters and ruled tables → lines of text and grid rows, from the top."""
-    loose = as_dicts(_outside(chars, [t.bbox for t in tables]))
+               as_dicts: Callable[[list[Char]], list[dict]], outside: list[Char] | None = None) -> None:
+    """One page's characters and ruled tables → lines of text and grid rows, from the top
+    (`outside`: those of the characters outside the tables, when known)."""
+    loose = as_dicts(_outside(chars, [t.bbox for t in tables]) if outside is None else outside)
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
     items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
     for line in _lines(words, settings.line_tolerance):
