@@ -47,6 +47,11 @@ class GridCell:
             return "value"
         return "text" if "text" in kinds else "mixed"
 
+    @cached_property  # asked of a value cell by every check of it
+    def number(self) -> Token | None:
+        """Its first value or blank mark."""
+        return next((t for t in self.tokens if t.kind in ("value", "blank")), None)
+
     @property
     def span(self) -> tuple[int, int]:
         return self.cell.column, self.cell.column + self.cell.colspan
@@ -134,10 +139,19 @@ def _label_token(label: GridCell) -> Token:
 
 def header_parts(table: Table, row: Row, key: str, fmt: Format) -> list[str]:
     """The heading a statutory column is printed under, outermost first (行政诉讼 / 复议后起诉 / 结果维持)."""
-    if table.id == "active":
-        return [fmt.column_label(key)]
-    col = next((c for c in table.columns if key in (f"{row.key}.{c.key}", c.key)), None)
-    return col.label.split("/") if col else []
+    at = (fmt.id, table.id, row.key, key)
+    parts = _PARTS.get(at)
+    if parts is None:  # asked for every column of every row of every grid: the formats are fixed
+        if table.id == "active":
+            parts = [fmt.column_label(key)]
+        else:
+            col = next((c for c in table.columns if key in (f"{row.key}.{c.key}", c.key)), None)
+            parts = col.label.split("/") if col else []
+        _PARTS[at] = parts
+    return list(parts)
+
+
+_PARTS: dict[tuple[str, str, str, str], list[str]] = {}
 
 
 def same_heading(printed: str, wanted: str) -> bool:
@@ -273,7 +287,9 @@ def _unread(gc: GridCell | None) -> bool:
 
 
 def _value_token(gc: GridCell) -> Token:
-    return next(t for t in gc.tokens if t.kind in ("value", "blank"))
+    if gc.number is None:
+        raise StopIteration  # as `next` over no value: the caller asked of a cell holding none
+    return gc.number
 
 
 def _cell(gc: GridCell | None, cell_type: str) -> Cell:
