@@ -480,9 +480,10 @@ def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number
         items.append((line[0]["top"], 0, line))
     items.sort(key=lambda item: (item[0], item[1]))
     char_width = _char_width(chars)
+    centred = [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars] if tables else []
     for _, kind, item in items:
         if kind == 1:
-            _table(out, item, chars, number, settings)  # type: ignore[arg-type]
+            _table(out, item, centred, number, settings)  # type: ignore[arg-type]
         else:
             _line(out, item, number, char_width)  # type: ignore[arg-type]
     out.line()  # a page ends a line of text: "\f" would be white space anyway
@@ -550,20 +551,19 @@ def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) ->
     out.line()
 
 
-def _table(out: SourceWriter, table: Table, chars: list[Char], page: int, settings: PdfSettings) -> None:
+def _table(out: SourceWriter, table: Table, centred: list[Centred], page: int, settings: PdfSettings) -> None:
     """The ruled table's cells, each at the grid position of its top-left corner, spanning the
     grid lines it covers; its x as drawn."""
-    texts = table_texts(table, chars, settings)
+    texts = table_texts(table, [], settings, centred)
     xs = sorted({c[0] for c in table.cells})
     tops = sorted({c[1] for c in table.cells})
+    column, row = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(tops)}
     cells = []
-    for r, row in enumerate(table.rows):
-        for c, bbox in enumerate(row.cells):
-            if bbox is None:
-                continue
-            text = texts.get(bbox, "")
-            cells.append(Cell(r, c, text, _spanned(tops, bbox[1], bbox[3]), _spanned(xs, bbox[0], bbox[2]),
-                              _box(bbox, page) if text else None, (bbox[0], bbox[2])))
+    # pdfplumber's Table.rows: rows by top, columns by left; a cell at each (top, left) at most
+    for bbox in sorted(table.cells, key=lambda b: (b[1], b[0])):
+        text = texts.get(bbox, "")
+        cells.append(Cell(row[bbox[1]], column[bbox[0]], text, _spanned(tops, bbox[1], bbox[3]),
+                          _spanned(xs, bbox[0], bbox[2]), _box(bbox, page) if text else None, (bbox[0], bbox[2])))
     out.table(GridTable(cells))
 
 
@@ -572,8 +572,13 @@ def _spanned(lines: list[float], start: float, end: float) -> int:
     return max(1, bisect_left(lines, end - 0.5) - bisect_left(lines, start - 0.5))
 
 
-def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS) -> dict[Box, str]:
-    """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell)."""
+Centred = tuple[float, float, Char]  # a character's centre (x, y), and it
+
+
+def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS,
+                centred: list[Centred] | None = None) -> dict[Box, str]:
+    """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell).
+    `centred`: the characters with their centres, instead of `chars` (for a page's every table)."""
     xs = sorted({x for c in table.cells for x in (c[0], c[2])})
     ys = sorted({y for c in table.cells for y in (c[1], c[3])})
     slot: dict[tuple[int, int], Box] = {}
@@ -583,8 +588,9 @@ def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTING
                 slot[i, j] = c
     placed: dict[Box, list[Char]] = {}
     left, top, right, bottom = table.bbox
-    for ch in chars:
-        cx, cy = (ch[1] + ch[3]) / 2, (ch[2] + ch[4]) / 2
+    if centred is None:
+        centred = [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
+    for cx, cy, ch in centred:
         if left <= cx <= right and top <= cy <= bottom:
             cell = slot.get((bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1))
             if cell is not None:
