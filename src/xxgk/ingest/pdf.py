@@ -346,18 +346,29 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     frame = _Frame(page)
     rules: Rules = ([], [])
     thin = settings.rule_thickness
-    path, bounds, out = pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDFPageObj_GetBounds, _FLOATS
+    path, bounds, (a0, b0, c0, d0) = pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDFPageObj_GetBounds, _FLOATS
     plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
+    across, down = rules
     for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
         if kind != path:
             continue
         if matrix is None:  # most paths: as `_bounds`, a call less
-            bounds(obj, *out)
-            left, bottom, right, top = out[0].value, out[1].value, out[2].value, out[3].value
+            bounds(obj, a0, b0, c0, d0)
+            left, bottom, right, top = a0.value, b0.value, c0.value, d0.value
         else:
             left, bottom, right, top = _bounds(obj, matrix)
         if right - left <= thin or top - bottom <= thin:
-            _rule(rules, (left, h - top, right, h - bottom) if plain else frame.box(left, bottom, right, top))
+            if not plain:
+                _rule(rules, frame.box(left, bottom, right, top))
+                continue
+            y0, y1 = h - top, h - bottom  # as `_rule` (display space: page space upside down)
+            if right - left >= y1 - y0:
+                if right - left > 1:
+                    y = (y0 + y1) / 2
+                    across.append((left, y, right, y))
+            elif y1 - y0 > 1:
+                x = (left + right) / 2
+                down.append((x, y0, x, y1))
         else:
             for a, b in _segments(obj, matrix):
                 if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
@@ -590,16 +601,32 @@ def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTING
     left, top, right, bottom = table.bbox
     if centred is None:
         centred = [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
+    # a character is most often in the slot of the one before it (a cell's characters come together)
+    x0 = x1 = y0 = y1 = math.inf
+    here: list[Char] | None = None
     for cx, cy, ch in centred:
-        if left <= cx <= right and top <= cy <= bottom:
-            cell = slot.get((bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1))
-            if cell is not None:
-                placed.setdefault(cell, []).append(ch)
+        if x0 <= cx < x1 and y0 <= cy < y1:
+            if here is not None:
+                here.append(ch)
+        elif left <= cx <= right and top <= cy <= bottom:
+            i, j = bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1
+            cell = slot.get((i, j))
+            here = None if cell is None else placed.setdefault(cell, [])
+            if here is not None:
+                here.append(ch)
+            if 0 <= i < len(xs) - 1 and 0 <= j < len(ys) - 1:  # the slot [x0, x1) × [y0, y1)
+                x0, x1, y0, y1 = xs[i], xs[i + 1], ys[j], ys[j + 1]
+            else:
+                x0 = x1 = y0 = y1 = math.inf
+        else:
+            x0 = x1 = y0 = y1 = math.inf
     return {cell: _text(cs, settings) for cell, cs in placed.items()}
 
 
 def _text(chars: list[Char], settings: PdfSettings) -> str:
     """Characters → lines (by top) → text; a space where a gap separates words."""
+    if len(chars) == 1:
+        return chars[0][0]
     lines: list[list[Char]] = []
     for ch in sorted(chars, key=lambda c: c[2]):
         if lines and ch[2] - lines[-1][0][2] < settings.line_tolerance:
