@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
@@ -29,32 +28,29 @@ from .tokens import UNREAD, Document, Token
 from .values import Cell, Reading, cell_value, fits
 
 
-@dataclass
+@dataclass(slots=True)
 class GridCell:
-    """A source cell with the tokens read from it and what kind of cell they make."""
+    """A source cell with the tokens read from it and what kind of cell they make (known from the
+    start: asked for every cell of every heading and row)."""
 
     cell: SourceCell
     table: int  # index of its table among the section's
     tokens: list[Token]
+    # "empty", "value" (one number or a blank mark), "text", or "mixed" (several numbers)
+    kind: str = field(init=False)
+    number: Token | None = field(init=False)  # its first value or blank mark
+    span: tuple[int, int] = field(init=False)  # its grid columns [first, last + 1)
 
-    @cached_property  # asked for every cell of every heading and row; its tokens are set once
-    def kind(self) -> str:
-        """"empty", "value" (one number or a blank mark), "text", or "mixed" (several numbers)."""
+    def __post_init__(self) -> None:
         kinds = [t.kind for t in self.tokens if t.kind != "empty"]
         if not kinds:
-            return "empty"
-        if kinds in (["value"], ["blank"]):
-            return "value"
-        return "text" if "text" in kinds else "mixed"
-
-    @cached_property  # asked of a value cell by every check of it
-    def number(self) -> Token | None:
-        """Its first value or blank mark."""
-        return next((t for t in self.tokens if t.kind in ("value", "blank")), None)
-
-    @property
-    def span(self) -> tuple[int, int]:
-        return self.cell.column, self.cell.column + self.cell.colspan
+            self.kind = "empty"
+        elif kinds in (["value"], ["blank"]):
+            self.kind = "value"
+        else:
+            self.kind = "text" if "text" in kinds else "mixed"
+        self.number = next((t for t in self.tokens if t.kind in ("value", "blank")), None)
+        self.span = self.cell.column, self.cell.column + self.cell.colspan
 
 
 _ALL_TABLES = tuple(t for f in FORMATS.values() for t in f.tables)
