@@ -304,6 +304,7 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     text = textpage.get_text_range(0, n) if n > 0 else ""
     raw, rect = textpage.raw, pdfium.FS_RECTF()
     box = pdfium.FPDFText_GetLooseCharBox
+    sides = memoryview(rect).cast("B").cast("f").tolist  # left, top, right, bottom: one call, not four
     chars = []
     # get_text_range returns one str char per PDFium char index (UTF-16 surrogates aside)
     if len(text) != n:
@@ -314,10 +315,11 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
         if ch <= " " or ch.isspace() or ch == "\ufffe":
             continue
         box(raw, i, rect)
+        left, up, right, down = sides()
         if plain:  # the common page: display space is page space upside down
-            x0, top, x1, bottom = rect.left, h - rect.top, rect.right, h - rect.bottom
+            x0, top, x1, bottom = left, h - up, right, h - down
         else:
-            x0, top, x1, bottom = frame.box(rect.left, rect.bottom, rect.right, rect.top)
+            x0, top, x1, bottom = frame.box(left, down, right, up)
         if x1 >= x0 and bottom >= top and math.isfinite(x0 + x1 + top + bottom):
             chars.append((ch, x0, top, x1, bottom, i))
     return chars
