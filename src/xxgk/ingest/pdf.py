@@ -95,15 +95,16 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     out.ocr += [(number, box) for box in read]
                 rotated = page.get_rotation() % 360 != 0
                 tables = edges_to_tables(rules, settings)
+                centred = _centred(chars) if tables else []
                 pages.append(PageText(number, chars, tables, partial(char_dicts, textpage=textpage, turned=rotated),
-                                      _outside(chars, [t.bbox for t in tables])))
+                                      _outside(chars, [t.bbox for t in tables], centred), centred))
             if turned:
                 out.notes.append(f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取")
             for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
                 chars = [c for i, c in enumerate(page_text.chars) if i not in running]
                 gone = {id(page_text.chars[i]) for i in running}
                 write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts,
-                           [c for c in page_text.loose if id(c) not in gone])
+                           [c for c in page_text.loose if id(c) not in gone], page_text.centred)
         except ReportError:
             raise
         except Exception as e:
@@ -133,6 +134,7 @@ class PageText:
     tables: list[Table]
     as_dicts: Callable[[list[Char]], list[dict]]  # for pdfplumber's word finder
     loose: list[Char]  # the characters outside the tables
+    centred: list[Centred]  # all, with their centres (when the page has tables)
 
 
 def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> list[set[int]]:
@@ -197,7 +199,7 @@ def garbled(chars: list[Char], settings: PdfSettings = SETTINGS) -> bool:
     ideographs, digits and punctuation (its pages: 98–100 % of them)."""
     if len(chars) < 20:
         return False
-    readable = sum(1 for c in chars if _readable(c[0]))
+    readable = sum(n for ch, n in Counter(c[0] for c in chars).items() if _readable(ch))  # each letter once
     return readable < settings.readable_share * len(chars)
 
 
@@ -295,6 +297,7 @@ class _Frame:
 
 
 Char = tuple[str, float, float, float, float, int]  # text, x0, top, x1, bottom, PDFium's index
+Centred = tuple[float, float, Char]  # a character's centre (x, y), and it
 
 
 def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list[Char]:
@@ -483,9 +486,11 @@ def _rule(rules: Rules, box: Box) -> None:
 
 # ---------------------------------------------------------------- chars and edges → Source
 def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,
-               as_dicts: Callable[[list[Char]], list[dict]], outside: list[Char] | None = None) -> None:
+               as_dicts: Callable[[list[Char]], list[dict]], outside: list[Char] | None = None,
+               centred: list[Centred] | None = None) -> None:
     """One page's characters and ruled tables → lines of text and grid rows, from the top
-    (`outside`: those of the characters outside the tables, when known)."""
+    (`outside`: those of the characters outside the tables, `centred`: the page's characters with
+    their centres, when known; a character outside the tables is in no table's cell)."""
     loose = as_dicts(_outside(chars, [t.bbox for t in tables]) if outside is None else outside)
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
     items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
@@ -493,7 +498,8 @@ def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number
         items.append((line[0]["top"], 0, line))
     items.sort(key=lambda item: (item[0], item[1]))
     char_width = _char_width(chars)
-    centred = [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars] if tables else []
+    if centred is None:
+        centred = _centred(chars) if tables else []
     for _, kind, item in items:
         if kind == 1:
             _table(out, item, centred, number, settings)  # type: ignore[arg-type]
@@ -509,13 +515,16 @@ def edges_to_tables(rules: Rules, settings: PdfSettings = SETTINGS) -> list[Tabl
     return [Table(None, c) for c in cells]  # type: ignore[arg-type]
 
 
-def _outside(chars: list[Char], boxes: list[Box]) -> list[Char]:
-    """The characters whose centre is in none of the boxes."""
+def _centred(chars: list[Char]) -> list[Centred]:
+    return [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
+
+
+def _outside(chars: list[Char], boxes: list[Box], centred: list[Centred] | None = None) -> list[Char]:
+    """The characters whose centre is in none of the boxes (`centred`: the same with their centres)."""
     if not boxes:
         return chars
     out = []
-    for c in chars:
-        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
+    for cx, cy, c in _centred(chars) if centred is None else centred:
         for b in boxes:
             if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
                 break
@@ -585,24 +594,22 @@ def _spanned(lines: list[float], start: float, end: float) -> int:
     return max(1, bisect_left(lines, end - 0.5) - bisect_left(lines, start - 0.5))
 
 
-Centred = tuple[float, float, Char]  # a character's centre (x, y), and it
-
-
 def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS,
                 centred: list[Centred] | None = None) -> dict[Box, str]:
     """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell).
     `centred`: the characters with their centres, instead of `chars` (for a page's every table)."""
     xs = sorted({x for c in table.cells for x in (c[0], c[2])})
     ys = sorted({y for c in table.cells for y in (c[1], c[3])})
+    xi, yi = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(ys)}  # bisect_left of a member
     slot: dict[tuple[int, int], Box] = {}
     for c in table.cells:
-        for i in range(bisect_left(xs, c[0]), bisect_left(xs, c[2])):
-            for j in range(bisect_left(ys, c[1]), bisect_left(ys, c[3])):
+        for i in range(xi[c[0]], xi[c[2]]):
+            for j in range(yi[c[1]], yi[c[3]]):
                 slot[i, j] = c
     placed: dict[Box, list[Char]] = {}
     left, top, right, bottom = table.bbox
     if centred is None:
-        centred = [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
+        centred = _centred(chars)
     # a character is most often in the slot of the one before it (a cell's characters come together)
     x0 = x1 = y0 = y1 = math.inf
     here: list[Char] | None = None
