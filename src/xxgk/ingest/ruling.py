@@ -101,20 +101,35 @@ def intersections_to_cells(points: Intersections) -> list[Box]:
     right joined to it by a rule, whose corner closes the rectangle."""
     by_x: dict[float, list[Point]] = {}
     by_y: dict[float, list[Point]] = {}
-    for p in sorted(points):
+    on: dict[Box, list[Point]] = {}  # the points on each rule, in order
+    ordered = sorted(points)
+    for p in ordered:
         by_x.setdefault(p[0], []).append(p)
         by_y.setdefault(p[1], []).append(p)
+        for rules in points[p]:
+            for rule in rules:
+                on.setdefault(rule, []).append(p)
     cells = []
-    for p in sorted(points):
+    for p in ordered:
         down, across = points[p]
-        column, row = by_x[p[0]], by_y[p[1]]
-        right = [q for q in row[bisect_right(row, p):] if not across.isdisjoint(points[q][1])]
+        if len(across) == 1:  # most points: those after it on its one rule
+            (rule,) = across
+            along = on[rule]
+            right = along[bisect_right(along, p):]
+        else:
+            row = by_y[p[1]]
+            right = [q for q in row[bisect_right(row, p):] if not across.isdisjoint(points[q][1])]
         if not right:
             continue
+        if len(down) == 1:
+            (rule,) = down
+            column = on[rule]
+            below = column[bisect_right(column, p):]
+        else:
+            column = by_x[p[0]]
+            below = [b for b in column[bisect_right(column, p):] if not down.isdisjoint(points[b][0])]
         cell = None
-        for b in column[bisect_right(column, p):]:
-            if down.isdisjoint(points[b][0]):
-                continue
+        for b in below:
             for r in right:
                 corner = points.get((r[0], b[1]))
                 if corner and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(points[b][1]):
