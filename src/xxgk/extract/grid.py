@@ -173,8 +173,8 @@ def _overlap(a: GridCell, b: GridCell) -> float:
         return max(0.0, hi - lo) / width if width > 0 else -1
     if a.table != b.table:
         return -1
-    lo, hi = max(a.span[0], b.span[0]), min(a.span[1], b.span[1])
-    return max(0, hi - lo) / (a.span[1] - a.span[0])
+    first, last = max(a.span[0], b.span[0]), min(a.span[1], b.span[1])  # grid columns (ints: mypyc)
+    return max(0, last - first) / (a.span[1] - a.span[0])
 
 
 def header_block(rows: list[GridRow], at: int, data: set[int]) -> list[GridCell]:
@@ -399,9 +399,9 @@ def place_loose_rows(fmt: Format, reading: Reading, placed: set[str], rows: list
             if not all(fits(t, fmt.cell_type(row.cells[i])) for i, t in under.items()):
                 continue
             for i, key in enumerate(row.cells):
-                tok = under.get(i)
-                value = None if tok is None else cell_value(tok, fmt.cell_type(key))
-                reading.cells[key] = Cell(value, tok, blank=value is None, evidence="columns")
+                got = under.get(i)
+                value = None if got is None else cell_value(got, fmt.cell_type(key))
+                reading.cells[key] = Cell(value, got, blank=value is None, evidence="columns")
             reading.labels[row.key] = found[0][0].text
             placed.add(row.key)
 
