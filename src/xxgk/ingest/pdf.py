@@ -451,13 +451,21 @@ def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Ru
     """The rules that are not strokes of a letter: some producers draw a font's glyphs as shapes
     over invisible text (pdftocairo does for some fonts), and the stem of a "1" would split its
     cell. A stroke lies inside its character's box; a table's rule runs between characters."""
-    boxes = sorted(c[1:5] for c in chars)
-    starts = [b[0] for b in boxes]
+    if not chars:
+        return rules
+    heights = [c[4] - c[2] for c in chars]
     # a rule longer or taller than every letter (by more than the half points allowed) is in none;
     # one taller than most letters (a table's row) is compared with the taller ones (a title's) only
-    wide = min(longest, max((b[2] - b[0] for b in boxes), default=0.0) + 2)
-    tall = min(longest, max((b[3] - b[1] for b in boxes), default=0.0) + 2)
-    high = median([b[3] - b[1] for b in boxes]) + 2 if boxes else 0.0
+    wide = min(longest, max(c[3] - c[1] for c in chars) + 2)
+    tall = min(longest, max(heights) + 2)
+    high = median(heights) + 2
+    candidates = [r for r in rules[0] + rules[1] if r[2] - r[0] <= wide and r[3] - r[1] <= tall]
+    if not candidates:
+        return rules
+    # the boxes by their left side (only those a rule may be in: the tall ones when every rule is tall)
+    short = any(r[3] - r[1] < high for r in candidates)
+    boxes = sorted(c[1:5] for c in chars if short or c[4] - c[2] >= high - 1.5)
+    starts = [b[0] for b in boxes]
     tall_boxes = [b for b in boxes if b[3] - b[1] >= high - 1.5]
     tall_starts = [b[0] for b in tall_boxes]
 
