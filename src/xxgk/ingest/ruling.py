@@ -77,22 +77,28 @@ def join_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     return out
 
 
-Intersections = dict[Point, tuple[set[Box], set[Box]]]  # point → (vertical rules, horizontal rules) through it
+# point → (vertical rules, horizontal rules) through it, each rule by a number (a tuple of floats
+# would be hashed again at every set operation)
+Intersections = dict[Point, tuple[set[int], set[int]]]
 
 
 def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_tolerance: float,
                            y_tolerance: float) -> Intersections:
     hs = sorted(horizontal, key=lambda r: (r[1], r[0]))
     tops = [r[1] for r in hs]
+    numbers: dict[Box, int] = {}  # a rule's number (rules alike, one number): horizontal ones from 0 up
+    hn = [numbers.setdefault(h, len(numbers)) for h in hs]
+    downs: dict[Box, int] = {}  # vertical ones from -1 down
     points: Intersections = {}
     for v in sorted(vertical, key=lambda r: (r[0], r[1])):
-        x = v[0]
-        for h in hs[bisect_left(tops, v[1] - 2 * y_tolerance):bisect_right(tops, v[3] + 2 * y_tolerance)]:
+        x, vn = v[0], downs.setdefault(v, -1 - len(downs))
+        for i in range(bisect_left(tops, v[1] - 2 * y_tolerance), bisect_right(tops, v[3] + 2 * y_tolerance)):
+            h = hs[i]
             if (v[1] <= h[1] + y_tolerance and v[3] >= h[1] - y_tolerance  # pdfplumber's arithmetic
                     and h[0] - x_tolerance <= x <= h[2] + x_tolerance):
                 through = points.setdefault((x, h[1]), (set(), set()))
-                through[0].add(v)
-                through[1].add(h)
+                through[0].add(vn)
+                through[1].add(hn[i])
     return points
 
 
@@ -101,7 +107,7 @@ def intersections_to_cells(points: Intersections) -> list[Box]:
     right joined to it by a rule, whose corner closes the rectangle."""
     by_x: dict[float, list[Point]] = {}
     by_y: dict[float, list[Point]] = {}
-    on: dict[Box, list[Point]] = {}  # the points on each rule, in order
+    on: dict[int, list[Point]] = {}  # the points on each rule, in order
     ordered = sorted(points)
     for p in ordered:
         by_x.setdefault(p[0], []).append(p)
