@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from itertools import groupby
+from operator import itemgetter
 
 from pdfplumber.table import TableSettings
 
@@ -64,9 +65,10 @@ def join_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     """Rules on one line whose ends are within `tolerance` become one (axis: the direction they run)."""
     across = 1 - axis
     out: list[Box] = []
-    for _, group in groupby(sorted(rules, key=lambda r: r[across]), key=lambda r: r[across]):
+    at, along = itemgetter(across), itemgetter(axis)  # keys in C: a sort calls them for every rule
+    for _, group in groupby(sorted(rules, key=at), key=at):
         joined: list[Box] = []
-        for r in sorted(group, key=lambda r: r[axis]):
+        for r in sorted(group, key=along):
             if joined and r[axis] <= joined[-1][axis + 2] + tolerance:
                 if r[axis + 2] > joined[-1][axis + 2]:
                     last = joined[-1]
@@ -84,13 +86,13 @@ Intersections = dict[Point, tuple[set[int], set[int]]]
 
 def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_tolerance: float,
                            y_tolerance: float) -> Intersections:
-    hs = sorted(horizontal, key=lambda r: (r[1], r[0]))
+    hs = sorted(horizontal, key=itemgetter(1, 0))
     tops = [r[1] for r in hs]
     numbers: dict[Box, int] = {}  # a rule's number (rules alike, one number): horizontal ones from 0 up
     hn = [numbers.setdefault(h, len(numbers)) for h in hs]
     downs: dict[Box, int] = {}  # vertical ones from -1 down
     points: Intersections = {}
-    for v in sorted(vertical, key=lambda r: (r[0], r[1])):
+    for v in sorted(vertical, key=itemgetter(0, 1)):
         x, vn = v[0], downs.setdefault(v, -1 - len(downs))
         for i in range(bisect_left(tops, v[1] - 2 * y_tolerance), bisect_right(tops, v[3] + 2 * y_tolerance)):
             h = hs[i]
