@@ -11,9 +11,9 @@ columns; anything less leaves the row to the token readings (`report` merges the
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
@@ -28,27 +28,29 @@ from .tokens import UNREAD, Document, Token
 from .values import Cell, Reading, cell_value, fits, unread_doubt
 
 
-@dataclass
+@dataclass(slots=True)
 class GridCell:
-    """A source cell with the tokens read from it and what kind of cell they make."""
+    """A source cell with the tokens read from it and what kind of cell they make (known from the
+    start: asked for every cell of every heading and row)."""
 
     cell: SourceCell
     table: int  # index of its table among the section's
     tokens: list[Token]
+    # "empty", "value" (one number or a blank mark), "text", or "mixed" (several numbers)
+    kind: str = field(init=False)
+    number: Token | None = field(init=False)  # its first value or blank mark
+    span: tuple[int, int] = field(init=False)  # its grid columns [first, last + 1)
 
-    @cached_property  # asked for every cell of every heading and row; its tokens are set once
-    def kind(self) -> str:
-        """"empty", "value" (one number or a blank mark), "text", or "mixed" (several numbers)."""
+    def __post_init__(self) -> None:
         kinds = [t.kind for t in self.tokens if t.kind != "empty"]
         if not kinds:
-            return "empty"
-        if kinds in (["value"], ["blank"]):
-            return "value"
-        return "text" if "text" in kinds else "mixed"
-
-    @property
-    def span(self) -> tuple[int, int]:
-        return self.cell.column, self.cell.column + self.cell.colspan
+            self.kind = "empty"
+        elif kinds in (["value"], ["blank"]):
+            self.kind = "value"
+        else:
+            self.kind = "text" if "text" in kinds else "mixed"
+        self.number = next((t for t in self.tokens if t.kind in ("value", "blank")), None)
+        self.span = self.cell.column, self.cell.column + self.cell.colspan
 
 
 _ALL_TABLES = tuple(t for f in FORMATS.values() for t in f.tables)
@@ -67,13 +69,14 @@ def table_to_rows(tables: list[SourceTable], doc: Document) -> list[GridRow]:
     for t in doc.tokens:
         if t.grid:
             by_start.setdefault(t.start, []).append(t)
+    starts = sorted(by_start)
     rows: list[GridRow] = []
     for ti, table in enumerate(tables):
         for ri, row in enumerate(table.by_row()):
             cells = []
             for c in row:
-                toks = [t for at in range(c.start, c.start + len(c.text) + 1) for t in by_start.get(at, ())
-                        if t.field == c.column]
+                found = starts[bisect_left(starts, c.start):bisect_right(starts, c.start + len(c.text))]
+                toks = [t for at in found for t in by_start[at] if t.field == c.column]
                 cells.append(GridCell(c, ti, toks))
             here = _split_label(cells)
             if ri == 0 and rows and (joined := _across_the_break(rows[-1], here)) is not None:
@@ -132,10 +135,19 @@ def _label_token(label: GridCell) -> Token:
 
 def header_parts(table: Table, row: Row, key: str, fmt: Format) -> list[str]:
     """The heading a statutory column is printed under, outermost first (行政诉讼 / 复议后起诉 / 结果维持)."""
-    if table.id == "active":
-        return [fmt.column_label(key)]
-    col = next((c for c in table.columns if key in (f"{row.key}.{c.key}", c.key)), None)
-    return col.label.split("/") if col else []
+    at = (fmt.id, table.id, row.key, key)
+    parts = _PARTS.get(at)
+    if parts is None:  # asked for every column of every row of every grid: the formats are fixed
+        if table.id == "active":
+            parts = [fmt.column_label(key)]
+        else:
+            col = next((c for c in table.columns if key in (f"{row.key}.{c.key}", c.key)), None)
+            parts = col.label.split("/") if col else []
+        _PARTS[at] = parts
+    return list(parts)
+
+
+_PARTS: dict[tuple[str, str, str, str], list[str]] = {}
 
 
 def same_heading(printed: str, wanted: str) -> bool:
@@ -161,8 +173,8 @@ def _overlap(a: GridCell, b: GridCell) -> float:
         return max(0.0, hi - lo) / width if width > 0 else -1
     if a.table != b.table:
         return -1
-    lo, hi = max(a.span[0], b.span[0]), min(a.span[1], b.span[1])
-    return max(0, hi - lo) / (a.span[1] - a.span[0])
+    first, last = max(a.span[0], b.span[0]), min(a.span[1], b.span[1])  # grid columns (ints: mypyc)
+    return max(0, last - first) / (a.span[1] - a.span[0])
 
 
 def header_block(rows: list[GridRow], at: int, data: set[int]) -> list[GridCell]:
@@ -182,18 +194,23 @@ def _heading(row: GridRow) -> bool:
     return any(c.kind == "text" for c in row.cells) and not any(c.kind in ("value", "mixed") for c in row.cells)
 
 
+Placings = dict[tuple, list[int | None]]  # see `row_to_columns`
+
+
 def row_to_columns(row: GridRow, keys: tuple[str, ...], parts: list[list[str]],
-                   heads: list[GridCell]) -> list[GridCell | None] | None:
+                   heads: list[GridCell], placings: Placings | None = None) -> list[GridCell | None] | None:
     """Which cell holds each statutory column of the row: under its heading (by x where known, else
     by grid column; empty cells under no heading are spacers), else, with as many cells as
-    columns, in print order. None when neither is one to one."""
-    under: list[GridCell | None] = []
-    for wanted in parts:
-        places = [h for h in heads if wanted and same_heading(h.cell.text, wanted[-1])
-                  and all(any(same_heading(o.cell.text, p) and _overlap(h, o) > 0.5 for o in heads)
-                          for p in wanted[:-1])]
-        cells = [c for c in row.values if any(_overlap(c, h) > 0.5 for h in places)]
-        under.append(cells[0] if len(cells) == 1 else None)
+    columns, in print order. None when neither is one to one. `placings` keeps what was found
+    for rows of the same cells' places under the same heading cells (most rows of a table)."""
+    where = (tuple(map(id, heads)), tuple(map(tuple, parts)),
+             tuple((c.cell.x, c.table, c.span) for c in row.values))  # all `_overlap` reads
+    picks = None if placings is None else placings.get(where)
+    if picks is None:
+        picks = _under_headings(row.values, parts, heads)
+        if placings is not None:
+            placings[where] = picks
+    under: list[GridCell | None] = [None if i is None else row.values[i] for i in picks]
     taken = {id(c) for c in under if c is not None}
     if (all(c is not None for c in under) and len(taken) == len(keys)
             and all(c.kind == "empty" for c in row.values if id(c) not in taken)):
@@ -203,8 +220,23 @@ def row_to_columns(row: GridRow, keys: tuple[str, ...], parts: list[list[str]],
     return None
 
 
-def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) -> tuple[Reading, set[str]]:
-    """The reading of the grid, and the statutory rows it placed (every cell by its grid cell)."""
+def _under_headings(values: list[GridCell], parts: list[list[str]], heads: list[GridCell]) -> list[int | None]:
+    """For each column's heading parts, the one value cell under it (its index), or None."""
+    under: list[int | None] = []
+    for wanted in parts:
+        places = [h for h in heads if wanted and same_heading(h.cell.text, wanted[-1])
+                  and all(any(same_heading(o.cell.text, p) and _overlap(h, o) > 0.5 for o in heads)
+                          for p in wanted[:-1])]
+        cells = [i for i, c in enumerate(values) if any(_overlap(c, h) > 0.5 for h in places)]
+        under.append(cells[0] if len(cells) == 1 else None)
+    return under
+
+
+def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow],
+                  placings: Placings | None = None) -> tuple[Reading, set[str]]:
+    """The reading of the grid, and the statutory rows it placed (every cell by its grid cell);
+    `placings` as in `row_to_columns`, shared by the variants read from the same rows."""
+    placings = {} if placings is None else placings
     statutory = table.rows_for(variant)
     matched = label_rows(rows, statutory)
     if not any(r.match for r in statutory):  # the 复议/诉讼 row has no label: the one row of values
@@ -229,7 +261,7 @@ def rows_to_cells(fmt: Format, table: Table, variant: str, rows: list[GridRow]) 
         if row.key in placed:
             continue  # a label printed twice: the first row holds the values
         parts = [header_parts(table, row, k, fmt) for k in row.cells]
-        columns = row_to_columns(grid_row, row.cells, parts, header_block(rows, i, data))
+        columns = row_to_columns(grid_row, row.cells, parts, header_block(rows, i, data), placings)
         if columns is None or not all(c is None or _fits(c, fmt.cell_type(k)) for c, k in zip(columns, row.cells,
                                                                                                     strict=True)):
             continue
@@ -251,7 +283,9 @@ def _unread(gc: GridCell | None) -> bool:
 
 
 def _value_token(gc: GridCell) -> Token:
-    return next(t for t in gc.tokens if t.kind in ("value", "blank"))
+    if gc.number is None:
+        raise StopIteration  # as `next` over no value: the caller asked of a cell holding none
+    return gc.number
 
 
 def _cell(gc: GridCell | None, cell_type: str) -> Cell:
@@ -274,7 +308,8 @@ def read_grid(fmt: Format, table: Table, tables: list[SourceTable], doc: Documen
     if not tables:
         return None
     rows = table_to_rows(tables, doc)
-    found = [rows_to_cells(fmt, table, variant, rows) for variant in table.variants]
+    placings: Placings = {}
+    found = [rows_to_cells(fmt, table, variant, rows, placings) for variant in table.variants]
     for reading, placed in found:
         if placed:
             place_loose_rows(fmt, reading, placed, rows, tokens, locate)
@@ -364,9 +399,9 @@ def place_loose_rows(fmt: Format, reading: Reading, placed: set[str], rows: list
             if not all(fits(t, fmt.cell_type(row.cells[i])) for i, t in under.items()):
                 continue
             for i, key in enumerate(row.cells):
-                tok = under.get(i)
-                value = None if tok is None else cell_value(tok, fmt.cell_type(key))
-                reading.cells[key] = Cell(value, tok, blank=value is None, evidence="columns")
+                got = under.get(i)
+                value = None if got is None else cell_value(got, fmt.cell_type(key))
+                reading.cells[key] = Cell(value, got, blank=value is None, evidence="columns")
             reading.labels[row.key] = found[0][0].text
             placed.add(row.key)
 

@@ -94,13 +94,17 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     scanned += bool(read)
                     out.ocr += [(number, box) for box in read]
                 rotated = page.get_rotation() % 360 != 0
-                pages.append(PageText(number, chars, edges_to_tables(rules, settings),
-                                      partial(char_dicts, textpage=textpage, turned=rotated)))
+                tables = edges_to_tables(rules, settings)
+                centred = _centred(chars) if tables else []
+                pages.append(PageText(number, chars, tables, partial(char_dicts, textpage=textpage, turned=rotated),
+                                      _outside(chars, [t.bbox for t in tables], centred), centred))
             if turned:
                 out.notes.append(f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取")
             for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
                 chars = [c for i, c in enumerate(page_text.chars) if i not in running]
-                write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts)
+                gone = {id(page_text.chars[i]) for i in running}
+                write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts,
+                           [c for c in page_text.loose if id(c) not in gone], page_text.centred)
         except ReportError:
             raise
         except Exception as e:
@@ -129,6 +133,8 @@ class PageText:
     chars: list[Char]
     tables: list[Table]
     as_dicts: Callable[[list[Char]], list[dict]]  # for pdfplumber's word finder
+    loose: list[Char]  # the characters outside the tables
+    centred: list[Centred]  # all, with their centres (when the page has tables)
 
 
 def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> list[set[int]]:
@@ -138,7 +144,7 @@ def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> li
     is above everything, and may be the only title printed."""
     edges = []
     for page in pages:
-        loose = set(map(id, _outside(page.chars, [t.bbox for t in page.tables])))
+        loose = set(map(id, page.loose))
         indexed = [(i, c) for i, c in enumerate(page.chars) if id(c) in loose]
         if not indexed:
             edges.append(((set(), ""), (set(), "")))
@@ -193,7 +199,7 @@ def garbled(chars: list[Char], settings: PdfSettings = SETTINGS) -> bool:
     ideographs, digits and punctuation (its pages: 98–100 % of them)."""
     if len(chars) < 20:
         return False
-    readable = sum(1 for c in chars if _readable(c[0]))
+    readable = sum(n for ch, n in Counter(c[0] for c in chars).items() if _readable(ch))  # each letter once
     return readable < settings.readable_share * len(chars)
 
 
@@ -291,6 +297,7 @@ class _Frame:
 
 
 Char = tuple[str, float, float, float, float, int]  # text, x0, top, x1, bottom, PDFium's index
+Centred = tuple[float, float, Char]  # a character's centre (x, y), and it
 
 
 def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list[Char]:
@@ -300,6 +307,7 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     text = textpage.get_text_range(0, n) if n > 0 else ""
     raw, rect = textpage.raw, pdfium.FS_RECTF()
     box = pdfium.FPDFText_GetLooseCharBox
+    sides = memoryview(rect).cast("B").cast("f").tolist  # left, top, right, bottom: one call, not four
     chars = []
     # get_text_range returns one str char per PDFium char index (UTF-16 surrogates aside)
     if len(text) != n:
@@ -310,10 +318,11 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
         if ch <= " " or ch.isspace() or ch == "\ufffe":
             continue
         box(raw, i, rect)
+        left, up, right, down = sides()
         if plain:  # the common page: display space is page space upside down
-            x0, top, x1, bottom = rect.left, h - rect.top, rect.right, h - rect.bottom
+            x0, top, x1, bottom = left, h - up, right, h - down
         else:
-            x0, top, x1, bottom = frame.box(rect.left, rect.bottom, rect.right, rect.top)
+            x0, top, x1, bottom = frame.box(left, down, right, up)
         if x1 >= x0 and bottom >= top and math.isfinite(x0 + x1 + top + bottom):
             chars.append((ch, x0, top, x1, bottom, i))
     return chars
@@ -342,12 +351,29 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     frame = _Frame(page)
     rules: Rules = ([], [])
     thin = settings.rule_thickness
+    path, bounds, (a0, b0, c0, d0) = pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDFPageObj_GetBounds, _FLOATS
+    plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
+    across, down = rules
     for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
-        if kind != pdfium.FPDF_PAGEOBJ_PATH:
+        if kind != path:
             continue
-        left, bottom, right, top = _bounds(obj, matrix)
+        if matrix is None:  # most paths: as `_bounds`, a call less
+            bounds(obj, a0, b0, c0, d0)
+            left, bottom, right, top = a0.value, b0.value, c0.value, d0.value
+        else:
+            left, bottom, right, top = _bounds(obj, matrix)
         if right - left <= thin or top - bottom <= thin:
-            _rule(rules, frame.box(left, bottom, right, top))
+            if not plain:
+                _rule(rules, frame.box(left, bottom, right, top))
+                continue
+            y0, y1 = h - top, h - bottom  # as `_rule` (display space: page space upside down)
+            if right - left >= y1 - y0:
+                if right - left > 1:
+                    y = (y0 + y1) / 2
+                    across.append((left, y, right, y))
+            elif y1 - y0 > 1:
+                x = (left + right) / 2
+                down.append((x, y0, x, y1))
         else:
             for a, b in _segments(obj, matrix):
                 if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
@@ -425,15 +451,31 @@ def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Ru
     """The rules that are not strokes of a letter: some producers draw a font's glyphs as shapes
     over invisible text (pdftocairo does for some fonts), and the stem of a "1" would split its
     cell. A stroke lies inside its character's box; a table's rule runs between characters."""
-    boxes = sorted(c[1:5] for c in chars)
+    if not chars:
+        return rules
+    heights = [c[4] - c[2] for c in chars]
+    # a rule longer or taller than every letter (by more than the half points allowed) is in none;
+    # one taller than most letters (a table's row) is compared with the taller ones (a title's) only
+    wide = min(longest, max(c[3] - c[1] for c in chars) + 2)
+    tall = min(longest, max(heights) + 2)
+    high = median(heights) + 2
+    candidates = [r for r in rules[0] + rules[1] if r[2] - r[0] <= wide and r[3] - r[1] <= tall]
+    if not candidates:
+        return rules
+    # the boxes by their left side (only those a rule may be in: the tall ones when every rule is tall)
+    short = any(r[3] - r[1] < high for r in candidates)
+    boxes = sorted(c[1:5] for c in chars if short or c[4] - c[2] >= high - 1.5)
     starts = [b[0] for b in boxes]
+    tall_boxes = [b for b in boxes if b[3] - b[1] >= high - 1.5]
+    tall_starts = [b[0] for b in tall_boxes]
 
     def in_a_letter(rule: Box) -> bool:
         x0, top, x1, bottom = rule
-        if max(x1 - x0, bottom - top) > longest:
+        if x1 - x0 > wide or bottom - top > tall:
             return False
+        among, at = (tall_boxes, tall_starts) if bottom - top >= high else (boxes, starts)
         return any(b[1] - 0.5 <= top and bottom <= b[3] + 0.5 and x1 <= b[2] + 0.5
-                   for b in boxes[bisect_left(starts, x0 - longest):bisect_right(starts, x0 + 0.5)])
+                   for b in among[bisect_left(at, x0 - longest):bisect_right(at, x0 + 0.5)])
 
     return [r for r in rules[0] if not in_a_letter(r)], [r for r in rules[1] if not in_a_letter(r)]
 
@@ -452,18 +494,23 @@ def _rule(rules: Rules, box: Box) -> None:
 
 # ---------------------------------------------------------------- chars and edges → Source
 def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,
-               as_dicts: Callable[[list[Char]], list[dict]]) -> None:
-    """One page's characters and ruled tables → lines of text and grid rows, from the top."""
-    loose = as_dicts(_outside(chars, [t.bbox for t in tables]))
+               as_dicts: Callable[[list[Char]], list[dict]], outside: list[Char] | None = None,
+               centred: list[Centred] | None = None) -> None:
+    """One page's characters and ruled tables → lines of text and grid rows, from the top
+    (`outside`: those of the characters outside the tables, `centred`: the page's characters with
+    their centres, when known; a character outside the tables is in no table's cell)."""
+    loose = as_dicts(_outside(chars, [t.bbox for t in tables]) if outside is None else outside)
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
     items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
     for line in _lines(words, settings.line_tolerance):
         items.append((line[0]["top"], 0, line))
     items.sort(key=lambda item: (item[0], item[1]))
     char_width = _char_width(chars)
+    if centred is None:
+        centred = _centred(chars) if tables else []
     for _, kind, item in items:
         if kind == 1:
-            _table(out, item, chars, number, settings)  # type: ignore[arg-type]
+            _table(out, item, centred, number, settings)  # type: ignore[arg-type]
         else:
             _line(out, item, number, char_width)  # type: ignore[arg-type]
     out.line()  # a page ends a line of text: "\f" would be white space anyway
@@ -476,13 +523,16 @@ def edges_to_tables(rules: Rules, settings: PdfSettings = SETTINGS) -> list[Tabl
     return [Table(None, c) for c in cells]  # type: ignore[arg-type]
 
 
-def _outside(chars: list[Char], boxes: list[Box]) -> list[Char]:
-    """The characters whose centre is in none of the boxes."""
+def _centred(chars: list[Char]) -> list[Centred]:
+    return [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
+
+
+def _outside(chars: list[Char], boxes: list[Box], centred: list[Centred] | None = None) -> list[Char]:
+    """The characters whose centre is in none of the boxes (`centred`: the same with their centres)."""
     if not boxes:
         return chars
     out = []
-    for c in chars:
-        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
+    for cx, cy, c in _centred(chars) if centred is None else centred:
         for b in boxes:
             if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
                 break
@@ -531,20 +581,19 @@ def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) ->
     out.line()
 
 
-def _table(out: SourceWriter, table: Table, chars: list[Char], page: int, settings: PdfSettings) -> None:
+def _table(out: SourceWriter, table: Table, centred: list[Centred], page: int, settings: PdfSettings) -> None:
     """The ruled table's cells, each at the grid position of its top-left corner, spanning the
     grid lines it covers; its x as drawn."""
-    texts = table_texts(table, chars, settings)
+    texts = table_texts(table, [], settings, centred)
     xs = sorted({c[0] for c in table.cells})
     tops = sorted({c[1] for c in table.cells})
+    column, row = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(tops)}
     cells = []
-    for r, row in enumerate(table.rows):
-        for c, bbox in enumerate(row.cells):
-            if bbox is None:
-                continue
-            text = texts.get(bbox, "")
-            cells.append(Cell(r, c, text, _spanned(tops, bbox[1], bbox[3]), _spanned(xs, bbox[0], bbox[2]),
-                              _box(bbox, page) if text else None, (bbox[0], bbox[2])))
+    # pdfplumber's Table.rows: rows by top, columns by left; a cell at each (top, left) at most
+    for bbox in sorted(table.cells, key=lambda b: (b[1], b[0])):
+        text = texts.get(bbox, "")
+        cells.append(Cell(row[bbox[1]], column[bbox[0]], text, _spanned(tops, bbox[1], bbox[3]),
+                          _spanned(xs, bbox[0], bbox[2]), _box(bbox, page) if text else None, (bbox[0], bbox[2])))
     out.table(GridTable(cells))
 
 
@@ -553,28 +602,48 @@ def _spanned(lines: list[float], start: float, end: float) -> int:
     return max(1, bisect_left(lines, end - 0.5) - bisect_left(lines, start - 0.5))
 
 
-def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS) -> dict[Box, str]:
-    """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell)."""
+def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS,
+                centred: list[Centred] | None = None) -> dict[Box, str]:
+    """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell).
+    `centred`: the characters with their centres, instead of `chars` (for a page's every table)."""
     xs = sorted({x for c in table.cells for x in (c[0], c[2])})
     ys = sorted({y for c in table.cells for y in (c[1], c[3])})
+    xi, yi = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(ys)}  # bisect_left of a member
     slot: dict[tuple[int, int], Box] = {}
     for c in table.cells:
-        for i in range(bisect_left(xs, c[0]), bisect_left(xs, c[2])):
-            for j in range(bisect_left(ys, c[1]), bisect_left(ys, c[3])):
+        for i in range(xi[c[0]], xi[c[2]]):
+            for j in range(yi[c[1]], yi[c[3]]):
                 slot[i, j] = c
     placed: dict[Box, list[Char]] = {}
     left, top, right, bottom = table.bbox
-    for ch in chars:
-        cx, cy = (ch[1] + ch[3]) / 2, (ch[2] + ch[4]) / 2
-        if left <= cx <= right and top <= cy <= bottom:
-            cell = slot.get((bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1))
-            if cell is not None:
-                placed.setdefault(cell, []).append(ch)
+    if centred is None:
+        centred = _centred(chars)
+    # a character is most often in the slot of the one before it (a cell's characters come together)
+    x0 = x1 = y0 = y1 = math.inf
+    here: list[Char] | None = None
+    for cx, cy, ch in centred:
+        if x0 <= cx < x1 and y0 <= cy < y1:
+            if here is not None:
+                here.append(ch)
+        elif left <= cx <= right and top <= cy <= bottom:
+            i, j = bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1
+            cell = slot.get((i, j))
+            here = None if cell is None else placed.setdefault(cell, [])
+            if here is not None:
+                here.append(ch)
+            if 0 <= i < len(xs) - 1 and 0 <= j < len(ys) - 1:  # the slot [x0, x1) × [y0, y1)
+                x0, x1, y0, y1 = xs[i], xs[i + 1], ys[j], ys[j + 1]
+            else:
+                x0 = x1 = y0 = y1 = math.inf
+        else:
+            x0 = x1 = y0 = y1 = math.inf
     return {cell: _text(cs, settings) for cell, cs in placed.items()}
 
 
 def _text(chars: list[Char], settings: PdfSettings) -> str:
     """Characters → lines (by top) → text; a space where a gap separates words."""
+    if len(chars) == 1:
+        return chars[0][0]
     lines: list[list[Char]] = []
     for ch in sorted(chars, key=lambda c: c[2]):
         if lines and ch[2] - lines[-1][0][2] < settings.line_tolerance:

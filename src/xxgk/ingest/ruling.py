@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from itertools import groupby
+from operator import itemgetter
 
 from pdfplumber.table import TableSettings
 
@@ -64,9 +65,10 @@ def join_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     """Rules on one line whose ends are within `tolerance` become one (axis: the direction they run)."""
     across = 1 - axis
     out: list[Box] = []
-    for _, group in groupby(sorted(rules, key=lambda r: r[across]), key=lambda r: r[across]):
+    at, along = itemgetter(across), itemgetter(axis)  # keys in C: a sort calls them for every rule
+    for _, group in groupby(sorted(rules, key=at), key=at):
         joined: list[Box] = []
-        for r in sorted(group, key=lambda r: r[axis]):
+        for r in sorted(group, key=along):
             if joined and r[axis] <= joined[-1][axis + 2] + tolerance:
                 if r[axis + 2] > joined[-1][axis + 2]:
                     last = joined[-1]
@@ -77,22 +79,28 @@ def join_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     return out
 
 
-Intersections = dict[Point, tuple[set[Box], set[Box]]]  # point → (vertical rules, horizontal rules) through it
+# point → (vertical rules, horizontal rules) through it, each rule by a number (a tuple of floats
+# would be hashed again at every set operation)
+Intersections = dict[Point, tuple[set[int], set[int]]]
 
 
 def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_tolerance: float,
                            y_tolerance: float) -> Intersections:
-    hs = sorted(horizontal, key=lambda r: (r[1], r[0]))
+    hs = sorted(horizontal, key=itemgetter(1, 0))
     tops = [r[1] for r in hs]
+    numbers: dict[Box, int] = {}  # a rule's number (rules alike, one number): horizontal ones from 0 up
+    hn = [numbers.setdefault(h, len(numbers)) for h in hs]
+    downs: dict[Box, int] = {}  # vertical ones from -1 down
     points: Intersections = {}
-    for v in sorted(vertical, key=lambda r: (r[0], r[1])):
-        x = v[0]
-        for h in hs[bisect_left(tops, v[1] - 2 * y_tolerance):bisect_right(tops, v[3] + 2 * y_tolerance)]:
+    for v in sorted(vertical, key=itemgetter(0, 1)):
+        x, vn = v[0], downs.setdefault(v, -1 - len(downs))
+        for i in range(bisect_left(tops, v[1] - 2 * y_tolerance), bisect_right(tops, v[3] + 2 * y_tolerance)):
+            h = hs[i]
             if (v[1] <= h[1] + y_tolerance and v[3] >= h[1] - y_tolerance  # pdfplumber's arithmetic
                     and h[0] - x_tolerance <= x <= h[2] + x_tolerance):
                 through = points.setdefault((x, h[1]), (set(), set()))
-                through[0].add(v)
-                through[1].add(h)
+                through[0].add(vn)
+                through[1].add(hn[i])
     return points
 
 
@@ -101,20 +109,35 @@ def intersections_to_cells(points: Intersections) -> list[Box]:
     right joined to it by a rule, whose corner closes the rectangle."""
     by_x: dict[float, list[Point]] = {}
     by_y: dict[float, list[Point]] = {}
-    for p in sorted(points):
+    on: dict[int, list[Point]] = {}  # the points on each rule, in order
+    ordered = sorted(points)
+    for p in ordered:
         by_x.setdefault(p[0], []).append(p)
         by_y.setdefault(p[1], []).append(p)
+        for rules in points[p]:
+            for rule in rules:
+                on.setdefault(rule, []).append(p)
     cells = []
-    for p in sorted(points):
+    for p in ordered:
         down, across = points[p]
-        column, row = by_x[p[0]], by_y[p[1]]
-        right = [q for q in row[bisect_right(row, p):] if not across.isdisjoint(points[q][1])]
+        if len(across) == 1:  # most points: those after it on its one rule
+            (rule,) = across
+            along = on[rule]
+            right = along[bisect_right(along, p):]
+        else:
+            row = by_y[p[1]]
+            right = [q for q in row[bisect_right(row, p):] if not across.isdisjoint(points[q][1])]
         if not right:
             continue
+        if len(down) == 1:
+            (rule,) = down
+            column = on[rule]
+            below = column[bisect_right(column, p):]
+        else:
+            column = by_x[p[0]]
+            below = [b for b in column[bisect_right(column, p):] if not down.isdisjoint(points[b][0])]
         cell = None
-        for b in column[bisect_right(column, p):]:
-            if down.isdisjoint(points[b][0]):
-                continue
+        for b in below:
             for r in right:
                 corner = points.get((r[0], b[1]))
                 if corner and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(points[b][1]):

@@ -145,6 +145,8 @@ class SourceWriter:
 def one_line(text: str) -> str:
     """A cell's lines joined: nothing inside a wrapped word or number ("17⏎8" in a narrow cell is
     178), else a space."""
+    if "\n" not in text and "\t" not in text:
+        return text.strip()  # a cell of one line, as the loop below makes it
     out = ""
     for piece in text.replace("\t", " ").split("\n"):
         piece = piece.strip()
