@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from xxgk import compiled
 from xxgk.batch import process_file
 from xxgk.compose.layout import PERTURBED
@@ -20,6 +22,8 @@ from .conftest import REAL, REPO, SEEDS
 
 _PARSE = """
 import json, sys
+import pytest
+
 from xxgk import compiled
 from xxgk.batch import process_file
 print(json.dumps({"compiled": compiled.loaded(), "results": [process_file(p).result for p in sys.argv[1:]]}))
@@ -62,3 +66,12 @@ def test_the_hot_modules_run_all_compiled_or_all_pure() -> None:
     fresh = all((built := compiled._compiled_file(name)) is not None
                 and built.stat().st_mtime >= compiled._source(name).stat().st_mtime for name in compiled.HOT)
     assert all(state.values()) == (fresh and os.environ.get("XXGK_PURE", "") in ("", "0"))
+
+
+def test_ci_runs_the_compiled_build() -> None:
+    """On CI (a fresh clone, gcc and Python's headers installed by setup) mypyc must have compiled
+    every hot module: a type mypyc refuses makes the build fall back to pure Python silently, and
+    it showed only as speed lost (a merge once did exactly that)."""
+    if not os.environ.get("CI") or os.environ.get("XXGK_PURE", "") not in ("", "0"):
+        pytest.skip("the compiled build is required on CI only (a local edit runs pure until `make compile`)")
+    assert all(compiled.loaded().values()), compiled.loaded()

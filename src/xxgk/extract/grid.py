@@ -432,7 +432,7 @@ def tokens_to_placed(tokens: list[Token], locate: Locate) -> list[Placed]:
             continue
         where = locate(t)
         if where is not None and where.bbox is not None and where.page is not None:
-            out.append(Placed(t, where.page, where.bbox, where.ocr))
+            out.append(Placed(t, where.page, where.bbox, bool(where.ocr)))
     return out
 
 
