@@ -134,7 +134,7 @@ def test_squeezed_text_drops_exactly_white_space(text: str) -> None:
 
     s = Squeezed.of(text)
     kept = [i for i, c in enumerate(text) if not c.isspace()]
-    assert s.origin == kept and s.text == "".join(text[i] for i in kept)
+    assert [s.at(i) for i in range(len(s.text))] == kept and s.text == "".join(text[i] for i in kept)
 
 
 @given(st.from_regex(r"\s?[0-9]{1,7}\s?", fullmatch=True))

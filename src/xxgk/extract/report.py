@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+
+from pydantic import TypeAdapter
 
 from ..errors import NotAReport
 from ..formats import FORMATS, Format
+from ..formats.model import cell_types
 from ..ingest.source import Source
 from ..result import ParseResult, Provenance, Region
 from ..textnorm import squeeze
@@ -46,6 +50,8 @@ def parse_source(src: Source, source: str) -> ParseResult:
                          posted=who.posted, agency_named_in=who.named_in,
                          region=Region(**vars(who.region)) if who.region else None)
     result.doubts += src.notes + who.doubts
+    provenance: dict[str, Provenance | dict[str, object]] = {}
+    starts = [t.start for t in doc.tokens]
     for table in fmt.tables:
         numeral = _TABLE_SECTION[table.id]
         if numeral not in bounds:
@@ -54,12 +60,12 @@ def parse_source(src: Source, source: str) -> ParseResult:
                 result.cells[key] = None
             continue
         lo, hi = bounds[numeral]
-        tokens = [t for t in doc.tokens if lo <= t.start < hi]
+        tokens = _between(doc.tokens, starts, lo, hi)
         locate = src.locate_token
         by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens, locate)
         if by_grid is not None and grid.complete(*by_grid):
             if not _better_by_tokens(fmt, by_grid[0], tokens, src):
-                _apply(result, by_grid[0], doc, src)
+                _apply(result, by_grid[0], doc, src, provenance)
                 continue
             by_grid = None  # an OCR'd grid whose sums break more than the token readings'
         elif by_grid is None and src.kind in ("pdf", "image"):  # a table drawn without rules
@@ -75,7 +81,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
                 reading = wider
         if by_grid is not None:
             grid.overrule(reading, *by_grid)
-        _apply(result, reading, doc, src)
+        _apply(result, reading, doc, src, provenance)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
@@ -86,11 +92,20 @@ def parse_source(src: Source, source: str) -> ParseResult:
             result.inferred[d.key] = "（六）其他处理为其三行之和"
             result.evidence[d.key] = "derived"
     result.cells = {k: result.cells.get(k) for k in fmt.cell_keys}
+    result.provenance = _PROVENANCE.validate_python(provenance)
     result.found_sections = list(bounds)
     for numeral in ("一", "五", "六"):
         if numeral in bounds:
             result.sections[numeral] = doc.text[slice(*bounds[numeral])].strip()
     return result
+
+
+def _between(tokens: list[Token], starts: list[int], lo: int, hi: int) -> list[Token]:
+    """The tokens starting in [lo, hi), in order (`starts`: theirs, in text order but for a table
+    row's cells a reader may give out of order: then each is looked at)."""
+    if starts == sorted(starts):
+        return tokens[bisect_left(starts, lo):bisect_left(starts, hi)]
+    return [t for t in tokens if lo <= t.start < hi]
 
 
 def _better_by_tokens(fmt: Format, by_grid: Reading, tokens: list[Token], src: Source) -> bool:
@@ -136,13 +151,18 @@ def detect_format(norm: str, bounds: dict[str, tuple[int, int]], year: int | Non
     return FORMATS["2021" if (year or 0) >= 2021 else "2019"]
 
 
-def _provenance(tok: Token, doc: Document, src: Source) -> Provenance:
-    where = src.locate(tok.start, tok.end)
+def _provenance(tok: Token, doc: Document, src: Source) -> Provenance | dict[str, object]:
+    """Where a token was printed: a cell or word of the original file, or a span of the text as plain
+    data (a report has some 200: `_PROVENANCE` validates them all in one call)."""
+    where = src.locate(tok.start, tok.end) if src.spans else None
     if where is not None:  # a cell or word of the original file
         return where.model_copy(update={"text": doc.text[tok.start:tok.end]})
     line_start = doc.line_starts[tok.line - 1]
-    return Provenance(line=tok.line, col=(tok.start - line_start, tok.end - line_start),
-                      offset=(tok.start, tok.end), text=doc.text[tok.start:tok.end])
+    return {"line": tok.line, "col": (tok.start - line_start, tok.end - line_start),
+            "offset": (tok.start, tok.end), "text": doc.text[tok.start:tok.end]}
+
+
+_PROVENANCE = TypeAdapter(dict[str, Provenance])
 
 
 _YUAN_HEADER = re.compile(r"[(（]\s*(?:单位\s*[:：]?\s*)?元\s*[)）]")
@@ -155,18 +175,21 @@ def _in_yuan(tok: Token, doc: Document) -> bool:
     return start >= 0 and _YUAN_HEADER.search(window[start:]) is not None
 
 
-def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) -> None:
+def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source,
+           provenance: dict[str, Provenance | dict[str, object]]) -> None:
+    """A table's reading into the result; its cells' provenance into `provenance` (validated later)."""
     if len(reading.table.variants) > 1:
         result.variants[reading.table.id] = reading.variant
+    types = cell_types(result.template or "2021")
     for key, cell in reading.cells.items():
         tok = cell.token
         if (cell.value is not None and tok is not None and tok.kind == "value" and not tok.unit
-                and result_type(key, result) == "amount" and _in_yuan(tok, doc)):
+                and types[key] == "amount" and _in_yuan(tok, doc)):
             cell.value = round(float(cell.value) / 10000, 6)
             cell.inferred = cell.inferred or "表头单位为元，已折算为万元"
         result.cells[key] = cell.value
         if cell.token is not None and cell.token.kind != "empty":
-            result.provenance[key] = _provenance(cell.token, doc, src)
+            provenance[key] = _provenance(cell.token, doc, src)
             if cell.token.sign:
                 result.signs[key] = cell.token.sign
         if cell.inferred or (cell.token is not None and cell.token.misread):

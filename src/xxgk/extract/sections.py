@@ -3,32 +3,43 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 
 from ..formats import SECTIONS
 
 _SKIP = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # U+3000 is the last
-_SKIPPED = re.compile("[" + "".join(map(re.escape, sorted(_SKIP))) + "]+")
+_SPLIT = re.compile("([" + "".join(map(re.escape, sorted(_SKIP))) + "]+)")
 
 
 @dataclass(frozen=True)
 class Squeezed:
-    """The normalised text without white space, and where each of its characters came from."""
+    """The normalised text without white space, and where its characters came from: each run of
+    kept characters by its start here and there (a few hundred runs, not one entry a character)."""
 
     text: str
-    origin: list[int]
+    starts: list[int]  # where each run of kept characters starts in `text`
+    origins: list[int]  # … and in the original
 
     @classmethod
     def of(cls, norm: str) -> Squeezed:
-        keep = [i for i, c in enumerate(norm) if c not in _SKIP]
-        return cls(_SKIPPED.sub("", norm), keep)
+        parts = _SPLIT.split(norm)  # kept, skipped, kept, …, kept
+        kept = parts[::2]
+        ends = list(accumulate(map(len, parts)))
+        return cls("".join(kept), [0, *accumulate(map(len, kept[:-1]))], [0, *ends[1::2]])
+
+    def at(self, i: int) -> int:
+        """The offset in the original of the character at `i` here."""
+        run = bisect_right(self.starts, i) - 1
+        return self.origins[run] + i - self.starts[run]
 
     def find_all(self, pattern: str) -> list[tuple[int, int]]:
         """(start, end) offsets in the original text of every match."""
         out = []
         for m in re.finditer(pattern, self.text):
-            end = self.origin[m.end() - 1] + 1 if m.end() > m.start() else self.origin[m.start()]
-            out.append((self.origin[m.start()], end))
+            end = self.at(m.end() - 1) + 1 if m.end() > m.start() else self.at(m.start())
+            out.append((self.at(m.start()), end))
         return out
 
 
@@ -72,6 +83,6 @@ def find_sections(squeezed: Squeezed) -> dict[str, int]:
         if hit is not None:
             m = re.search(numeral + r"[、.．,，]?$", text[max(0, hit - 2):hit])
             hit -= len(m.group()) if m else 0  # the section starts at its numeral
-            found[numeral] = squeezed.origin[hit]
+            found[numeral] = squeezed.at(hit)
             floor = hit + 1
     return found
