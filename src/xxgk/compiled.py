@@ -18,9 +18,10 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-# what setup.py compiles: what the text path's profile shows (tokenizing, reading the tables, the sums)
+# what setup.py compiles: what the text path's profile shows (tokenizing, reading the tables, the sums,
+# placing the values, finding the sections)
 HOT = ("xxgk.extract.tokens", "xxgk.extract.values", "xxgk.extract.labels", "xxgk.extract.repair",
-       "xxgk.extract.tables", "xxgk.formats.model")
+       "xxgk.extract.tables", "xxgk.formats.model", "xxgk.extract.report", "xxgk.extract.sections")
 _HERE = Path(__file__).resolve().parent
 
 

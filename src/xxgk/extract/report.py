@@ -121,10 +121,6 @@ def _better_by_tokens(fmt: Format, by_grid: Reading, tokens: list[Token], src: S
     return broken > 0 and read_table(fmt, by_grid.table, tokens, (by_grid.variant,)).score(rels)[0] < broken
 
 
-def result_type(key: str, result: ParseResult) -> str:
-    return FORMATS[result.template or "2021"].cell_type(key)
-
-
 def spilled(numeral: str, doc: Document, squeezed: Squeezed, end: int) -> list[Token]:
     """Tokens of a table's right part that a text flow put after the following sections (pdftotext's
     default mode does so with the wide 复议/诉讼 table): from its first column heading on."""
