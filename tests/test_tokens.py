@@ -135,6 +135,9 @@ def test_squeezed_text_drops_exactly_white_space(text: str) -> None:
     s = Squeezed.of(text)
     kept = [i for i, c in enumerate(text) if not c.isspace()]
     assert [s.at(i) for i in range(len(s.text))] == kept and s.text == "".join(text[i] for i in kept)
+    # and back: an offset there → the first character kept at or after it (a slice of it squeezed)
+    assert all(s.text[s.index(a):s.index(b)] == "".join(c for c in text[a:b] if not c.isspace())
+               for a in range(len(text) + 1) for b in range(a, len(text) + 1))
 
 
 @given(st.from_regex(r"\s?[0-9]{1,7}\s?", fullmatch=True))

@@ -12,7 +12,6 @@ from ..formats import FORMATS, Format
 from ..formats.model import cell_types
 from ..ingest.source import Source
 from ..result import ParseResult, Provenance, Region
-from ..textnorm import squeeze
 from . import grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
 from .tables import read_table, table_relations
@@ -45,7 +44,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
     who = meta.identify(doc.norm[:head_end], body_one, doc.norm[tail_start:], doc.norm, src.meta, src.kind)
     agency, year, published = who.agency, who.year, who.published
 
-    fmt = detect_format(doc.norm, bounds, year)
+    fmt = detect_format(squeezed, len(doc.norm), bounds, year)
     result = ParseResult(source=source, agency=agency, year=year, template=fmt.id, published=published,  # type: ignore[arg-type]
                          posted=who.posted, agency_named_in=who.named_in,
                          region=Region(**vars(who.region)) if who.region else None)
@@ -136,11 +135,12 @@ def _bounds(sections: dict[str, int], end: int) -> dict[str, tuple[int, int]]:
     return {n: (start, found[i + 1][1] if i + 1 < len(found) else end) for i, (n, start) in enumerate(found)}
 
 
-def detect_format(norm: str, bounds: dict[str, tuple[int, int]], year: int | None) -> Format:
-    """By what the tables print; by the year only when they print neither format's words."""
-    lo = bounds.get("二", bounds.get("三", (0, len(norm))))[0]
-    hi = bounds.get("四", (len(norm), len(norm)))[0]
-    region = squeeze(norm[lo:hi])
+def detect_format(squeezed: Squeezed, end: int, bounds: dict[str, tuple[int, int]], year: int | None) -> Format:
+    """By what the tables print (in the text without white space, `end` long before squeezing);
+    by the year only when they print neither format's words."""
+    lo = bounds.get("二", bounds.get("三", (0, end)))[0]
+    hi = bounds.get("四", (end, end))[0]
+    region = squeezed.text[squeezed.index(lo):squeezed.index(hi)]
     hits = {fid: sum(1 for m in f.markers if m in region) for fid, f in FORMATS.items()}
     if hits["2019"] != hits["2021"]:
         return FORMATS[max(hits, key=lambda k: hits[k])]

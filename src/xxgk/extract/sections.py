@@ -34,6 +34,14 @@ class Squeezed:
         run = bisect_right(self.starts, i) - 1
         return self.origins[run] + i - self.starts[run]
 
+    def index(self, offset: int) -> int:
+        """Where the first character kept at or after `offset` in the original is here."""
+        run = bisect_right(self.origins, offset) - 1
+        if run < 0:
+            return 0
+        length = (self.starts[run + 1] if run + 1 < len(self.starts) else len(self.text)) - self.starts[run]
+        return self.starts[run] + min(offset - self.origins[run], length)
+
     def find_all(self, pattern: str) -> list[tuple[int, int]]:
         """(start, end) offsets in the original text of every match."""
         out = []
