@@ -5,12 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate
 
 from ..formats import SECTIONS
-
-_SKIP = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # U+3000 is the last
-_SPLIT = re.compile("([" + "".join(map(re.escape, sorted(_SKIP))) + "]+)")
 
 
 @dataclass(frozen=True)
@@ -24,10 +20,19 @@ class Squeezed:
 
     @classmethod
     def of(cls, norm: str) -> Squeezed:
-        parts = _SPLIT.split(norm)  # kept, skipped, kept, …, kept
-        kept = parts[::2]
-        ends = list(accumulate(map(len, parts)))
-        return cls("".join(kept), [0, *accumulate(map(len, kept[:-1]))], [0, *ends[1::2]])
+        kept = norm.split()  # the runs between white space (str.isspace)
+        starts, origins = [0], [0]
+        at = here = 0
+        for i, run in enumerate(kept):
+            at = norm.find(run, at)  # only white space lies between the last run and this one
+            if i:
+                starts.append(here)
+                origins.append(at)
+            else:
+                origins[0] = at
+            at += len(run)
+            here += len(run)
+        return cls("".join(kept), starts, origins)
 
     def at(self, i: int) -> int:
         """The offset in the original of the character at `i` here."""
