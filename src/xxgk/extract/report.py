@@ -211,7 +211,10 @@ def evidence_of(cell: Cell, strategy: str) -> str:
         return "derived"
     if "粘连" in cell.inferred:
         return "cut_sums"
-    return {"labels": "label", "columns": "columns", "grid": "grid"}.get(strategy, "order")
+    return _EVIDENCE.get(strategy, "order")
+
+
+_EVIDENCE = {"labels": "label", "columns": "columns", "grid": "grid"}  # a reading's strategy → its cells' evidence
 
 
 _STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",

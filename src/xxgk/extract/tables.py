@@ -323,18 +323,23 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
             if cuts.kept:
                 reading.cuts[row.key] = (row.cells, cuts.kept, cuts.possible)
             got = []
-    if any(t.kind != "empty" and not fits(t, fmt.cell_type(k)) for t, k in zip(got, row.cells, strict=False)):
-        reading.short[row.key] = got  # a glued run taken for the row ("929.1") and more values: not a cut
-        got = []
+    cells: list[Cell] = []
     for i, key in enumerate(row.cells):
         tok = got[i] if i < len(got) else None
         if tok is None:
-            reading.cells[key] = Cell(None)
+            cells.append(Cell(None))
         elif tok.kind == "empty":
-            reading.cells[key] = Cell(None, tok, blank=True)
+            cells.append(Cell(None, tok, blank=True))
         else:
-            value = cell_value(tok, fmt.cell_type(key))
-            reading.cells[key] = Cell(value, tok, blank=value is None)
+            try:  # (cell_value raises exactly where `fits` is false: one look at the number, not two)
+                value = cell_value(tok, fmt.cell_type(key))
+            except ValueError:
+                reading.short[row.key] = got  # a glued run taken for the row ("929.1") and more values: not a cut
+                cells = [Cell(None) for _ in row.cells]
+                break
+            cells.append(Cell(value, tok, blank=value is None))
+    for key, cell in zip(row.cells, cells, strict=True):
+        reading.cells[key] = cell
 
 
 def _stacked_labels(tokens: list[Token], row_of_token: dict[int, int], rows: tuple[Row, ...]
