@@ -331,7 +331,7 @@ def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx:
 
 def _value_token(text: str, sign: str, num: str, unit: str, note: str, start: int, col: int,
                  lineno: int, fidx: int) -> Token:
-    number = Decimal(_NUM_NOISE.sub("", num))
+    number = Decimal(num if num.isdigit() else _NUM_NOISE.sub("", num))  # most are bare digits: no regex
     if sign == "-":
         number = -number
     return Token("value", text, start, start + len(text), lineno, col, fidx, number, sign, unit, note)
