@@ -128,13 +128,25 @@ def test_fits_is_cell_value_not_raising(printed: str, cell_type: str) -> None:
         assert fits(tok, cell_type) == takes, tok
 
 
+@given(st.text(alphabet=st.sampled_from("⁻−-（(，,臺台薴苧苎１1 \u3000甲a")))
+def test_normalising_maps_each_character_as_norm_char_does(text: str) -> None:
+    """Whole texts are normalised by replacing each distinct character that changes; where one
+    changes into another that changes too ("⁻" → "−", "−" → "-"), by a translation."""
+    from xxgk.textnorm import norm_char, normalize
+
+    assert normalize(text) == "".join(norm_char(c) for c in text)
+
+
 @given(st.text(alphabet=st.sampled_from(" \t\n\u3000\u00a0\u2028\x1c甲1a")))
 def test_squeezed_text_drops_exactly_white_space(text: str) -> None:
     from xxgk.extract.sections import Squeezed
 
     s = Squeezed.of(text)
     kept = [i for i, c in enumerate(text) if not c.isspace()]
-    assert s.origin == kept and s.text == "".join(text[i] for i in kept)
+    assert [s.at(i) for i in range(len(s.text))] == kept and s.text == "".join(text[i] for i in kept)
+    # and back: an offset there → the first character kept at or after it (a slice of it squeezed)
+    assert all(s.text[s.index(a):s.index(b)] == "".join(c for c in text[a:b] if not c.isspace())
+               for a in range(len(text) + 1) for b in range(a, len(text) + 1))
 
 
 @given(st.from_regex(r"\s?[0-9]{1,7}\s?", fullmatch=True))

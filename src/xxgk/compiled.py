@@ -18,10 +18,11 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-# what setup.py compiles: what the text path's profile shows (tokenizing, reading the tables, the sums),
-# and the PDF path's (reading a ruled table's grid)
+# what setup.py compiles: what the text path's profile shows (tokenizing, reading the tables, the sums,
+# placing the values, finding the sections), and the PDF path's (reading a ruled table's grid)
 HOT = ("xxgk.extract.tokens", "xxgk.extract.values", "xxgk.extract.labels", "xxgk.extract.repair",
-       "xxgk.extract.tables", "xxgk.formats.model", "xxgk.extract.grid")
+       "xxgk.extract.tables", "xxgk.formats.model", "xxgk.extract.report", "xxgk.extract.sections",
+       "xxgk.extract.grid")
 _HERE = Path(__file__).resolve().parent
 
 

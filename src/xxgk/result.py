@@ -82,5 +82,5 @@ class ParseResult(BaseModel):
 
     @field_serializer("provenance")
     def _provenance(self, provenance: dict[str, Provenance]) -> dict[str, dict[str, object]]:
-        """As each Provenance serializes itself, in one call for all (a report has some 200)."""
-        return {k: p.given() for k, p in provenance.items()}
+        """As each Provenance serializes itself (`given`), in one call for all (a report has some 200)."""
+        return {k: {f: v for f, v in p.__dict__.items() if v is not None and v != ""} for k, p in provenance.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -143,16 +144,22 @@ def label_typo(ctx: Context) -> Iterable[Hit]:
             printed = ctx.result.labels.get(row.key)
             if not printed or not row.match or "|" in printed:
                 continue  # a label printed in pieces is not compared
-            want = label_core(row.label)
-            if any(got == want or want.startswith(got) or want.endswith(got) for got in _readings(printed)):
-                continue  # the same, one piece of a label split over lines, or glued to the cell before
-            got = label_core(printed)
-            if Levenshtein.distance(got, want) <= max(2, len(want) // 4):
+            if _mistyped(printed, row.label):
                 if any(ctx.by_ocr(c) for c in row.cells):
                     yield Hit(list(row.cells[:1]), f"行标签读作「{printed}」，与规范表述「{row.label}」不一致"
                               "（该行由 OCR 从图片识别，可能是识别有误）", kind="extraction")
                 else:
                     yield Hit(list(row.cells[:1]), f"行标签「{printed}」与规范表述「{row.label}」不一致")
+
+
+@lru_cache(maxsize=20_000)  # a template's labels recur in every report of it: each pair is compared once
+def _mistyped(printed: str, label: str) -> bool:
+    """Whether a label as printed is near the format's but not it (nor a piece of it, nor it with the
+    text of the cell before glued on)."""
+    want = label_core(label)
+    if any(got == want or want.startswith(got) or want.endswith(got) for got in _readings(printed)):
+        return False  # the same, one piece of a label split over lines, or glued to the cell before
+    return Levenshtein.distance(label_core(printed), want) <= max(2, len(want) // 4)
 
 
 # A crawler may glue a label to the text of the cell before it: 「其他一、本年新收…」, 「总计（七）总计」.

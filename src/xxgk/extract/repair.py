@@ -319,12 +319,14 @@ def settle_cuts(reading: Reading, rels: tuple[Relation, ...]) -> None:
 def undo_broken_cuts(reading: Reading, rows: tuple[Row, ...], rels: tuple[Relation, ...]) -> None:
     """The only possible cut is certain only if the row's digits are all there: a row cut so that
     breaks a sum it is in (its own, or a column's) may have lost a value, and goes back to repair."""
+    cut = [row for row in rows if any((c := reading.cells.get(k)) is not None and c.evidence == "cut"
+                                      for k in row.cells)]
+    if not cut:
+        return  # most tables: no sum to check
     vals = reading.values()
     broken = [r for r in rels if r.kind == "eq" and r.holds(vals) is False]
-    for row in rows:
+    for row in cut:
         cells = [reading.cells.get(k) for k in row.cells]
-        if not any(c is not None and c.evidence == "cut" for c in cells):
-            continue
         if any(set(r.cells) & set(row.cells) for r in broken):
             tokens = [c.token for c in cells if c is not None and c.token is not None]
             reading.short[row.key] = list({id(t): t for t in tokens}.values())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+
+from pydantic import TypeAdapter
 
 from ..errors import NotAReport
 from ..formats import FORMATS, Format
+from ..formats.model import cell_types
 from ..ingest.source import Source
 from ..result import ParseResult, Provenance, Region
-from ..textnorm import squeeze
 from . import bands, grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
 from .tables import read_table, table_relations
@@ -41,11 +44,13 @@ def parse_source(src: Source, source: str) -> ParseResult:
     who = meta.identify(doc.norm[:head_end], body_one, doc.norm[tail_start:], doc.norm, src.meta, src.kind)
     agency, year, published = who.agency, who.year, who.published
 
-    fmt = detect_format(doc.norm, bounds, year)
+    fmt = detect_format(squeezed, len(doc.norm), bounds, year)
     result = ParseResult(source=source, agency=agency, year=year, template=fmt.id, published=published,  # type: ignore[arg-type]
                          posted=who.posted, agency_named_in=who.named_in,
                          region=Region(**vars(who.region)) if who.region else None)
     result.doubts += src.notes + who.doubts
+    provenance: dict[str, Provenance | dict[str, object]] = {}
+    starts = [t.start for t in doc.tokens]
     for table in fmt.tables:
         numeral = _TABLE_SECTION[table.id]
         if numeral not in bounds:
@@ -54,12 +59,12 @@ def parse_source(src: Source, source: str) -> ParseResult:
                 result.cells[key] = None
             continue
         lo, hi = bounds[numeral]
-        tokens = [t for t in doc.tokens if lo <= t.start < hi]
+        tokens = _between(doc.tokens, starts, lo, hi)
         locate = src.locate_token
         by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens, locate)
         if by_grid is not None and grid.complete(*by_grid):
             if not _better_by_tokens(fmt, by_grid[0], tokens, src):
-                _apply(result, by_grid[0], doc, src)
+                _apply(result, by_grid[0], doc, src, provenance)
                 continue
             by_grid = None  # an OCR'd grid whose sums break more than the token readings'
         elif by_grid is None and src.kind in ("pdf", "image"):  # a table drawn without rules
@@ -78,7 +83,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
         if by_grid is not None:
             grid.overrule(reading, *by_grid)
         leave_unread(fmt, reading)
-        _apply(result, reading, doc, src)
+        _apply(result, reading, doc, src, provenance)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
@@ -89,11 +94,20 @@ def parse_source(src: Source, source: str) -> ParseResult:
             result.inferred[d.key] = "（六）其他处理为其三行之和"
             result.evidence[d.key] = "derived"
     result.cells = {k: result.cells.get(k) for k in fmt.cell_keys}
+    result.provenance = _PROVENANCE.validate_python(provenance)
     result.found_sections = list(bounds)
     for numeral in ("一", "五", "六"):
         if numeral in bounds:
             result.sections[numeral] = doc.text[slice(*bounds[numeral])].strip()
     return result
+
+
+def _between(tokens: list[Token], starts: list[int], lo: int, hi: int) -> list[Token]:
+    """The tokens starting in [lo, hi), in order (`starts`: theirs, in text order but for a table
+    row's cells a reader may give out of order: then each is looked at)."""
+    if starts == sorted(starts):
+        return tokens[bisect_left(starts, lo):bisect_left(starts, hi)]
+    return [t for t in tokens if lo <= t.start < hi]
 
 
 def _better_by_tokens(fmt: Format, by_grid: Reading, tokens: list[Token], src: Source) -> bool:
@@ -107,10 +121,6 @@ def _better_by_tokens(fmt: Format, by_grid: Reading, tokens: list[Token], src: S
     rels = table_relations(fmt, by_grid.table, by_grid.variant)
     broken = by_grid.score(rels)[0]
     return broken > 0 and read_table(fmt, by_grid.table, tokens, (by_grid.variant,)).score(rels)[0] < broken
-
-
-def result_type(key: str, result: ParseResult) -> str:
-    return FORMATS[result.template or "2021"].cell_type(key)
 
 
 def spilled(numeral: str, doc: Document, squeezed: Squeezed, end: int) -> list[Token]:
@@ -128,24 +138,30 @@ def _bounds(sections: dict[str, int], end: int) -> dict[str, tuple[int, int]]:
     return {n: (start, found[i + 1][1] if i + 1 < len(found) else end) for i, (n, start) in enumerate(found)}
 
 
-def detect_format(norm: str, bounds: dict[str, tuple[int, int]], year: int | None) -> Format:
-    """By what the tables print; by the year only when they print neither format's words."""
-    lo = bounds.get("二", bounds.get("三", (0, len(norm))))[0]
-    hi = bounds.get("四", (len(norm), len(norm)))[0]
-    region = squeeze(norm[lo:hi])
+def detect_format(squeezed: Squeezed, end: int, bounds: dict[str, tuple[int, int]], year: int | None) -> Format:
+    """By what the tables print (in the text without white space, `end` long before squeezing);
+    by the year only when they print neither format's words."""
+    lo = bounds.get("二", bounds.get("三", (0, end)))[0]
+    hi = bounds.get("四", (end, end))[0]
+    region = squeezed.text[squeezed.index(lo):squeezed.index(hi)]
     hits = {fid: sum(1 for m in f.markers if m in region) for fid, f in FORMATS.items()}
     if hits["2019"] != hits["2021"]:
         return FORMATS[max(hits, key=lambda k: hits[k])]
     return FORMATS["2021" if (year or 0) >= 2021 else "2019"]
 
 
-def _provenance(tok: Token, doc: Document, src: Source) -> Provenance:
-    where = src.locate(tok.start, tok.end)
+def _provenance(tok: Token, doc: Document, src: Source) -> Provenance | dict[str, object]:
+    """Where a token was printed: a cell or word of the original file, or a span of the text as plain
+    data (a report has some 200: `_PROVENANCE` validates them all in one call)."""
+    where = src.locate(tok.start, tok.end) if src.spans else None
     if where is not None:  # a cell or word of the original file
         return where.model_copy(update={"text": doc.text[tok.start:tok.end]})
     line_start = doc.line_starts[tok.line - 1]
-    return Provenance(line=tok.line, col=(tok.start - line_start, tok.end - line_start),
-                      offset=(tok.start, tok.end), text=doc.text[tok.start:tok.end])
+    return {"line": tok.line, "col": (tok.start - line_start, tok.end - line_start),
+            "offset": (tok.start, tok.end), "text": doc.text[tok.start:tok.end]}
+
+
+_PROVENANCE = TypeAdapter(dict[str, Provenance])
 
 
 _YUAN_HEADER = re.compile(r"[(（]\s*(?:单位\s*[:：]?\s*)?元\s*[)）]")
@@ -158,18 +174,21 @@ def _in_yuan(tok: Token, doc: Document) -> bool:
     return start >= 0 and _YUAN_HEADER.search(window[start:]) is not None
 
 
-def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) -> None:
+def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source,
+           provenance: dict[str, Provenance | dict[str, object]]) -> None:
+    """A table's reading into the result; its cells' provenance into `provenance` (validated later)."""
     if len(reading.table.variants) > 1:
         result.variants[reading.table.id] = reading.variant
+    types = cell_types(result.template or "2021")
     for key, cell in reading.cells.items():
         tok = cell.token
         if (cell.value is not None and tok is not None and tok.kind == "value" and not tok.unit
-                and result_type(key, result) == "amount" and _in_yuan(tok, doc)):
+                and types[key] == "amount" and _in_yuan(tok, doc)):
             cell.value = round(float(cell.value) / 10000, 6)
             cell.inferred = cell.inferred or "表头单位为元，已折算为万元"
         result.cells[key] = cell.value
         if cell.token is not None and cell.token.kind != "empty":
-            result.provenance[key] = _provenance(cell.token, doc, src)
+            provenance[key] = _provenance(cell.token, doc, src)
             if cell.token.sign:
                 result.signs[key] = cell.token.sign
         if cell.inferred or (cell.token is not None and cell.token.misread):
@@ -195,7 +214,10 @@ def evidence_of(cell: Cell, strategy: str) -> str:
         return "derived"
     if "粘连" in cell.inferred:
         return "cut_sums"
-    return {"labels": "label", "columns": "columns", "grid": "grid"}.get(strategy, "order")
+    return _EVIDENCE.get(strategy, "order")
+
+
+_EVIDENCE = {"labels": "label", "columns": "columns", "grid": "grid"}  # a reading's strategy → its cells' evidence
 
 
 _STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",

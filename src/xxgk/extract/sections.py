@@ -3,32 +3,56 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from ..formats import SECTIONS
 
-_SKIP = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # U+3000 is the last
-_SKIPPED = re.compile("[" + "".join(map(re.escape, sorted(_SKIP))) + "]+")
-
 
 @dataclass(frozen=True)
 class Squeezed:
-    """The normalised text without white space, and where each of its characters came from."""
+    """The normalised text without white space, and where its characters came from: each run of
+    kept characters by its start here and there (a few hundred runs, not one entry a character)."""
 
     text: str
-    origin: list[int]
+    starts: list[int]  # where each run of kept characters starts in `text`
+    origins: list[int]  # … and in the original
 
     @classmethod
     def of(cls, norm: str) -> Squeezed:
-        keep = [i for i, c in enumerate(norm) if c not in _SKIP]
-        return cls(_SKIPPED.sub("", norm), keep)
+        kept = norm.split()  # the runs between white space (str.isspace)
+        starts, origins = [0], [0]
+        at = here = 0
+        for i, run in enumerate(kept):
+            at = norm.find(run, at)  # only white space lies between the last run and this one
+            if i:
+                starts.append(here)
+                origins.append(at)
+            else:
+                origins[0] = at
+            at += len(run)
+            here += len(run)
+        return cls("".join(kept), starts, origins)
+
+    def at(self, i: int) -> int:
+        """The offset in the original of the character at `i` here."""
+        run = bisect_right(self.starts, i) - 1
+        return self.origins[run] + i - self.starts[run]
+
+    def index(self, offset: int) -> int:
+        """Where the first character kept at or after `offset` in the original is here."""
+        run = bisect_right(self.origins, offset) - 1
+        if run < 0:
+            return 0
+        length = (self.starts[run + 1] if run + 1 < len(self.starts) else len(self.text)) - self.starts[run]
+        return self.starts[run] + min(offset - self.origins[run], length)
 
     def find_all(self, pattern: str) -> list[tuple[int, int]]:
         """(start, end) offsets in the original text of every match."""
         out = []
         for m in re.finditer(pattern, self.text):
-            end = self.origin[m.end() - 1] + 1 if m.end() > m.start() else self.origin[m.start()]
-            out.append((self.origin[m.start()], end))
+            end = self.at(m.end() - 1) + 1 if m.end() > m.start() else self.at(m.start())
+            out.append((self.at(m.start()), end))
         return out
 
 
@@ -72,6 +96,6 @@ def find_sections(squeezed: Squeezed) -> dict[str, int]:
         if hit is not None:
             m = re.search(numeral + r"[、.．,，]?$", text[max(0, hit - 2):hit])
             hit -= len(m.group()) if m else 0  # the section starts at its numeral
-            found[numeral] = squeezed.origin[hit]
+            found[numeral] = squeezed.at(hit)
             floor = hit + 1
     return found

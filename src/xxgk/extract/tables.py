@@ -66,20 +66,23 @@ def read_table(fmt: Format, table: Table, tokens: list[Token], variants: tuple[s
         rels = table_relations(fmt, table, variant)
         by_labels = labelled[variant]
         found = [by_labels, read_by_columns(fmt, table, variant, rows, tokens)]
-        if not _all_labelled_and_adding_up(by_labels, rows, rels):  # else no reading in order can win
+        # each reading's score, computed once (nothing below changes a reading made)
+        score = {id(r): r.score(rels) for r in found if r is not None}
+        if not _all_labelled_and_adding_up(by_labels, score[id(by_labels)], rows):  # else no reading in order can win
             found += read_in_order(fmt, table, variant, rows, tokens, by_labels.stacked)
-        found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found if r and r.score(rels)[0] > 0]
+        found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found
+                  if r and (score.get(id(r)) or score.setdefault(id(r), r.score(rels)))[0] > 0]
         for r in found:
             if r is not None:
                 r.labels = r.labels or by_labels.labels
-                scored.append((r.score(rels), len(scored), r))
+                scored.append((score.get(id(r)) or r.score(rels), len(scored), r))
     return min(scored, key=lambda s: s[:2])[2]
 
 
-def _all_labelled_and_adding_up(reading: Reading, rows: tuple[Row, ...], rels: tuple[Relation, ...]) -> bool:
-    """Every labelled row found, every cell read, every sum holding: readings that ignore labels
-    (anchors 0) could at best tie, and labels win ties."""
-    broken, unread, _ = reading.score(rels)
+def _all_labelled_and_adding_up(reading: Reading, score: tuple[int, int, int], rows: tuple[Row, ...]) -> bool:
+    """Every labelled row found, every cell read, every sum holding (`score`: the reading's): readings
+    that ignore labels (anchors 0) could at best tie, and labels win ties."""
+    broken, unread, _ = score
     return broken == unread == 0 and reading.strategy == "labels" and \
         reading.anchors >= sum(1 for r in rows if r.match and not r.extra) > 0
 
@@ -320,18 +323,23 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
             if cuts.kept:
                 reading.cuts[row.key] = (row.cells, cuts.kept, cuts.possible)
             got = []
-    if any(t.kind != "empty" and not fits(t, fmt.cell_type(k)) for t, k in zip(got, row.cells, strict=False)):
-        reading.short[row.key] = got  # a glued run taken for the row ("929.1") and more values: not a cut
-        got = []
+    cells: list[Cell] = []
     for i, key in enumerate(row.cells):
         tok = got[i] if i < len(got) else None
         if tok is None:
-            reading.cells[key] = Cell(None)
+            cells.append(Cell(None))
         elif tok.kind == "empty":
-            reading.cells[key] = Cell(None, tok, blank=True)
+            cells.append(Cell(None, tok, blank=True))
         else:
-            value = cell_value(tok, fmt.cell_type(key))
-            reading.cells[key] = Cell(value, tok, blank=value is None)
+            try:  # (cell_value raises exactly where `fits` is false: one look at the number, not two)
+                value = cell_value(tok, fmt.cell_type(key))
+            except ValueError:
+                reading.short[row.key] = got  # a glued run taken for the row ("929.1") and more values: not a cut
+                cells = [Cell(None) for _ in row.cells]
+                break
+            cells.append(Cell(value, tok, blank=value is None))
+    for key, cell in zip(row.cells, cells, strict=True):
+        reading.cells[key] = cell
 
 
 def _stacked_labels(tokens: list[Token], row_of_token: dict[int, int], rows: tuple[Row, ...]

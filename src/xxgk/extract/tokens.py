@@ -19,7 +19,7 @@ from ..textnorm import is_cjk, normalize
 Kind = Literal["text", "value", "blank", "empty"]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)  # its own __init__: mypyc compiles it (a generated one runs interpreted)
 class Token:
     kind: Kind
     text: str  # normalised text as printed (offsets are the original's)
@@ -35,6 +35,24 @@ class Token:
     grid: bool = False  # from a table whose cells are known (HTML, Word, PDF): empty fields are blanks
     misread: str = ""  # why a cell OCR damaged is read as a number anyway
     markdown: int = 0  # in a markdown table row: how many cells the row has (every "| |" is one)
+
+    def __init__(self, kind: Kind, text: str, start: int, end: int, line: int, col: int, field: int = -1,
+                 number: Decimal | None = None, sign: str = "", unit: str = "", note: str = "", grid: bool = False,
+                 misread: str = "", markdown: int = 0) -> None:
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
+        self.line = line
+        self.col = col
+        self.field = field
+        self.number = number
+        self.sign = sign
+        self.unit = unit
+        self.note = note
+        self.grid = grid
+        self.misread = misread
+        self.markdown = markdown
 
     def moved(self, offset: int, line: int) -> Token:
         return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col, self.field,
@@ -334,7 +352,7 @@ def _emit_text(doc: Document, text: str, base: int, col: int, lineno: int, fidx:
 
 def _value_token(text: str, sign: str, num: str, unit: str, note: str, start: int, col: int,
                  lineno: int, fidx: int) -> Token:
-    number = Decimal(_NUM_NOISE.sub("", num))
+    number = Decimal(num if num.isdigit() else _NUM_NOISE.sub("", num))  # most are bare digits: no regex
     if sign == "-":
         number = -number
     return Token("value", text, start, start + len(text), lineno, col, fidx, number, sign, unit, note)

@@ -13,15 +13,23 @@ from .tokens import UNREAD, Token
 Number = int | float
 
 
-@dataclass
+@dataclass(init=False)  # its own __init__: mypyc compiles it (a generated one runs interpreted)
 class Cell:
     """A statutory cell as a reading placed it (readings in tables.py, repairs in repair.py, grid.py)."""
 
     value: Number | None
-    token: Token | None = None  # where it was printed; None when derived or not printed
-    inferred: str = ""  # why the value is not simply what was printed in its place
-    blank: bool = False  # printed as a blank ("", "/", "—")
-    evidence: str = ""  # what placed it (ParseResult.evidence); "" = the reading's own strategy
+    token: Token | None  # where it was printed; None when derived or not printed
+    inferred: str  # why the value is not simply what was printed in its place
+    blank: bool  # printed as a blank ("", "/", "—")
+    evidence: str  # what placed it (ParseResult.evidence); "" = the reading's own strategy
+
+    def __init__(self, value: Number | None, token: Token | None = None, inferred: str = "", blank: bool = False,
+                 evidence: str = "") -> None:
+        self.value = value
+        self.token = token
+        self.inferred = inferred
+        self.blank = blank
+        self.evidence = evidence
 
 
 Cut = list[tuple[Number, Token]]  # a row's values, each with the token it was cut from

@@ -40,6 +40,9 @@ def cell_types(template: str) -> dict[str, str]:
     return {k: spec.type for k, spec in cell_specs()[template].items()}
 
 
+_TYPES: dict[str, dict[str, str]] = {}
+
+
 @dataclass(frozen=True)
 class Column:
     key: str  # suffix of the cell key ("natural") or, for one-row tables, the whole key
@@ -94,16 +97,18 @@ class Relation:
 
     def holds(self, values: dict[str, float | int | None]) -> bool | None:
         """True/False, or None when a cell it reads is null (not checkable)."""
-        sums = []
-        for side in (self.left, self.right):
-            total: float = 0.0
-            for k in side:
-                v = values.get(k)
-                if v is None:
-                    return None
-                total += v
-            sums.append(total)
-        lsum, rsum = sums
+        lsum: float = 0.0  # asked some 200 times a report: no list of sums, no loop over the sides
+        for k in self.left:
+            v = values.get(k)
+            if v is None:
+                return None
+            lsum += v
+        rsum: float = 0.0
+        for k in self.right:
+            v = values.get(k)
+            if v is None:
+                return None
+            rsum += v
         if self.kind == "eq":
             return abs(lsum - rsum) < 1e-6
         return lsum >= rsum - 1e-6
@@ -136,7 +141,10 @@ class Format:
         return tuple(cell_specs()[self.id])
 
     def cell_type(self, key: str) -> str:
-        return cell_types(self.id)[key]
+        types = _TYPES.get(self.id)  # asked for every value and cell tried: no call through functools.cache
+        if types is None:
+            types = _TYPES[self.id] = cell_types(self.id)
+        return types[key]
 
     def column_label(self, key: str) -> str:
         """The heading of a 主动公开 cell's column: what cells.tsv names after the group and row

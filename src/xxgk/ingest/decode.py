@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from ..errors import BinaryInput, EmptyInput
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # below 32, but for \t \n \f \r
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 
 
@@ -23,7 +26,7 @@ def decode(data: bytes) -> str:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = _line_by_line(data)
-    controls = sum(1 for c in text[:20000] if ord(c) < 32 and c not in "\t\n\r\f")
+    controls = len(_CONTROL.findall(text, 0, 20000))
     if controls > max(8, len(text[:20000]) // 50):
         raise BinaryInput("binary data, not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
