@@ -118,7 +118,7 @@ def test_mixed_encodings_in_one_file() -> None:
 
 def test_a_pdf_word_at_an_absurd_x_does_not_become_gigabytes_of_spaces() -> None:
     # found by xxgk.fuzz: a flipped byte in a content stream put a word at x = 10^10
-    from xxgk.ingest.pdf import _line
+    from xxgk.ingest.layout import _line
     from xxgk.ingest.source import SourceWriter
 
     out = SourceWriter("pdf")

@@ -1,12 +1,12 @@
 """Pages that are pictures (scans, photos, tables pasted as images) → the characters and ruling
-lines a PDF's text layer would give, so `pdf` lays them out like any other page.
+lines a PDF's text layer would give, so `layout` lays them out as it does a PDF's page.
 
 rapidocr runs PaddleOCR's models (shipped in its wheel: offline, deterministic) and gives each
 character's box; OpenCV's morphology finds the table rules in the picture. Both come back in
 points (1/72 inch) of the page, as PDFium's characters and lines do.
 
-    picture → read_page (straight, upright, its characters) + image_rules → pdf.edges_to_tables
-        → pdf.write_page → Source
+    picture → read_page (straight, upright, its characters) + image_rules → layout.edges_to_tables
+        → layout.write_page → Source
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ReportError
-from . import pdf
+from . import layout
 from .ocr_packed import PackedReader
 from .source import Source, SourceWriter
 
@@ -113,7 +113,7 @@ def skew(image: Image.Image, settings: OcrSettings = SETTINGS) -> float:
 
 
 def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
-              ) -> tuple[Image.Image, list[pdf.Char]]:
+              ) -> tuple[Image.Image, list[layout.Char]]:
     """The page evened (black on white), turned straight, and upright if it was scanned on its
     side (its lines of text come out taller than wide) or upside down (read with little
     confidence), with the characters OCR reads on it. Which way up is the way OCR reads more characters."""
@@ -128,7 +128,7 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
     return image, _chars(result, scale, settings, image) + _unread_ink(image, result, scale, settings)
 
 
-def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSettings = SETTINGS) -> list[pdf.Char]:
+def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSettings = SETTINGS) -> list[layout.Char]:
     """A "?" over each mark OCR found no text in that is the size of a printed digit (a smudged or
     blotted number the detector passed over) and lies where numbers are printed: inside a ruled
     table, or — a table without rules — level with a number OCR read on its row, among the
@@ -156,7 +156,7 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
         (x0, y0), (x1, y1) = box.min(axis=0).astype(int) - 3, box.max(axis=0).astype(int) + 3
         read[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 1
     count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
-    found: list[pdf.Char] = []
+    found: list[layout.Char] = []
     for x, y, bw, bh, area in stats[1:count].tolist():
         if read[y:y + bh, x:x + bw].any():
             continue
@@ -324,12 +324,12 @@ def _detect_scale(settings: OcrSettings) -> float:
     return min(1.0, settings.detect_dpi / settings.dpi)
 
 
-def _chars(result: Lines, scale: float, settings: OcrSettings, image: Image.Image | None = None) -> list[pdf.Char]:
+def _chars(result: Lines, scale: float, settings: OcrSettings, image: Image.Image | None = None) -> list[layout.Char]:
     """Each character read with confidence, its box in points (`scale`: pixels per point). A
     number with a digit read with little confidence is read again, larger (`image`: the picture
     read); if it is still unsure it becomes "?", which no cell takes for a value (its row is then
     a reading doubt, not a wrong number)."""
-    chars: list[pdf.Char] = []
+    chars: list[layout.Char] = []
     pixels = None if image is None else np.asarray(image.convert("RGB"))
     for box, line in zip(result.boxes, result.word_results, strict=True):
         line = [(t, s, q) for t, s, q in line if t.strip()]
@@ -403,12 +403,12 @@ def _joined(a: list, b: list) -> bool:
     return b[1] - a[3] < (0.35 if digits else 0.6) * height
 
 
-def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> pdf.Rules:
+def image_rules(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS) -> layout.Rules:
     """Horizontal and vertical table rules: long thin dark runs, found by morphological opening."""
     gray = np.asarray(image.convert("L"))
     ink = cv2.adaptiveThreshold(255 - gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 15, -2)
     height, width = ink.shape
-    rules: pdf.Rules = ([], [])
+    rules: layout.Rules = ([], [])
     for axis, length in ((0, int(width * settings.rule_fraction)), (1, int(height * settings.rule_fraction))):
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(length, 2), 1) if axis == 0 else (1, max(length, 2)))
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
@@ -481,8 +481,8 @@ def write_picture(out: SourceWriter, data: bytes, first: int, settings: OcrSetti
     seen = 0
     for number, frame in enumerate(pages, start=first):
         frame, chars = read_page(frame, scale, settings)
-        tables = pdf.edges_to_tables(image_rules(frame, scale, settings))
-        pdf.write_page(out, chars, tables, number, pdf.SETTINGS, pdf.char_dicts)
+        tables = layout.edges_to_tables(image_rules(frame, scale, settings))
+        layout.write_page(out, chars, tables, number, layout.SETTINGS, layout.char_dicts)
         out.ocr.append((number, (0.0, 0.0, frame.width / scale, frame.height / scale)))
         seen += len(chars)
     return seen

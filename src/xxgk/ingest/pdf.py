@@ -1,13 +1,12 @@
 """PDF → Source: ruled tables as grids, the rest as lines laid out by x.
 
-PDFium (C, via pypdfium2) reads the characters and the drawn lines of each page; pdfplumber's
-word finder turns them into words, and its table chain (re-done on tuples in `ruling`) into ruled
-tables with their merged cells; pictures without text are read by `ocr`. (pdfplumber's own
-parser, pdfminer, is pure Python and was 15× slower than pdftotext.) Words outside tables become
-lines whose spacing follows their x position (as pdftotext -layout), so tables without rules still
-read. Provenance is the page and the bounding box of the cell or word, in points from the top left.
+PDFium (C, via pypdfium2) reads the characters and the drawn lines of each page; `layout` turns
+them into lines of text and ruled tables with their merged cells, as it does OCR's; pictures
+without text are read by `ocr`. (pdfplumber's own parser, pdfminer, is pure Python and was 15×
+slower than pdftotext.) Provenance is the page and the bounding box of the cell or word, in
+points from the top left.
 
-    page → page_chars + page_edges → edges_to_tables → table_texts + words outside → Source
+    page → page_chars + page_edges → layout.edges_to_tables → layout.write_page → Source
     (pictures with no text layer on them — scans, pasted screenshots: + ocr.read_page, ocr.image_rules)
 """
 
@@ -21,42 +20,34 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from itertools import pairwise
 from statistics import median
 
 import pypdfium2
 import pypdfium2.raw as pdfium
-from pdfplumber.table import Table, TableSettings
-from pdfplumber.utils import extract_words
+from pdfplumber.table import Table
 
 from ..errors import ReportError
-from ..result import Provenance
 from ..textnorm import is_cjk
-from .ruling import Box, find_tables
-from .source import Cell, Source, SourceWriter
-from .source import Table as GridTable
+from .layout import (
+    SETTINGS,
+    Centred,
+    Char,
+    PdfSettings,
+    Rules,
+    char_dicts,
+    chars_outside,
+    edges_to_tables,
+    with_centres,
+    write_page,
+)
+from .ruling import Box
+from .source import Source, SourceWriter
 
 PDFIUM = threading.RLock()  # PDFium is not thread-safe: every use in the process holds this
 WAIT = 120.0  # seconds to wait for PDFium while another thread uses it
 MAX_PAGES = 200
-Rules = tuple[list[Box], list[Box]]  # horizontal, vertical
-
-
-@dataclass(frozen=True)
-class PdfSettings:
-    line_tolerance: float = 3.0  # points: words whose tops differ less are on one line
-    word_x_tolerance: float = 1.5  # a larger gap between characters starts a new word
-    word_y_tolerance: float = 2.0
-    rule_thickness: float = 3.0  # a drawn shape thinner than this is a ruling line
-    picture_share: float = 0.08  # a picture this share of the page or more, with no text on it, is OCR'd
-    outline_shapes: int = 100  # a page with no text but this many shapes has its letters drawn as outlines
-    readable_share: float = 0.8  # fewer of a page's characters ideographs, digits or punctuation: garbled
-    table: dict = field(default_factory=dict)  # pdfplumber TableSettings; its defaults otherwise
-
-
-SETTINGS = PdfSettings()
 
 
 def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
@@ -95,9 +86,9 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     out.ocr += [(number, box) for box in read]
                 rotated = page.get_rotation() % 360 != 0
                 tables = edges_to_tables(rules, settings)
-                centred = _centred(chars) if tables else []
-                pages.append(PageText(number, chars, tables, partial(char_dicts, textpage=textpage, turned=rotated),
-                                      _outside(chars, [t.bbox for t in tables], centred), centred))
+                centred = with_centres(chars) if tables else []
+                pages.append(PageText(number, chars, tables, partial(char_dicts, upright=_upright(textpage, rotated)),
+                                      chars_outside(chars, [t.bbox for t in tables], centred), centred))
             if turned:
                 out.notes.append(f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取")
             for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
@@ -209,7 +200,7 @@ def _readable(ch: str) -> bool:
 
 
 def _inside_any(chars: list[Char], box: Box) -> bool:
-    return len(_outside(chars, [box])) < len(chars)
+    return len(chars_outside(chars, [box])) < len(chars)
 
 
 def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules: Rules, done: int) -> list[Box]:
@@ -296,10 +287,6 @@ class _Frame:
         return 0.0, 0.0, self.h if turned else self.w, self.w if turned else self.h
 
 
-Char = tuple[str, float, float, float, float, int]  # text, x0, top, x1, bottom, PDFium's index
-Centred = tuple[float, float, Char]  # a character's centre (x, y), and it
-
-
 def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list[Char]:
     """Every printed character with its loose box (font ascent to descent: lines align)."""
     frame = _Frame(page)
@@ -328,22 +315,21 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     return chars
 
 
-def char_dicts(chars: list[Char], textpage: pypdfium2.PdfTextPage | None = None, turned: bool = False) -> list[dict]:
-    """pdfplumber's char dicts, for its word finder; whether each is upright asked of PDFium only
-    here (table cells do not need it). Characters OCR read are upright."""
-    def upright(i: int) -> bool:
-        return textpage is None or i < 0 or turned or abs(pdfium.FPDFText_GetCharAngle(textpage.raw, i)) < 0.01
-
-    return [{"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "size": bottom - top,
-             "upright": upright(i)} for ch, x0, top, x1, bottom, i in chars]
-
-
 Drawn = list[tuple[int, object, tuple | None]]  # PDFium object type, object, matrix of the form it is in
 
 
 def page_drawn(page: pypdfium2.PdfPage) -> Drawn:
     """The page's paths and pictures, also those inside form XObjects."""
     return _drawn(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None)
+
+
+def _upright(textpage: pypdfium2.PdfTextPage, turned: bool) -> Callable[[int], bool]:
+    """Whether a character stands upright, asked of PDFium only for the words outside the tables
+    (table cells do not need it)."""
+    def upright(i: int) -> bool:
+        return i < 0 or turned or abs(pdfium.FPDFText_GetCharAngle(textpage.raw, i)) < 0.01
+
+    return upright
 
 
 def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn: Drawn | None = None) -> Rules:
@@ -490,171 +476,3 @@ def _rule(rules: Rules, box: Box) -> None:
     elif bottom - top > 1:
         x = (x0 + x1) / 2
         rules[1].append((x, top, x, bottom))
-
-
-# ---------------------------------------------------------------- chars and edges → Source
-def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,
-               as_dicts: Callable[[list[Char]], list[dict]], outside: list[Char] | None = None,
-               centred: list[Centred] | None = None) -> None:
-    """One page's characters and ruled tables → lines of text and grid rows, from the top
-    (`outside`: those of the characters outside the tables, `centred`: the page's characters with
-    their centres, when known; a character outside the tables is in no table's cell)."""
-    loose = as_dicts(_outside(chars, [t.bbox for t in tables]) if outside is None else outside)
-    words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
-    items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
-    for line in _lines(words, settings.line_tolerance):
-        items.append((line[0]["top"], 0, line))
-    items.sort(key=lambda item: (item[0], item[1]))
-    char_width = _char_width(chars)
-    if centred is None:
-        centred = _centred(chars) if tables else []
-    for _, kind, item in items:
-        if kind == 1:
-            _table(out, item, centred, number, settings)  # type: ignore[arg-type]
-        else:
-            _line(out, item, number, char_width)  # type: ignore[arg-type]
-    out.line()  # a page ends a line of text: "\f" would be white space anyway
-
-
-def edges_to_tables(rules: Rules, settings: PdfSettings = SETTINGS) -> list[Table]:
-    """Ruled tables (pdfplumber's Table: its rows know merged cells; their text is placed by
-    `table_texts`, so they need no page)."""
-    cells = find_tables(*rules, TableSettings.resolve(settings.table))
-    return [Table(None, c) for c in cells]  # type: ignore[arg-type]
-
-
-def _centred(chars: list[Char]) -> list[Centred]:
-    return [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
-
-
-def _outside(chars: list[Char], boxes: list[Box], centred: list[Centred] | None = None) -> list[Char]:
-    """The characters whose centre is in none of the boxes (`centred`: the same with their centres)."""
-    if not boxes:
-        return chars
-    out = []
-    for cx, cy, c in _centred(chars) if centred is None else centred:
-        for b in boxes:
-            if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
-                break
-        else:
-            out.append(c)
-    return out
-
-
-def _lines(words: list[dict], tolerance: float) -> list[list[dict]]:
-    lines: list[list[dict]] = []
-    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        if lines and abs(lines[-1][0]["top"] - w["top"]) < tolerance:
-            lines[-1].append(w)
-        else:
-            lines.append([w])
-    return [sorted(line, key=lambda w: w["x0"]) for line in lines]
-
-
-def _char_width(chars: list[Char]) -> float:
-    """Half the common character width: one column of pdftotext's layout."""
-    widths = [c[3] - c[1] for c in chars]
-    return max(2.0, median(widths) / 2) if widths else 5.0
-
-
-def _box(w: dict | tuple, page: int) -> Provenance:
-    x0, top, x1, bottom = (w["x0"], w["top"], w["x1"], w["bottom"]) if isinstance(w, dict) else w
-    return Provenance(page=page, bbox=(round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1)))
-
-
-def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) -> None:
-    """Words at columns proportional to x, two spaces at least where a gap separates cells."""
-    col = 0
-    for i, w in enumerate(words):
-        if i:
-            gap = w["x0"] - words[i - 1]["x1"]
-            target = int(w["x0"] / char_width)
-            pad = min(200, max(2, target - col)) if gap > char_width * 1.5 else 1  # broken x: no GB of spaces
-            out.write(" " * pad)
-            col += pad
-        else:
-            target = int(w["x0"] / char_width)
-            out.write(" " * min(target, 40))
-            col = min(target, 40)
-        out.write(w["text"], _box(w, page))
-        col += len(w["text"]) * 2 if not w["text"].isascii() else len(w["text"])
-    out.line()
-
-
-def _table(out: SourceWriter, table: Table, centred: list[Centred], page: int, settings: PdfSettings) -> None:
-    """The ruled table's cells, each at the grid position of its top-left corner, spanning the
-    grid lines it covers; its x as drawn."""
-    texts = table_texts(table, [], settings, centred)
-    xs = sorted({c[0] for c in table.cells})
-    tops = sorted({c[1] for c in table.cells})
-    column, row = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(tops)}
-    cells = []
-    # pdfplumber's Table.rows: rows by top, columns by left; a cell at each (top, left) at most
-    for bbox in sorted(table.cells, key=lambda b: (b[1], b[0])):
-        text = texts.get(bbox, "")
-        cells.append(Cell(row[bbox[1]], column[bbox[0]], text, _spanned(tops, bbox[1], bbox[3]),
-                          _spanned(xs, bbox[0], bbox[2]), _box(bbox, page) if text else None, (bbox[0], bbox[2])))
-    out.table(GridTable(cells))
-
-
-def _spanned(lines: list[float], start: float, end: float) -> int:
-    """How many of the grid's cell starts lie within [start, end): the cell's span."""
-    return max(1, bisect_left(lines, end - 0.5) - bisect_left(lines, start - 0.5))
-
-
-def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS,
-                centred: list[Centred] | None = None) -> dict[Box, str]:
-    """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell).
-    `centred`: the characters with their centres, instead of `chars` (for a page's every table)."""
-    xs = sorted({x for c in table.cells for x in (c[0], c[2])})
-    ys = sorted({y for c in table.cells for y in (c[1], c[3])})
-    xi, yi = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(ys)}  # bisect_left of a member
-    slot: dict[tuple[int, int], Box] = {}
-    for c in table.cells:
-        for i in range(xi[c[0]], xi[c[2]]):
-            for j in range(yi[c[1]], yi[c[3]]):
-                slot[i, j] = c
-    placed: dict[Box, list[Char]] = {}
-    left, top, right, bottom = table.bbox
-    if centred is None:
-        centred = _centred(chars)
-    # a character is most often in the slot of the one before it (a cell's characters come together)
-    x0 = x1 = y0 = y1 = math.inf
-    here: list[Char] | None = None
-    for cx, cy, ch in centred:
-        if x0 <= cx < x1 and y0 <= cy < y1:
-            if here is not None:
-                here.append(ch)
-        elif left <= cx <= right and top <= cy <= bottom:
-            i, j = bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1
-            cell = slot.get((i, j))
-            here = None if cell is None else placed.setdefault(cell, [])
-            if here is not None:
-                here.append(ch)
-            if 0 <= i < len(xs) - 1 and 0 <= j < len(ys) - 1:  # the slot [x0, x1) × [y0, y1)
-                x0, x1, y0, y1 = xs[i], xs[i + 1], ys[j], ys[j + 1]
-            else:
-                x0 = x1 = y0 = y1 = math.inf
-        else:
-            x0 = x1 = y0 = y1 = math.inf
-    return {cell: _text(cs, settings) for cell, cs in placed.items()}
-
-
-def _text(chars: list[Char], settings: PdfSettings) -> str:
-    """Characters → lines (by top) → text; a space where a gap separates words."""
-    if len(chars) == 1:
-        return chars[0][0]
-    lines: list[list[Char]] = []
-    for ch in sorted(chars, key=lambda c: c[2]):
-        if lines and ch[2] - lines[-1][0][2] < settings.line_tolerance:
-            lines[-1].append(ch)
-        else:
-            lines.append([ch])
-    out = []
-    for line in lines:
-        line.sort(key=lambda c: c[1])
-        text = line[0][0]
-        for a, b in pairwise(line):
-            text += (" " if b[1] - a[3] > settings.word_x_tolerance * 2 else "") + b[0]
-        out.append(text)
-    return "\n".join(out)

@@ -1,0 +1,221 @@
+"""A page's characters and ruling lines → lines of text and grid tables of a Source: the layout
+shared by PDF pages (PDFium's characters and drawn lines, `pdf`) and pictures (OCR's characters
+and the rules OpenCV finds, `ocr`). pdfplumber's word finder makes the words; its table chain
+(re-done on tuples in `ruling`) the ruled tables with their merged cells. Words outside tables
+become lines whose spacing follows their x position (as pdftotext -layout), so tables without
+rules still read. Boxes are in points from the page's top left.
+
+    characters + rules → edges_to_tables → write_page (table_texts + words outside) → Source
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from statistics import median
+
+from pdfplumber.table import Table, TableSettings
+from pdfplumber.utils import extract_words
+
+from ..result import Provenance
+from .ruling import Box, find_tables
+from .source import Cell, SourceWriter
+from .source import Table as GridTable
+
+Rules = tuple[list[Box], list[Box]]  # horizontal, vertical
+
+
+@dataclass(frozen=True)
+class PdfSettings:
+    line_tolerance: float = 3.0  # points: words whose tops differ less are on one line
+    word_x_tolerance: float = 1.5  # a larger gap between characters starts a new word
+    word_y_tolerance: float = 2.0
+    rule_thickness: float = 3.0  # a drawn shape thinner than this is a ruling line
+    picture_share: float = 0.08  # a picture this share of the page or more, with no text on it, is OCR'd
+    outline_shapes: int = 100  # a page with no text but this many shapes has its letters drawn as outlines
+    readable_share: float = 0.8  # fewer of a page's characters ideographs, digits or punctuation: garbled
+    table: dict = field(default_factory=dict)  # pdfplumber TableSettings; its defaults otherwise
+
+
+SETTINGS = PdfSettings()
+
+
+Char = tuple[str, float, float, float, float, int]  # text, x0, top, x1, bottom, PDFium's index (-1: OCR's)
+Centred = tuple[float, float, Char]  # a character's centre (x, y), and it
+
+
+def char_dicts(chars: list[Char], upright: Callable[[int], bool] | None = None) -> list[dict]:
+    """pdfplumber's char dicts, for its word finder (`upright`: whether the character of that index
+    stands upright; OCR's characters all do)."""
+    return [{"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "size": bottom - top,
+             "upright": upright is None or upright(i)} for ch, x0, top, x1, bottom, i in chars]
+
+
+def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,
+               as_dicts: Callable[[list[Char]], list[dict]], outside: list[Char] | None = None,
+               centred: list[Centred] | None = None) -> None:
+    """One page's characters and ruled tables → lines of text and grid rows, from the top
+    (`outside`: those of the characters outside the tables, `centred`: the page's characters with
+    their centres, when known; a character outside the tables is in no table's cell)."""
+    loose = as_dicts(chars_outside(chars, [t.bbox for t in tables]) if outside is None else outside)
+    words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
+    items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
+    for line in _lines(words, settings.line_tolerance):
+        items.append((line[0]["top"], 0, line))
+    items.sort(key=lambda item: (item[0], item[1]))
+    char_width = _char_width(chars)
+    if centred is None:
+        centred = with_centres(chars) if tables else []
+    for _, kind, item in items:
+        if kind == 1:
+            _table(out, item, centred, number, settings)  # type: ignore[arg-type]
+        else:
+            _line(out, item, number, char_width)  # type: ignore[arg-type]
+    out.line()  # a page ends a line of text: "\f" would be white space anyway
+
+
+def edges_to_tables(rules: Rules, settings: PdfSettings = SETTINGS) -> list[Table]:
+    """Ruled tables (pdfplumber's Table: its rows know merged cells; their text is placed by
+    `table_texts`, so they need no page)."""
+    cells = find_tables(*rules, TableSettings.resolve(settings.table))
+    return [Table(None, c) for c in cells]  # type: ignore[arg-type]
+
+
+def with_centres(chars: list[Char]) -> list[Centred]:
+    return [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
+
+
+def chars_outside(chars: list[Char], boxes: list[Box], centred: list[Centred] | None = None) -> list[Char]:
+    """The characters whose centre is in none of the boxes (`centred`: the same with their centres)."""
+    if not boxes:
+        return chars
+    out = []
+    for cx, cy, c in with_centres(chars) if centred is None else centred:
+        for b in boxes:
+            if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
+                break
+        else:
+            out.append(c)
+    return out
+
+
+def _lines(words: list[dict], tolerance: float) -> list[list[dict]]:
+    lines: list[list[dict]] = []
+    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - w["top"]) < tolerance:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return [sorted(line, key=lambda w: w["x0"]) for line in lines]
+
+
+def _char_width(chars: list[Char]) -> float:
+    """Half the common character width: one column of pdftotext's layout."""
+    widths = [c[3] - c[1] for c in chars]
+    return max(2.0, median(widths) / 2) if widths else 5.0
+
+
+def _box(w: dict | tuple, page: int) -> Provenance:
+    x0, top, x1, bottom = (w["x0"], w["top"], w["x1"], w["bottom"]) if isinstance(w, dict) else w
+    return Provenance(page=page, bbox=(round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1)))
+
+
+def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) -> None:
+    """Words at columns proportional to x, two spaces at least where a gap separates cells."""
+    col = 0
+    for i, w in enumerate(words):
+        if i:
+            gap = w["x0"] - words[i - 1]["x1"]
+            target = int(w["x0"] / char_width)
+            pad = min(200, max(2, target - col)) if gap > char_width * 1.5 else 1  # broken x: no GB of spaces
+            out.write(" " * pad)
+            col += pad
+        else:
+            target = int(w["x0"] / char_width)
+            out.write(" " * min(target, 40))
+            col = min(target, 40)
+        out.write(w["text"], _box(w, page))
+        col += len(w["text"]) * 2 if not w["text"].isascii() else len(w["text"])
+    out.line()
+
+
+def _table(out: SourceWriter, table: Table, centred: list[Centred], page: int, settings: PdfSettings) -> None:
+    """The ruled table's cells, each at the grid position of its top-left corner, spanning the
+    grid lines it covers; its x as drawn."""
+    texts = table_texts(table, [], settings, centred)
+    xs = sorted({c[0] for c in table.cells})
+    tops = sorted({c[1] for c in table.cells})
+    column, row = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(tops)}
+    cells = []
+    # pdfplumber's Table.rows: rows by top, columns by left; a cell at each (top, left) at most
+    for bbox in sorted(table.cells, key=lambda b: (b[1], b[0])):
+        text = texts.get(bbox, "")
+        cells.append(Cell(row[bbox[1]], column[bbox[0]], text, _spanned(tops, bbox[1], bbox[3]),
+                          _spanned(xs, bbox[0], bbox[2]), _box(bbox, page) if text else None, (bbox[0], bbox[2])))
+    out.table(GridTable(cells))
+
+
+def _spanned(lines: list[float], start: float, end: float) -> int:
+    """How many of the grid's cell starts lie within [start, end): the cell's span."""
+    return max(1, bisect_left(lines, end - 0.5) - bisect_left(lines, start - 0.5))
+
+
+def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS,
+                centred: list[Centred] | None = None) -> dict[Box, str]:
+    """Each cell's text: characters placed by their centre (bisect on the grid, not a scan per cell).
+    `centred`: the characters with their centres, instead of `chars` (for a page's every table)."""
+    xs = sorted({x for c in table.cells for x in (c[0], c[2])})
+    ys = sorted({y for c in table.cells for y in (c[1], c[3])})
+    xi, yi = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(ys)}  # bisect_left of a member
+    slot: dict[tuple[int, int], Box] = {}
+    for c in table.cells:
+        for i in range(xi[c[0]], xi[c[2]]):
+            for j in range(yi[c[1]], yi[c[3]]):
+                slot[i, j] = c
+    placed: dict[Box, list[Char]] = {}
+    left, top, right, bottom = table.bbox
+    if centred is None:
+        centred = with_centres(chars)
+    # a character is most often in the slot of the one before it (a cell's characters come together)
+    x0 = x1 = y0 = y1 = math.inf
+    here: list[Char] | None = None
+    for cx, cy, ch in centred:
+        if x0 <= cx < x1 and y0 <= cy < y1:
+            if here is not None:
+                here.append(ch)
+        elif left <= cx <= right and top <= cy <= bottom:
+            i, j = bisect_right(xs, cx) - 1, bisect_right(ys, cy) - 1
+            cell = slot.get((i, j))
+            here = None if cell is None else placed.setdefault(cell, [])
+            if here is not None:
+                here.append(ch)
+            if 0 <= i < len(xs) - 1 and 0 <= j < len(ys) - 1:  # the slot [x0, x1) × [y0, y1)
+                x0, x1, y0, y1 = xs[i], xs[i + 1], ys[j], ys[j + 1]
+            else:
+                x0 = x1 = y0 = y1 = math.inf
+        else:
+            x0 = x1 = y0 = y1 = math.inf
+    return {cell: _text(cs, settings) for cell, cs in placed.items()}
+
+
+def _text(chars: list[Char], settings: PdfSettings) -> str:
+    """Characters → lines (by top) → text; a space where a gap separates words."""
+    if len(chars) == 1:
+        return chars[0][0]
+    lines: list[list[Char]] = []
+    for ch in sorted(chars, key=lambda c: c[2]):
+        if lines and ch[2] - lines[-1][0][2] < settings.line_tolerance:
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+    out = []
+    for line in lines:
+        line.sort(key=lambda c: c[1])
+        text = line[0][0]
+        for a, b in pairwise(line):
+            text += (" " if b[1] - a[3] > settings.word_x_tolerance * 2 else "") + b[0]
+        out.append(text)
+    return "\n".join(out)
