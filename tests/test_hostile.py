@@ -33,6 +33,16 @@ def alive(marker: str) -> list[str]:
     return found
 
 
+@pytest.fixture
+def own_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """This test's LibreOffice profile folders (xxgk-lo-…) under its own tmp_path: a process left
+    behind is told apart from another test's conversion running at the same moment (xdist)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return f"{tmp_path}/xxgk-lo-"
+
+
 def boxes_left() -> list[str]:
     """Boxed children still running: every child of the fork server that starts boxes (itself stays)."""
     import psutil
@@ -67,7 +77,7 @@ def test_a_command_over_its_cpu_time_is_stopped() -> None:
         run_boxed(["sh", "-c", "while :; do :; done"], Limits(seconds=30, cpu_seconds=1))
 
 
-def test_libreoffice_overrunning_its_time_leaves_no_process_behind(tmp_path: Path) -> None:
+def test_libreoffice_overrunning_its_time_leaves_no_process_behind(tmp_path: Path, own_temp: str) -> None:
     from xxgk.ingest.office import convert_to_docx
 
     source = tmp_path / "report.rtf"
@@ -75,7 +85,7 @@ def test_libreoffice_overrunning_its_time_leaves_no_process_behind(tmp_path: Pat
     with pytest.raises(Stopped, match="LibreOffice"):  # it takes over a second only to start
         convert_to_docx([source], tmp_path, Limits(seconds=0.5))
     time.sleep(0.5)
-    assert alive("xxgk-lo-") == []  # neither oosplash nor soffice.bin (both run with our profile folder)
+    assert alive(own_temp) == []  # neither oosplash nor soffice.bin (both run with our profile folder)
 
 
 def test_python_in_a_box_gets_its_memory_time_and_cpu_limits() -> None:
@@ -97,13 +107,13 @@ def test_a_report_error_in_a_box_is_the_same_clear_error() -> None:
         call_boxed(parse_bytes, b"", "empty.txt")
 
 
-def test_an_odt_bomb_is_refused_before_libreoffice_sees_it(tmp_path: Path) -> None:
+def test_an_odt_bomb_is_refused_before_libreoffice_sees_it(tmp_path: Path, own_temp: str) -> None:
     from xxgk.batch import convert_legacy_word
 
     bomb = tmp_path / "bomb.odt"
     bomb.write_bytes(hostile_files()["bomb.odt"][0])
     assert convert_legacy_word([bomb], tmp_path / "out") == {}
-    assert alive("xxgk-lo-") == []
+    assert alive(own_temp) == []
 
 
 def test_text_and_table_cells_are_capped() -> None:
@@ -144,7 +154,7 @@ def test_ocr_of_a_large_picture_runs_in_a_box(monkeypatch: pytest.MonkeyPatch) -
     assert boxes_left() == []
 
 
-def test_a_batch_conversion_killed_is_a_clear_error_for_its_file(tmp_path: Path,
+def test_a_batch_conversion_killed_is_a_clear_error_for_its_file(tmp_path: Path, own_temp: str,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from xxgk.batch import convert_legacy_word, process_file
     from xxgk.ingest import office
@@ -157,4 +167,4 @@ def test_a_batch_conversion_killed_is_a_clear_error_for_its_file(tmp_path: Path,
     outcome = process_file(str(source))
     assert outcome.error and "LibreOffice's conversion took longer than 0.4 s and was stopped" in outcome.error
     time.sleep(0.5)
-    assert alive("xxgk-lo-") == []
+    assert alive(own_temp) == []
