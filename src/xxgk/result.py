@@ -29,10 +29,6 @@ class Provenance(BaseModel):
     def _drop_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
         return {k: v for k, v in handler(self).items() if v not in (None, "")}
 
-    def given(self) -> dict[str, object]:
-        """The fields given (not None, not ""), as `_drop_empty` serializes them."""
-        return {k: v for k, v in self.__dict__.items() if v is not None and v != ""}
-
 
 class Finding(BaseModel):
     rule: str
@@ -82,5 +78,6 @@ class ParseResult(BaseModel):
 
     @field_serializer("provenance")
     def _provenance(self, provenance: dict[str, Provenance]) -> dict[str, dict[str, object]]:
-        """As each Provenance serializes itself (`given`), in one call for all (a report has some 200)."""
+        """As each Provenance serializes itself (`_drop_empty`: the fields given), in one call for all
+        (a report has some 200: one pydantic call each was a tenth of a text report's time)."""
         return {k: {f: v for f, v in p.__dict__.items() if v is not None and v != ""} for k, p in provenance.items()}

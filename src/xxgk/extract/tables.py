@@ -66,16 +66,16 @@ def read_table(fmt: Format, table: Table, tokens: list[Token], variants: tuple[s
         rels = table_relations(fmt, table, variant)
         by_labels = labelled[variant]
         found = [by_labels, read_by_columns(fmt, table, variant, rows, tokens)]
-        # each reading's score, computed once (nothing below changes a reading made)
-        score = {id(r): r.score(rels) for r in found if r is not None}
-        if not _all_labelled_and_adding_up(by_labels, score[id(by_labels)], rows):  # else no reading in order can win
+        labelled_score = by_labels.score(rels)
+        if not _all_labelled_and_adding_up(by_labels, labelled_score, rows):  # else no reading in order can win
             found += read_in_order(fmt, table, variant, rows, tokens, by_labels.stacked)
-        found += [reorder_chunks(fmt, r, rows, tokens, rels) for r in found
-                  if r and (score.get(id(r)) or score.setdefault(id(r), r.score(rels)))[0] > 0]
-        for r in found:
-            if r is not None:
-                r.labels = r.labels or by_labels.labels
-                scored.append((score.get(id(r)) or r.score(rels), len(scored), r))
+        # each reading with its score, computed once (nothing below changes a reading made)
+        scores = [(r, labelled_score if r is by_labels else r.score(rels)) for r in found if r is not None]
+        reordered = [reorder_chunks(fmt, r, rows, tokens, rels) for r, score in scores if score[0] > 0]
+        scores += [(r, r.score(rels)) for r in reordered if r is not None]
+        for r, score in scores:
+            r.labels = r.labels or by_labels.labels
+            scored.append((score, len(scored), r))
     return min(scored, key=lambda s: s[:2])[2]
 
 

@@ -339,27 +339,16 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     thin = settings.rule_thickness
     path, bounds, (a0, b0, c0, d0) = pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDFPageObj_GetBounds, _FLOATS
     plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
-    across, down = rules
     for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
         if kind != path:
             continue
-        if matrix is None:  # most paths: as `_bounds`, a call less
+        if matrix is None:  # most paths: as `_bounds`, a call less (WPS draws thousands a page)
             bounds(obj, a0, b0, c0, d0)
             left, bottom, right, top = a0.value, b0.value, c0.value, d0.value
         else:
             left, bottom, right, top = _bounds(obj, matrix)
-        if right - left <= thin or top - bottom <= thin:
-            if not plain:
-                _rule(rules, frame.box(left, bottom, right, top))
-                continue
-            y0, y1 = h - top, h - bottom  # as `_rule` (display space: page space upside down)
-            if right - left >= y1 - y0:
-                if right - left > 1:
-                    y = (y0 + y1) / 2
-                    across.append((left, y, right, y))
-            elif y1 - y0 > 1:
-                x = (left + right) / 2
-                down.append((x, y0, x, y1))
+        if right - left <= thin or top - bottom <= thin:  # the common page: display space is page space upside down
+            _rule(rules, (left, h - top, right, h - bottom) if plain else frame.box(left, bottom, right, top))
         else:
             for a, b in _segments(obj, matrix):
                 if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:

@@ -104,6 +104,17 @@ def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_toleran
     return points
 
 
+def _after(p: Point, rules: set[int], line: list[Point], on: dict[int, list[Point]], points: Intersections,
+           side: int) -> list[Point]:
+    """The points after `p` on `line` (its row or column) joined to it by one of its `rules`
+    (`side`: 0 the vertical rules through a point, 1 the horizontal ones)."""
+    if len(rules) == 1:  # most points: those after it on its one rule
+        (rule,) = rules
+        along = on[rule]
+        return along[bisect_right(along, p):]
+    return [q for q in line[bisect_right(line, p):] if not rules.isdisjoint(points[q][side])]
+
+
 def intersections_to_cells(points: Intersections) -> list[Box]:
     """For each point, the smallest cell it is the top left of: the nearest point below and to the
     right joined to it by a rule, whose corner closes the rectangle."""
@@ -120,22 +131,10 @@ def intersections_to_cells(points: Intersections) -> list[Box]:
     cells = []
     for p in ordered:
         down, across = points[p]
-        if len(across) == 1:  # most points: those after it on its one rule
-            (rule,) = across
-            along = on[rule]
-            right = along[bisect_right(along, p):]
-        else:
-            row = by_y[p[1]]
-            right = [q for q in row[bisect_right(row, p):] if not across.isdisjoint(points[q][1])]
+        right = _after(p, across, by_y[p[1]], on, points, 1)
         if not right:
             continue
-        if len(down) == 1:
-            (rule,) = down
-            column = on[rule]
-            below = column[bisect_right(column, p):]
-        else:
-            column = by_x[p[0]]
-            below = [b for b in column[bisect_right(column, p):] if not down.isdisjoint(points[b][0])]
+        below = _after(p, down, by_x[p[0]], on, points, 0)
         cell = None
         for b in below:
             for r in right:
