@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import hashlib
 import itertools
 import os
@@ -201,6 +202,27 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="xxgk-parent-watch", daemon=True).start()
 
 
+YOUNG = 100_000  # allocations between the collector's young passes in a worker (Python's default: 700)
+
+
+def settle_worker() -> None:
+    """In a process that parses file after file: the parser's modules imported, then what lives for
+    the process (modules, format data, compiled patterns) kept out of the collector's passes, and the
+    young passes made rare. A parse leaves no reference cycles (none collected over 400 reports), so
+    the passes found nothing and cost 15–20 % of a text report's CPU time; memory is unchanged."""
+    from . import parse  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG, 50, 50)
+
+
+def start_worker(parent: int) -> None:
+    """A batch worker's start: it dies with its parent and parses with a settled heap."""
+    die_with_parent(parent)
+    settle_worker()
+
+
 class ChildDied(Exception):
     pass
 
@@ -275,7 +297,7 @@ def sidecar_main() -> None:
     die_with_parent(int(os.environ.get("XXGK_PARENT", os.getppid())))
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # whatever the parsing code prints goes to stderr, never into the replies
-    from . import parse  # noqa: F401  (imported before the first file's time starts)
+    settle_worker()  # imports the parser before the first file's time starts
 
     out.write(b"R")
     out.flush()
@@ -343,7 +365,7 @@ class LocalExecutor:
         self.pool = self._pool()
 
     def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.jobs, max_tasks_per_child=200, initializer=die_with_parent,
+        return ProcessPoolExecutor(max_workers=self.jobs, max_tasks_per_child=200, initializer=start_worker,
                                    initargs=(os.getpid(),))
 
     def _restart(self) -> None:

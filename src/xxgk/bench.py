@@ -44,7 +44,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .batch import LocalExecutor, Outcome, process_file, run_batch
+from .batch import LocalExecutor, Outcome, process_file, run_batch, settle_worker
 from .compose.layout import PERTURBED
 from .compose.render import to_docx, to_html, to_pdf, to_text
 from .compose.synth import from_gold, vary
@@ -166,6 +166,7 @@ def _paired(kind: str, paths: list[str], chunk: int = 10) -> dict[str, float]:
     The two alternate every `chunk` files, so that a machine slowed for a while (shared cores)
     slows both alike and their ratio holds.
     """
+    settle_worker()  # as a batch's worker process starts
     _ours(paths[:3])  # imports and caches warm in this process, as in a long batch
     got = dict.fromkeys(("ours", "ours_cpu", "base", "base_cpu", "failed"), 0.0)
     for i in range(0, len(paths), chunk):
@@ -226,6 +227,7 @@ def ocr_per_page(paths: list[str]) -> dict[str, float]:
     """In a fresh process, one worker: OCR's CPU and wall seconds a page and the peak memory (MB)
     over the scans (one page each), after one page to load the models. CPU time is the process's own,
     so a shared machine's load slows the wall time but not it."""
+    settle_worker()
     process_file(paths[0])
     cpu, wall = time.process_time(), time.perf_counter()
     for p in paths[1:]:
