@@ -180,23 +180,25 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source,
     if len(reading.table.variants) > 1:
         result.variants[reading.table.id] = reading.variant
     types = cell_types(result.template or "2021")
+    # the result's fields looked up once a table, not once a cell (a pydantic model: no native attributes)
+    cells, signs, inferred, blank, evidence = result.cells, result.signs, result.inferred, result.blank, result.evidence
     for key, cell in reading.cells.items():
         tok = cell.token
         if (cell.value is not None and tok is not None and tok.kind == "value" and not tok.unit
                 and types[key] == "amount" and _in_yuan(tok, doc)):
             cell.value = round(float(cell.value) / 10000, 6)
             cell.inferred = cell.inferred or "表头单位为元，已折算为万元"
-        result.cells[key] = cell.value
-        if cell.token is not None and cell.token.kind != "empty":
-            provenance[key] = _provenance(cell.token, doc, src)
-            if cell.token.sign:
-                result.signs[key] = cell.token.sign
-        if cell.inferred or (cell.token is not None and cell.token.misread):
-            result.inferred[key] = cell.inferred or cell.token.misread  # type: ignore[union-attr]
+        cells[key] = cell.value
+        if tok is not None and tok.kind != "empty":
+            provenance[key] = _provenance(tok, doc, src)
+            if tok.sign:
+                signs[key] = tok.sign
+        if cell.inferred or (tok is not None and tok.misread):
+            inferred[key] = cell.inferred or tok.misread  # type: ignore[union-attr]
         if cell.blank:
-            result.blank.append(key)
+            blank.append(key)
         if cell.value is not None or cell.blank:
-            result.evidence[key] = evidence_of(cell, reading.strategy)
+            evidence[key] = evidence_of(cell, reading.strategy)
     result.doubts.extend(reading.doubts)
     result.labels.update(reading.labels)
     for tok in reading.extras:

@@ -58,6 +58,12 @@ class Token:
         return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col, self.field,
                      self.number, self.sign, self.unit, self.note, self.grid, self.misread, self.markdown)
 
+    def placed(self, offset: int, col: int, line: int, field: int) -> Token:
+        """A token of a field scanned on its own, where the field stands: `offset` in the document,
+        `col` in its line, and its index."""
+        return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col + col, field,
+                     self.number, self.sign, self.unit, self.note, self.grid, self.misread, self.markdown)
+
 
 @dataclass
 class Document:
@@ -178,7 +184,7 @@ def _markdown_row(doc: Document, line: str, base: int, lineno: int) -> bool:
             doc.tokens.append(Token("text", fld.strip(), base + col + i, base + col + i + len(fld.strip()),
                                     lineno, col + i, fi))
         else:
-            _scan_cell_runs(doc, fld, base + col, col, lineno, fi)
+            _field_tokens(doc, fld, base + col, col, lineno, fi)
         col += len(fld) + 1
     for t in doc.tokens[first:]:
         t.markdown = len(fields)
@@ -206,7 +212,7 @@ def _tokenize_fields(doc: Document, cells: list[tuple[int, int, str]], lineno: i
             if fidx >= 0:
                 doc.tokens.append(Token("empty", "", base + col, base + col, lineno, col, fidx))
         else:
-            _scan_cell_runs(doc, fld, base + col, col, lineno, fidx)
+            _field_tokens(doc, fld, base + col, col, lineno, fidx)
     for k in range(first, len(doc.tokens)):  # "3 O 3", "l 0 1": letters OCR read for digits, among numbers
         t = doc.tokens[k]
         if t.kind == "text" and t.text in _LOOKALIKE and any(
@@ -245,6 +251,24 @@ def _misread(t: Token) -> Token:
     digit = _LOOKALIKE[t.text]
     return Token("value", t.text, t.start, t.end, t.line, t.col, t.field, Decimal(digit),
                  misread=f"「{t.text}」按 {digit} 读取（OCR 常把 {digit} 认成字母 {t.text}）")
+
+
+_FIELDS: dict[tuple[str, bool], list[Token]] = {}
+
+
+def _field_tokens(doc: Document, fld: str, base: int, col: int, lineno: int, fidx: int) -> None:
+    """The tokens of one field, scanned once per process: a line of a table changes with its numbers
+    from report to report, its fields do not (a row's label, "0", "12")."""
+    key = (fld, fidx >= 0)
+    found = _FIELDS.get(key)
+    if found is None:
+        scratch = Document(fld, fld)
+        _scan_cell_runs(scratch, fld, 0, 0, 0, 0 if fidx >= 0 else -1)
+        if len(_FIELDS) > 20_000:
+            _FIELDS.clear()
+        found = _FIELDS[key] = scratch.tokens
+    for t in found:
+        doc.tokens.append(t.placed(base, col, lineno, fidx))
 
 
 def _scan_cell_runs(doc: Document, fld: str, base: int, col: int, lineno: int, fidx: int) -> None:

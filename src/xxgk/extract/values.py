@@ -90,6 +90,8 @@ def cell_value(token: Token, cell_type: str) -> Number | None:
         return None
     if token.kind != "value" or token.number is None:
         raise ValueError(f"not a number: {token.text!r}")
+    if not token.sign and token.text.isdigit() and token.text.isascii():  # most cells: a bare count, no Decimal
+        return float(token.text) if cell_type == "amount" else int(token.text)
     n: Decimal = token.number
     if cell_type == "amount":
         if token.unit == "元":
@@ -108,7 +110,7 @@ def fits(token: Token, cell_type: str) -> bool:
         return True
     if token.kind != "value" or token.number is None:
         return False
-    if cell_type == "amount":
+    if cell_type == "amount" or (token.text.isdigit() and token.text.isascii()):  # a bare count fits any cell
         return True
     return token.number == token.number.to_integral_value() and token.unit not in ("元", "万元")
 

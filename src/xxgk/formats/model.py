@@ -7,7 +7,7 @@ rendering walk `tables`: every consumer uses these declarations, none re-types t
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -38,9 +38,6 @@ def cell_specs() -> dict[str, dict[str, CellSpec]]:
 def cell_types(template: str) -> dict[str, str]:
     """{key: type} of a template's cells (asked for every value and cell tried)."""
     return {k: spec.type for k, spec in cell_specs()[template].items()}
-
-
-_TYPES: dict[str, dict[str, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -132,6 +129,8 @@ class Format:
     relations: tuple[Relation, ...]
     derived: tuple[Derived, ...] = ()
     markers: tuple[str, ...] = ()  # phrases only this format prints (detection)
+    # {key: type}, filled on the first question (asked for every value and cell tried: one lookup)
+    types: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.id == table_id)
@@ -141,10 +140,9 @@ class Format:
         return tuple(cell_specs()[self.id])
 
     def cell_type(self, key: str) -> str:
-        types = _TYPES.get(self.id)  # asked for every value and cell tried: no call through functools.cache
-        if types is None:
-            types = _TYPES[self.id] = cell_types(self.id)
-        return types[key]
+        if not self.types:
+            self.types.update(cell_types(self.id))
+        return self.types[key]
 
     def column_label(self, key: str) -> str:
         """The heading of a 主动公开 cell's column: what cells.tsv names after the group and row
