@@ -179,3 +179,19 @@ def test_markdown_rows_give_one_cell_per_field() -> None:
     assert toks[3:] == [("text", "1.属于国家秘密", 0, 3), ("empty", "", 1, 3), ("value", "12", 2, 3),
                         ("empty", "", 0, 3), ("value", "5", 1, 3), ("empty", "", 2, 3)]
     assert values("a | b 3") == ["3"]  # a pipe inside a line is no table
+
+
+def test_a_field_seen_before_elsewhere_is_placed_where_it_stands_now() -> None:
+    """Fields are scanned once per process: the same cell in another column, line and offset keeps
+    its own place and field index, and a label cell's bare ordinal stays text only in a cell."""
+    first = tokenize("3 危及安全\t7\t+2").tokens
+    assert [(t.kind, t.text, t.start, t.field) for t in first] == [
+        ("text", "3", 0, 0), ("text", "危及安全", 2, 0), ("value", "7", 7, 1), ("value", "+2", 9, 2)]
+    doc = tokenize("标题\n\t\t3 危及安全\t7\n3 危及安全 7")
+    assert [(t.kind, t.text, t.start, t.col, t.field, t.line) for t in doc.tokens[1:]] == [
+        ("empty", "", 3, 0, 0, 2), ("empty", "", 4, 1, 1, 2), ("text", "3", 5, 2, 2, 2),
+        ("text", "危及安全", 7, 4, 2, 2), ("value", "7", 12, 9, 3, 2),
+        ("value", "3", 14, 0, -1, 3), ("text", "危及安全", 16, 2, -1, 3), ("value", "7", 21, 7, -1, 3)]
+    assert all(doc.text[t.start:t.end] == t.text for t in doc.tokens)
+    alone = tokenize("3 危及安全").tokens  # the same text as a line without cells: its 3 may be a value
+    assert [(t.kind, t.text, t.field) for t in alone] == [("value", "3", -1), ("text", "危及安全", -1)]
