@@ -67,6 +67,12 @@ _ANCHORS = {
 SPILL_ANCHORS = {"四": r"未经复议直接起诉|复议后起诉"}
 
 
+# compiled once: looked for in every report
+_PATTERNS = tuple((numeral, re.compile(_ANCHORS[numeral]) if numeral in _ANCHORS else None,
+                   tuple(re.compile(p) for p in patterns), re.compile(numeral + r"[、.．,，]?$"))
+                  for numeral, _title, patterns in SECTIONS)
+
+
 def find_sections(squeezed: Squeezed) -> dict[str, int]:
     """{"一": offset, ...} for each section found, in document order, each after the previous.
 
@@ -76,15 +82,14 @@ def find_sections(squeezed: Squeezed) -> dict[str, int]:
     text = squeezed.text
     found: dict[str, int] = {}
     floor = 0
-    for numeral, _title, patterns in SECTIONS:
-        anchor = _ANCHORS.get(numeral)
+    for numeral, anchor, patterns, numbered in _PATTERNS:
         anchor_at = None
-        if anchor:
-            m = re.compile(anchor).search(text, floor)
+        if anchor is not None:
+            m = anchor.search(text, floor)
             anchor_at = m.start() if m else None
         hit = None
         for pattern in patterns:
-            starts = [m.start() for m in re.finditer(pattern, text) if m.start() >= floor]
+            starts = [m.start() for m in pattern.finditer(text) if m.start() >= floor]
             if anchor_at is not None:
                 starts = [s for s in starts if s <= anchor_at][-1:]
             headed = [s for s in starts if numeral in text[max(0, s - 4):s]]
@@ -94,7 +99,7 @@ def find_sections(squeezed: Squeezed) -> dict[str, int]:
         if hit is None:
             hit = anchor_at
         if hit is not None:
-            m = re.search(numeral + r"[、.．,，]?$", text[max(0, hit - 2):hit])
+            m = numbered.search(text[max(0, hit - 2):hit])
             hit -= len(m.group()) if m else 0  # the section starts at its numeral
             found[numeral] = squeezed.at(hit)
             floor = hit + 1
