@@ -98,7 +98,7 @@ class Context:
 
     def by_ocr(self, cell: str) -> bool:
         where = self.result.provenance.get(cell)
-        return bool(where and where.ocr)
+        return where is not None and where.get("ocr", False)
 
     def table_by_ocr(self, cell: str) -> bool:
         """Whether the table this cell is in was read by OCR (a blank there has no place of its own)."""
