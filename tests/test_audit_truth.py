@@ -83,7 +83,7 @@ def test_a_finding_over_cells_read_by_ocr_is_a_reading_doubt() -> None:
     r = read(to_text(gold(HUAIAN, cells={"review.upheld": 75})))
     (f,) = [f for f in fired(r, "review.total") if f.severity == "error"]
     assert f.kind == "source"
-    r.provenance["review.upheld"].ocr = True
+    r.provenance["review.upheld"]["ocr"] = True
     (f,) = [f for f in audit(r) if f.rule == "review.total" and f.severity == "error"]
     assert f.kind == "extraction" and "OCR" in f.message and "结果维持" in f.message
 

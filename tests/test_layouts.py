@@ -221,11 +221,12 @@ def test_provenance_points_at_the_printed_value() -> None:
     result = parse_text(text, SEED["002"].name)
     lines = text.split("\n")
     for key, where in result.provenance.items():
-        line = lines[where.line - 1]
-        assert line[where.col[0]:where.col[1]] == where.text == text[where.offset[0]:where.offset[1]]
+        line = lines[where["line"] - 1]
+        (a, b), (start, end) = where["col"], where["offset"]
+        assert line[a:b] == where["text"] == text[start:end]
         v = result.cells[key]
         if v is not None and key not in result.inferred:
-            assert str(abs(int(v)) if float(v).is_integer() else v) in where.text.replace(" ", "")
+            assert str(abs(int(v)) if float(v).is_integer() else v) in where["text"].replace(" ", "")
 
 
 def test_blank_cells_in_pdftotext_layout_text_fall_under_their_columns(pdf_texts: dict) -> None:

@@ -512,7 +512,8 @@ def test_pages_stored_turned_read_upright(huaian: ParseResult, rotate: int) -> N
     assert same(huaian, result) == {}
     with pdfplumber.open(io.BytesIO(buf.getvalue())) as shown:
         for key, where in result.provenance.items():
-            assert where.text in shown.pages[where.page - 1].crop(where.bbox).extract_text().replace(" ", ""), key
+            there = shown.pages[where["page"] - 1].crop(where["bbox"]).extract_text()
+            assert where["text"] in there.replace(" ", ""), key
 
 
 def test_unruled_pdf_tables_read_by_position(huaian: ParseResult) -> None:
@@ -538,8 +539,8 @@ def test_pdf_provenance_points_at_the_value_on_its_page(path: Path) -> None:
     assert len(result.provenance) >= 180
     with pdfplumber.open(path) as pdf:
         for key, where in result.provenance.items():
-            text = pdf.pages[where.page - 1].crop(where.bbox).extract_text()
-            assert where.text in text.replace(" ", ""), key
+            text = pdf.pages[where["page"] - 1].crop(where["bbox"]).extract_text()
+            assert where["text"] in text.replace(" ", ""), key
 
 
 def test_html_and_docx_provenance_point_at_their_cells(huaian: ParseResult) -> None:
@@ -547,14 +548,14 @@ def test_html_and_docx_provenance_point_at_their_cells(huaian: ParseResult) -> N
     result = parse_bytes(page.encode(), "p.html")
     tables = list(lhtml.document_fromstring(page).iter("table"))
     for key, where in result.provenance.items():
-        tr = list(tables[where.table].iter("tr"))[where.row]
-        td = [c for c in tr if c.tag in ("td", "th")][where.column]
-        assert td.text_content().strip() == where.text, key
+        tr = list(tables[where["table"]].iter("tr"))[where["row"]]
+        td = [c for c in tr if c.tag in ("td", "th")][where["column"]]
+        assert td.text_content().strip() == where["text"], key
     data = to_docx(huaian)
     result = parse_bytes(data, "d.docx")
     document = docx.Document(io.BytesIO(data))
     for key, where in result.provenance.items():
-        assert document.tables[where.table].rows[where.row].cells[where.column].text == where.text, key
+        assert document.tables[where["table"]].rows[where["row"]].cells[where["column"]].text == where["text"], key
 
 
 def test_render_cli_writes_each_format(tmp_path: Path) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer, model_serializer
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic needs typing_extensions' on Python < 3.12
 
 from . import PARSER_VERSION
 
@@ -12,12 +13,9 @@ Number = int | float
 
 
 class Provenance(BaseModel):
-    """Where a value was printed: line and character span for text (1-based line, 0-based columns)."""
+    """Where a piece of text came from in the original file: a page and box (PDF, scans), or a table,
+    row and column (web pages, Word files). Readers make these (ingest); a result keeps `Printed`."""
 
-    line: int | None = None
-    col: tuple[int, int] | None = None
-    offset: tuple[int, int] | None = None  # character offsets in the decoded text
-    text: str = ""  # as printed
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
     table: int | None = None
@@ -25,9 +23,31 @@ class Provenance(BaseModel):
     column: int | None = None
     ocr: bool | None = None  # read by OCR from a picture: may be misread
 
-    @model_serializer(mode="wrap")
-    def _drop_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        return {k: v for k, v in handler(self).items() if v not in (None, "")}
+
+class Printed(TypedDict, total=False):
+    """Where a cell's value was printed, as plain data: only the fields that say something (none is
+    None or ""), in this order — for text the line and character span (1-based line, 0-based
+    columns), else the place in the original file (`Provenance`'s fields).
+
+    A report has some 200: plain dicts need no validation once made, and pydantic writes them in
+    one pass of its own (models each needed a Python call to drop their empty fields)."""
+
+    line: int
+    col: tuple[int, int]
+    offset: tuple[int, int]  # character offsets in the decoded text
+    text: str  # as printed
+    page: int
+    bbox: tuple[float, float, float, float]
+    table: int
+    row: int
+    column: int
+    ocr: bool  # read by OCR from a picture: may be misread
+
+
+def printed(where: Provenance, text: str) -> Printed:
+    """A place in the original file with the text printed there, as a result keeps it."""
+    given = {k: v for k, v in where.__dict__.items() if v is not None}
+    return cast(Printed, {"text": text, **given} if text else given)
 
 
 class Finding(BaseModel):
@@ -60,7 +80,7 @@ class ParseResult(BaseModel):
     agency_named_in: list[str] = Field(default_factory=list)  # the places that name the agency (title, signature…)
     variants: dict[str, str] = Field(default_factory=dict)  # table id → row variant read
     readings: dict[str, str] = Field(default_factory=dict)  # table id → how values were placed (labels, order…)
-    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    provenance: dict[str, Printed] = Field(default_factory=dict)
     inferred: dict[str, str] = Field(default_factory=dict)  # cell → why it is not simply as printed
     # cell → what placed its value (or its blank): "grid" (a structured table's cell), "label" (after
     # its row label in text), "cut" (glued digits with one possible cut), "cut_sums" (glued digits,
@@ -75,9 +95,3 @@ class ParseResult(BaseModel):
     found_sections: list[str] = Field(default_factory=list)  # numerals of the sections found, in order
     labels: dict[str, str] = Field(default_factory=dict)  # row → its label as printed ("|" between pieces)
     parser_version: str = PARSER_VERSION
-
-    @field_serializer("provenance")
-    def _provenance(self, provenance: dict[str, Provenance]) -> dict[str, dict[str, object]]:
-        """As each Provenance serializes itself (`_drop_empty`: the fields given), in one call for all
-        (a report has some 200: one pydantic call each was a tenth of a text report's time)."""
-        return {k: {f: v for f, v in p.__dict__.items() if v is not None and v != ""} for k, p in provenance.items()}

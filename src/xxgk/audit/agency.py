@@ -7,6 +7,7 @@ of 条例第四十九条.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 from ..textnorm import squeeze
@@ -22,35 +23,44 @@ KIND_NAMES = {
 }
 
 
+# (pattern, kind) by the name without white space, the first that is found deciding
+_BY_NAME: tuple[tuple[re.Pattern[str], AgencyKind], ...] = tuple((re.compile(p), k) for p, k in (
+    (r"(街道办事处|街道|街办)$|街道(党工委|办事处)", "street"),
+    (r"(镇|乡)(人民政府|政府)?$", "township"),
+    (r"^" + _PROVINCE + r"(?:人民政府|政府)$", "province_gov"),
+    (r"(县|区|旗|县级市)(人民政府|政府)$", "county_gov"),
+    (r"(市|州|盟)(人民政府|政府)$", "city_gov"),
+    (r"^(国家|中华人民共和国|国务院|中国)|^[^省市县区]{1,8}部$", "state_council_dept"),
+    (r"(局|委|委员会|办公室|办|厅|中心|署|院|所|站|队|部|管委会)$", "department"),
+))
+# … and by how the report refers to itself (the start of its prose), when the name does not tell
+_BY_PROSE: tuple[tuple[re.Pattern[str], AgencyKind], ...] = tuple((re.compile(p), k) for p, k in (
+    (r"[我本](街道|街)", "street"), (r"[我本](镇|乡)", "township"), (r"[我本](局|委|办|厅|中心|单位)", "department"),
+))
+
+
 def agency_kind(name: str | None, prose: str = "") -> AgencyKind:
-    if name:
-        n = squeeze(name)
-        if re.search(r"(街道办事处|街道|街办)$", n) or re.search(r"街道(党工委|办事处)", n):
-            return "street"
-        if re.search(r"(镇|乡)(人民政府|政府)?$", n):
-            return "township"
-        if re.fullmatch(_PROVINCE + r"(?:人民政府|政府)", n):
-            return "province_gov"
-        if re.search(r"(县|区|旗|县级市)(人民政府|政府)$", n):
-            return "county_gov"
-        if re.search(r"(市|州|盟)(人民政府|政府)$", n):
-            return "city_gov"
-        if re.match(r"^(国家|中华人民共和国|国务院|中国)", n) or re.fullmatch(r"[^省市县区]{1,8}部", n):
-            return "state_council_dept"
-        if re.search(r"(局|委|委员会|办公室|办|厅|中心|署|院|所|站|队|部|管委会)$", n):
-            return "department"
+    kind = kind_by_name(name) if name else None
+    if kind is not None:
+        return kind
     head = squeeze(prose)[:600]
-    for pattern, kind in ((r"[我本](街道|街)", "street"), (r"[我本](镇|乡)", "township"),
-                          (r"[我本](局|委|办|厅|中心|单位)", "department")):
-        if re.search(pattern, head):
-            return kind  # type: ignore[return-value]
-    return "unknown"
+    return next((k for pattern, k in _BY_PROSE if pattern.search(head)), "unknown")
+
+
+@lru_cache(maxsize=4096)  # asked by several rules of every report; names recur across reports
+def kind_by_name(name: str) -> AgencyKind | None:
+    """What its name says the body is (None: it does not say)."""
+    n = squeeze(name)
+    return next((k for pattern, k in _BY_NAME if pattern.search(n)), None)
+
+
+_OFFICE = re.compile(r"(.+(?:人民政府|政府))(?:办公厅|办公室)")
 
 
 def regulations_kind(name: str | None, prose: str = "") -> AgencyKind:
     """The kind of body whose 规章 a report may list: a government's 办公厅 or 办公室 (上海市人民政府
     办公厅) reports the government's own; anyone else, its own."""
-    m = re.fullmatch(r"(.+(?:人民政府|政府))(?:办公厅|办公室)", squeeze(name or ""))
+    m = _OFFICE.fullmatch(squeeze(name or ""))
     return agency_kind(m.group(1)) if m else agency_kind(name, prose)
 
 

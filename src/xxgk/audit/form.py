@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from ..formats import SECTIONS
+from ..formats import FORMATS, SECTIONS
 from ..textnorm import label_core
-from .rules import Context, Hit, fmt_num, rule
+from .rules import Context, Hit, fmt_num, rule, tables_of
 
 
 @rule("values.negative", "error", "数量不能为负数")
@@ -74,9 +74,17 @@ def _printed_sum(ctx: Context, key: str) -> float | None:
 
 def _parts(ctx: Context, key: str) -> tuple[str, ...]:
     """The cells a total is the sum of (its row's applicants, its group's outcomes)."""
-    rel = next((r for r in ctx.format.relations if r.left == (key,) and r.rule in ("requests.row_total",
-                                                                                  "review.total")), None)
-    return rel.right if rel else ()
+    return _totals(ctx.format.id).get(key, ())
+
+
+@cache
+def _totals(format_id: str) -> dict[str, tuple[str, ...]]:
+    """{total: the cells it is the sum of} by the format's row and group totals (the first that says)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for r in FORMATS[format_id].relations:
+        if len(r.left) == 1 and r.rule in ("requests.row_total", "review.total"):
+            out.setdefault(r.left[0], r.right)
+    return out
 
 
 def _row_and_column(ctx: Context, key: str) -> tuple[str, str]:
@@ -181,4 +189,5 @@ def _label(ctx: Context, key: str) -> str:
 
 
 def _table_title(ctx: Context, key: str) -> str:
-    return next((t.title for t in ctx.format.tables if key in t.cells()), key)
+    table = tables_of(ctx.format.id).get(key)
+    return key if table is None else table.title

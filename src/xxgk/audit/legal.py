@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 
+from ..formats import FORMATS
 from ..textnorm import squeeze
 from .agency import KIND_NAMES, agency_kind, may_issue_regulations, regulations_kind
 from .rules import Context, Hit, rule
@@ -58,12 +60,11 @@ def deadline(ctx: Context) -> Iterable[Hit]:
 
 @rule("legal.regulations_issuer", "warning", "只有国务院部门和省、设区的市、自治州人民政府可以制定规章")
 def regulations_issuer(ctx: Context) -> Iterable[Hit]:
-    kind = regulations_kind(ctx.result.agency, ctx.result.sections.get("一", ""))
-    if may_issue_regulations(kind) is not False:  # type: ignore[arg-type]
+    nonzero = [k for k in _regulations(ctx.format.id) if k in ctx.printed and (ctx.values.get(k) or 0) > 0]
+    if not nonzero:
         return
-    keys = [k for k in ctx.values if k.startswith("active.regulations.") and k in ctx.printed]
-    nonzero = [k for k in keys if (ctx.values.get(k) or 0) > 0]
-    if nonzero:
+    kind = regulations_kind(ctx.result.agency, ctx.result.sections.get("一", ""))
+    if may_issue_regulations(kind) is False:
         shown = "，".join(f"{_short(k)} {ctx.values[k]}" for k in nonzero)
         yield Hit(nonzero, f"{ctx.result.agency or '本机关'}（{KIND_NAMES[kind]}）无权制定规章，"
                            f"但「规章」一行填有数字：{shown}")
@@ -85,6 +86,12 @@ def fees(ctx: Context) -> Iterable[Hit]:
         yield Hit(["requests.other.unpaid_fee.total"],
                   f"第三部分（六）2「逾期未按收费通知要求缴纳费用」为 {unpaid} 件，即发出过收费通知，"
                   f"而第六部分称未发出收费通知")
+
+
+@cache
+def _regulations(format_id: str) -> tuple[str, ...]:
+    """The format's cells of 规章 (every report's rule reads them)."""
+    return tuple(k for k in FORMATS[format_id].cell_keys if k.startswith("active.regulations."))
 
 
 def _short(key: str) -> str:

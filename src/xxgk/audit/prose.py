@@ -26,16 +26,18 @@ STATEMENTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
      r"(?:政府信息公开|信息公开类?)(?:方面的)?行政诉讼(?:案件)?(?:共)?(\d+)(?:件|起|宗)(?!余)"),
 )
 
+_STATEMENTS = tuple((cells, what, re.compile(pattern)) for cells, what, pattern in STATEMENTS)
+
 
 @rule("prose.table", "warning", "总体情况中明确的数字与统计表一致")
 def prose_vs_table(ctx: Context) -> Iterable[Hit]:
     text = squeeze(ctx.result.sections.get("一", ""))
-    for cells, what, pattern in STATEMENTS:
+    for cells, what, pattern in _STATEMENTS:
         values = [ctx.values.get(k) for k in cells]
         if any(v is None for v in values) or not set(cells) <= ctx.printed:
             continue
         table = sum(values)  # type: ignore[arg-type]
-        for m in re.finditer(pattern, text):
+        for m in pattern.finditer(text):
             if _HEDGE_BEFORE.search(text[max(0, m.start() - 4):m.start()]):
                 continue
             stated = int(m.group(1))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Literal
 
-from ..formats import FORMATS, Format
+from ..formats import FORMATS, Format, Relation, Table
 from ..formats.model import cell_specs
 from ..result import Finding, ParseResult
 
@@ -27,28 +27,49 @@ class Hit:
     kind: Kind | None = None
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What the audit reads of a format and the row variants a report prints: the same for every
+    report that prints them, so worked out once each (`layout`), not per report."""
+
+    format: Format
+    printed: frozenset[str]  # cells the variants print
+    derived: dict[str, tuple[str, ...]]  # cell → the printed cells it sums
+    checkable: frozenset[str]  # cells a relation may read: printed, or sums the format defines of printed ones
+    relations: dict[str, tuple[Relation, ...]]  # family → its relations a report of this layout is checked by
+
+
+@cache
+def layout(format_id: str, variants: tuple[str | None, ...]) -> Layout:
+    """`variants`: each table's row variant as a result names it (None: it names none)."""
+    fmt = FORMATS[format_id]
+    named = {t.id: v for t, v in zip(fmt.tables, variants, strict=True)}
+    printed = frozenset(k for t in fmt.tables for k in t.cells(t.variants[0] if named[t.id] is None else named[t.id]))
+    derived = {d.key: d.parts for d in fmt.derived if named.get("requests") == d.when_variant}
+    checkable = printed | set(derived)  # 2021's （六）其他处理 where its three rows are printed
+    relations: dict[str, tuple[Relation, ...]] = {}
+    for rel in fmt.relations:  # not those reading a cell not printed, nor those of sums alone (theirs say it)
+        if checkable.issuperset(rel.cells) and not all(k in derived for k in rel.cells):
+            relations[rel.rule] = (*relations.get(rel.rule, ()), rel)
+    return Layout(fmt, printed, derived, checkable, relations)
+
+
 @dataclass
 class Context:
     result: ParseResult
     format: Format
     previous: ParseResult | None = None
-    printed: set[str] = field(default_factory=set)  # cells the report's variant prints
-    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cell → the printed cells it sums
+    # of the report's layout (`Layout`): shared by every report of it
+    printed: frozenset[str] = frozenset()
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    checkable: frozenset[str] = frozenset()
+    relations: dict[str, tuple[Relation, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, result: ParseResult, previous: ParseResult | None = None) -> Context:
         fmt = FORMATS[result.template or "2021"]
-        printed: set[str] = set()
-        for table in fmt.tables:
-            printed |= set(table.cells(result.variants.get(table.id, table.variants[0])))
-        derived = {d.key: d.parts for d in fmt.derived if result.variants.get("requests") == d.when_variant}
-        return cls(result, fmt, previous, printed, derived)
-
-    @cached_property  # asked for every relation; printed and derived are set once, by `of`
-    def checkable(self) -> set[str]:
-        """Cells a relation may read: those printed, and those the format defines as a sum of printed
-        ones (2021's （六）其他处理 where its three rows are printed)."""
-        return self.printed | set(self.derived)
+        shape = layout(fmt.id, tuple(result.variants.get(t.id) for t in fmt.tables))
+        return cls(result, fmt, previous, shape.printed, shape.derived, shape.checkable, shape.relations)
 
     @property
     def values(self) -> dict[str, int | float | None]:
@@ -70,8 +91,8 @@ class Context:
         if not result.evidence:
             if cell in result.inferred:
                 return "为推断所得：" + result.inferred[cell]
-            tables = [t.id for t in self.format.tables if cell in t.cells()]
-            if any(result.readings.get(t, "labels") != "labels" for t in tables):
+            table = tables_of(self.format.id).get(cell)
+            if table is not None and result.readings.get(table.id, "labels") != "labels":
                 return "所在表的数值按印刷顺序而非行标签归位"
             return ""
         evidence = result.evidence.get(cell)
@@ -98,12 +119,24 @@ class Context:
 
     def by_ocr(self, cell: str) -> bool:
         where = self.result.provenance.get(cell)
-        return bool(where and where.ocr)
+        return where is not None and where.get("ocr", False)
 
     def table_by_ocr(self, cell: str) -> bool:
         """Whether the table this cell is in was read by OCR (a blank there has no place of its own)."""
-        table = next((t for t in self.format.tables if cell in t.cells()), None)
-        return table is not None and any(self.by_ocr(c) for c in table.cells())
+        table = tables_of(self.format.id).get(cell)
+        return table is not None and table.id in self.ocr_tables
+
+    @cached_property  # asked for each blank cell a finding names
+    def ocr_tables(self) -> frozenset[str]:
+        """The tables with a value read by OCR."""
+        read = {c for c, where in self.result.provenance.items() if where.get("ocr", False)}
+        return frozenset(t.id for t in self.format.tables if not read.isdisjoint(t.cells())) if read else frozenset()
+
+
+@cache
+def tables_of(format_id: str) -> dict[str, Table]:
+    """{cell: the table it is in} of a format."""
+    return {c: t for t in FORMATS[format_id].tables for c in t.cells()}
 
 
 # What placed a value (ParseResult.evidence): certain, or why not.

@@ -14,7 +14,7 @@ from ..audit.agency import agency_kind
 from ..extract import regions
 from ..formats import FORMATS
 from ..pairing import agency_key, fold, unread
-from ..result import ParseResult, Provenance
+from ..result import ParseResult, Printed
 from .indicators import DEFAULT_INDICATORS, Indicator
 
 LEVELS = {"county_gov": "政府", "city_gov": "政府", "province_gov": "政府", "department": "部门",
@@ -34,12 +34,12 @@ class Fact:
     places: tuple[str, ...] = ()  # where its cells were printed ("第 47 行", "第 3 页")
 
 
-def place(where: Provenance | None) -> str:
+def place(where: Printed | None) -> str:
     if where is None:
         return ""
-    if where.page is not None:
-        return f"第 {where.page} 页「{where.text}」"
-    return f"第 {where.line} 行「{where.text}」" if where.line is not None else ""
+    if "page" in where:
+        return f"第 {where['page']} 页「{where.get('text', '')}」"
+    return f"第 {where['line']} 行「{where.get('text', '')}」" if "line" in where else ""
 
 
 @dataclass

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from pydantic import TypeAdapter
-
 from ..errors import NotAReport
 from ..formats import FORMATS, Format
 from ..formats.model import cell_types
 from ..ingest.source import Source
-from ..result import ParseResult, Provenance, Region
+from ..result import ParseResult, Printed, Region, printed
 from . import bands, grid, meta
 from .sections import SPILL_ANCHORS, Squeezed, find_sections
 from .tables import read_table, table_relations
@@ -49,7 +47,6 @@ def parse_source(src: Source, source: str) -> ParseResult:
                          posted=who.posted, agency_named_in=who.named_in,
                          region=Region(**vars(who.region)) if who.region else None)
     result.doubts += src.notes + who.doubts
-    provenance: dict[str, Provenance | dict[str, object]] = {}
     starts = [t.start for t in doc.tokens]
     for table in fmt.tables:
         numeral = _TABLE_SECTION[table.id]
@@ -64,7 +61,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
         by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens, locate)
         if by_grid is not None and grid.complete(*by_grid):
             if not _better_by_tokens(fmt, by_grid[0], tokens, src):
-                _apply(result, by_grid[0], doc, src, provenance)
+                _apply(result, by_grid[0], doc, src)
                 continue
             by_grid = None  # an OCR'd grid whose sums break more than the token readings'
         elif by_grid is None and src.kind in ("pdf", "image"):  # a table drawn without rules
@@ -83,7 +80,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
         if by_grid is not None:
             grid.overrule(reading, *by_grid)
         leave_unread(fmt, reading)
-        _apply(result, reading, doc, src, provenance)
+        _apply(result, reading, doc, src)
     for d in fmt.derived:
         if result.variants.get("requests") == d.when_variant:
             parts = [result.cells.get(k) for k in d.parts]
@@ -94,7 +91,6 @@ def parse_source(src: Source, source: str) -> ParseResult:
             result.inferred[d.key] = "（六）其他处理为其三行之和"
             result.evidence[d.key] = "derived"
     result.cells = {k: result.cells.get(k) for k in fmt.cell_keys}
-    result.provenance = _PROVENANCE.validate_python(provenance)
     result.found_sections = list(bounds)
     for numeral in ("一", "五", "六"):
         if numeral in bounds:
@@ -150,18 +146,16 @@ def detect_format(squeezed: Squeezed, end: int, bounds: dict[str, tuple[int, int
     return FORMATS["2021" if (year or 0) >= 2021 else "2019"]
 
 
-def _provenance(tok: Token, doc: Document, src: Source) -> Provenance | dict[str, object]:
-    """Where a token was printed: a cell or word of the original file, or a span of the text as plain
-    data (a report has some 200: `_PROVENANCE` validates them all in one call)."""
+def _provenance(tok: Token, doc: Document, src: Source) -> Printed:
+    """Where a token was printed: a cell or word of the original file, or a span of the text (typed
+    here, so valid as made: `Printed`)."""
+    text = doc.text[tok.start:tok.end]
     where = src.locate(tok.start, tok.end) if src.spans else None
     if where is not None:  # a cell or word of the original file
-        return where.model_copy(update={"text": doc.text[tok.start:tok.end]})
+        return printed(where, text)
     line_start = doc.line_starts[tok.line - 1]
-    return {"line": tok.line, "col": (tok.start - line_start, tok.end - line_start),
-            "offset": (tok.start, tok.end), "text": doc.text[tok.start:tok.end]}
-
-
-_PROVENANCE = TypeAdapter(dict[str, Provenance])
+    return {"line": tok.line, "col": (tok.start - line_start, tok.end - line_start), "offset": (tok.start, tok.end),
+            "text": text}
 
 
 _YUAN_HEADER = re.compile(r"[(（]\s*(?:单位\s*[:：]?\s*)?元\s*[)）]")
@@ -174,14 +168,14 @@ def _in_yuan(tok: Token, doc: Document) -> bool:
     return start >= 0 and _YUAN_HEADER.search(window[start:]) is not None
 
 
-def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source,
-           provenance: dict[str, Provenance | dict[str, object]]) -> None:
-    """A table's reading into the result; its cells' provenance into `provenance` (validated later)."""
+def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) -> None:
+    """A table's reading into the result."""
     if len(reading.table.variants) > 1:
         result.variants[reading.table.id] = reading.variant
     types = cell_types(result.template or "2021")
     # the result's fields looked up once a table, not once a cell (a pydantic model: no native attributes)
     cells, signs, inferred, blank, evidence = result.cells, result.signs, result.inferred, result.blank, result.evidence
+    provenance = result.provenance
     for key, cell in reading.cells.items():
         tok = cell.token
         if (cell.value is not None and tok is not None and tok.kind == "value" and not tok.unit

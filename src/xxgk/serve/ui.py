@@ -101,7 +101,7 @@ def router(web: Web) -> APIRouter:
         return web.page(request, "report.html", report=report, result=result, fmt=format_of(result), text=text,
                         shown=shown,
                         widths=widths, tables=views.tables(result), flagged=flagged, findings=statuses,
-                        provenance={k: v.model_dump(mode="json") for k, v in result.provenance.items()},
+                        provenance=result.provenance,
                         **review_context(store, report, fixes, again))
 
     @r.get("/reports/{report_id}/page/{number}.png")
