@@ -128,10 +128,12 @@ def test_fits_is_cell_value_not_raising(printed: str, cell_type: str) -> None:
         assert fits(tok, cell_type) == takes, tok
 
 
-@given(st.text(alphabet=st.sampled_from("⁻−-（(，,臺台薴苧苎１1 \u3000甲a")))
+@given(st.text(alphabet=st.sampled_from("⁻−-（(，,臺台薴苧苎１1 \u3000甲a\n")) | st.text(
+    alphabet=st.sampled_from("⁻−（臺１1 甲\n\n"), min_size=400, max_size=2000))
 def test_normalising_maps_each_character_as_norm_char_does(text: str) -> None:
-    """Whole texts are normalised by replacing each distinct character that changes; where one
-    changes into another that changes too ("⁻" → "−", "−" → "-"), by a translation."""
+    """Whole texts are normalised line by line (each line once per process), a long line by replacing
+    each distinct character that changes; where one changes into another that changes too ("⁻" →
+    "−", "−" → "-"), by a translation."""
     from xxgk.textnorm import norm_char, normalize
 
     assert normalize(text) == "".join(norm_char(c) for c in text)

@@ -63,17 +63,36 @@ _TABLE = _Table()
 
 _SAME: set[str] = set()  # characters seen that norm_char leaves alone
 _CHANGED: dict[str, str] = {}  # … and those it changes
+_LINES: dict[str, str] = {}  # lines normalised before
 
 
 def normalize(text: str) -> str:
     """Same length as `text`; offsets in the result are offsets in the original.
 
-    A report changes a few distinct characters (full-width punctuation, a traditional one): in a
-    whole text each is replaced throughout in one pass of C, where a translation looks every
-    character up.
+    A report's lines recur (its labels, "0", a template's headings in every report of a year):
+    each line is normalised once per process. A long line (a page crawled into one paragraph)
+    changes few distinct characters: each is replaced throughout in one pass of C, where a
+    translation looks every character up.
     """
     if len(text) < 400:
         return text.translate(_TABLE)  # a word or a line: looking each character up is quicker
+    if "\n" not in text:
+        return _normalize_long(text)
+    return "\n".join([_normalize_line(line) for line in text.split("\n")])
+
+
+def _normalize_line(line: str) -> str:
+    if len(line) >= 400:
+        return _normalize_long(line)
+    found = _LINES.get(line)
+    if found is None:
+        if len(_LINES) > 50_000:
+            _LINES.clear()
+        found = _LINES[line] = line.translate(_TABLE)
+    return found
+
+
+def _normalize_long(text: str) -> str:
     chars = set(text)
     unseen = chars - _SAME
     unseen.difference_update(_CHANGED)
