@@ -90,27 +90,30 @@ def _all_labelled_and_adding_up(reading: Reading, score: tuple[int, int, int], r
 # ---------------------------------------------------------------- reading by labels
 def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...],
                    tokens: list[Token]) -> Reading:
-    texts = [t for t in tokens if t.kind == "text"]
+    at_text = [k for k, t in enumerate(tokens) if t.kind == "text"]
+    texts = [tokens[k] for k in at_text]
     matched = align(texts, rows) if any(r.match for r in rows) else {}
-    row_of_token = {id(texts[i]): j for i, j in matched.items()}
+    row_at = [-1] * len(tokens)  # each token's row, where it is a row's label (by position: no id-keyed dict)
+    for i, j in matched.items():
+        row_at[at_text[i]] = j
     anchored = set(matched.values())
     got: list[list[Token]] = [[] for _ in rows]
     extras: list[Token] = []
     overflow: dict[int, list[Token]] = {}  # values printed after a full row, before the next label
-    one_each, unplaceable = _stacked_labels(tokens, row_of_token, rows)
+    one_each, unplaceable = _stacked_labels(tokens, row_at, rows)
     cur = -1 if matched else 0
     texted = {t.line for t in tokens if t.kind == "text"}
     fresh = False  # no value placed since the current row's label
     unlabelled: set[int] = set()  # lines of label-less markdown rows no label just before places
-    for tok in tokens:
+    for at, tok in enumerate(tokens):
         if tok.kind == "text":
-            j = row_of_token.get(id(tok))
-            if j is not None and j > cur:
+            j = row_at[at]
+            if j > cur:
                 cur, fresh = j, True
             continue
         if tok.kind == "empty":
             continue
-        if tok.markdown and matched and tok.line not in texted and id(tok) not in one_each:
+        if tok.markdown and matched and tok.line not in texted and one_each[at] < 0:
             # a markdown row without a label: its label is the one printed just before it, or none is
             just_after = cur >= 0 and (fresh or (got[cur] and got[cur][0].line == tok.line)) and not rows[cur].extra
             if not just_after or len(got[cur]) >= len(rows[cur].cells) or \
@@ -122,10 +125,10 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             fresh = False
             continue
         fresh = False
-        if id(tok) in one_each:
-            got[one_each[id(tok)]].append(tok)
+        if one_each[at] >= 0:
+            got[one_each[at]].append(tok)
             continue
-        if id(tok) in unplaceable:
+        if unplaceable[at]:
             extras.append(tok)
             continue
         if cur < 0:
@@ -156,17 +159,18 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
             if 0 <= cur < len(rows) and not rows[cur].extra and tok.kind == "value":
                 overflow.setdefault(cur, []).append(tok)
     taken = [t for g in got for t in g]
+    unplaced = sum(unplaceable)
     # rows without label phrases (the 复议/诉讼 row) are filled in printed order: sure on one printed
     # row or in a grid, not when the values come one per line (pdftotext's default mode reorders)
     by_order = not matched and len({t.line for t in taken}) > 1 and not all(t.grid for t in taken)
     reading = Reading(table, variant, "order" if by_order else "labels", {}, anchors=len(anchored), extras=extras,
-                      stacked=bool(unplaceable))
+                      stacked=unplaced > 0)
     if unlabelled:
         reading.doubts.append(f"第{table.section}部分有 {len(unlabelled)} 行数值印在没有行标签的表格行中，"
                               "其前也没有紧邻的行标签，无法确定所属的行，未读取")
-    if unplaceable:
+    if unplaced:
         reading.doubts.append(f"第{table.section}部分的行标签连续印出、数值印在其后（逐列读出的文本），"
-                              f"{len(unplaceable)} 个数无法确定所属的行，未读取")
+                              f"{unplaced} 个数无法确定所属的行，未读取")
     for i, j in sorted(matched.items()):
         before = reading.labels.get(rows[j].key)
         reading.labels[rows[j].key] = texts[i].text if before is None else f"{before}|{texts[i].text}"
@@ -182,7 +186,7 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
                     if reading.cells[k].token is not None and not reading.cells[k].evidence:
                         reading.cells[k].evidence = "order"
     _rest_of_groups(fmt, reading, rows, tokens)
-    _labels_out_of_order(fmt, reading, rows, tokens, row_of_token)
+    _labels_out_of_order(fmt, reading, rows, tokens, row_at)
     rels = table_relations(fmt, table, variant)
     repair.undo_broken_cuts(reading, rows, rels)
     for j, more in overflow.items():  # more numbers than cells, and the totals break: which are its own is unknown
@@ -255,7 +259,7 @@ def _place_row(fmt: Format, reading: Reading, row: Row, values: list[Token], evi
 
 
 def _labels_out_of_order(fmt: Format, reading: Reading, rows: tuple[Row, ...], tokens: list[Token],
-                         row_of_token: dict[int, int]) -> None:
+                         row_at: list[int]) -> None:
     """A row that placed nothing, whose label is printed whole out of the table's order with just as
     many values after it on its line (converters print rows of 主动公开 outside the table, before
     it: "行政许可 97"): those values are its own. The labels' alignment keeps the table's order and
@@ -263,7 +267,7 @@ def _labels_out_of_order(fmt: Format, reading: Reading, rows: tuple[Row, ...], t
     extras = {id(t) for t in reading.extras}
     by_label = {compact(r.label): r for r in rows if r.cells and not r.extra}
     for i, tok in enumerate(tokens):
-        row = by_label.get(compact(tok.text)) if tok.kind == "text" and id(tok) not in row_of_token else None
+        row = by_label.get(compact(tok.text)) if tok.kind == "text" and row_at[i] < 0 else None
         if row is None or any(reading.cells[k].value is not None or reading.cells[k].blank for k in row.cells):
             continue
         values = tokens[i + 1:i + 1 + len(row.cells)]
@@ -342,43 +346,44 @@ def _fill_row(fmt: Format, reading: Reading, row: Row, got: list[Token], tokens:
         reading.cells[key] = cell
 
 
-def _stacked_labels(tokens: list[Token], row_of_token: dict[int, int], rows: tuple[Row, ...]
-                    ) -> tuple[dict[int, int], set[int]]:
+def _stacked_labels(tokens: list[Token], row_at: list[int], rows: tuple[Row, ...]
+                    ) -> tuple[list[int], list[bool]]:
     """Labels of several rows printed one after another, then values (a table read column by column:
     pdfminer prints the label column, then the values in an order of its own). The values up to
     the next label are the last row's only if they are just as many; one value a row is placed in
     order; otherwise no label says whose they are, and they are not placed.
-    ({value token id: row index}, ids of values not to place)."""
-    placed: dict[int, int] = {}
-    unplaceable: set[int] = set()
+    (each token's row where placed so, else -1; whether a token is a value not to place)."""
+    placed = [-1] * len(tokens)
+    unplaceable = [False] * len(tokens)
     seen: set[int] = set()  # rows whose label came before: a word of it OCR split off is no new row
     i = 0
     while i < len(tokens):
-        if row_of_token.get(id(tokens[i])) is None:
+        if row_at[i] < 0:
             i += 1
             continue
-        stack = [row_of_token[id(tokens[i])]]
+        stack = [row_at[i]]
         while i + 1 < len(tokens) and tokens[i + 1].kind == "text":
             i += 1
-            j = row_of_token.get(id(tokens[i]))
-            if j is not None and j > stack[-1]:
-                stack.append(j)
+            if row_at[i] > stack[-1]:
+                stack.append(row_at[i])
         stack = [j for j in stack if j not in seen]
         seen.update(stack)
         label_line = tokens[i].line
-        values = []
-        while i + 1 < len(tokens) and row_of_token.get(id(tokens[i + 1])) is None:
+        values: list[int] = []
+        while i + 1 < len(tokens) and row_at[i + 1] < 0:
             i += 1
             if tokens[i].kind in ("value", "blank"):
-                values.append(tokens[i])
+                values.append(i)
         i += 1
         stack = [j for j in stack if not rows[j].extra]
-        if len(stack) < 2 or len(values) <= len(rows[stack[-1]].cells) or values[0].line == label_line:
+        if len(stack) < 2 or len(values) <= len(rows[stack[-1]].cells) or tokens[values[0]].line == label_line:
             continue  # values on the last label's own line (a table row) are its own
         if all(len(rows[j].cells) == 1 for j in stack) and len(values) == len(stack):
-            placed.update((id(v), j) for v, j in zip(values, stack, strict=True))
+            for v, j in zip(values, stack, strict=True):
+                placed[v] = j
         else:
-            unplaceable.update(id(v) for v in values)
+            for v in values:
+                unplaceable[v] = True
     return placed, unplaceable
 
 
