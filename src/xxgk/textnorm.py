@@ -130,7 +130,17 @@ _COMPACT: dict[str, str] = {}
 
 def squeeze(text: str) -> str:
     """Normalised text without white space (for matching headings split by spaces)."""
-    return _SPACE.sub("", normalize(text))
+    if len(text) > 200:
+        return _SPACE.sub("", normalize(text))
+    found = _SQUEEZED.get(text)
+    if found is None:  # a line or a name: the head's and tail's are asked for by several readers of a report
+        if len(_SQUEEZED) > 20_000:
+            _SQUEEZED.clear()
+        found = _SQUEEZED[text] = _SPACE.sub("", normalize(text))
+    return found
+
+
+_SQUEEZED: dict[str, str] = {}
 
 
 def is_cjk(ch: str) -> bool:

@@ -23,8 +23,12 @@ KIND_NAMES = {
 }
 
 
+def _compiled(pairs: tuple[tuple[str, AgencyKind], ...]) -> tuple[tuple[re.Pattern[str], AgencyKind], ...]:
+    return tuple((re.compile(pattern), kind) for pattern, kind in pairs)
+
+
 # (pattern, kind) by the name without white space, the first that is found deciding
-_BY_NAME: tuple[tuple[re.Pattern[str], AgencyKind], ...] = tuple((re.compile(p), k) for p, k in (
+_BY_NAME = _compiled((
     (r"(街道办事处|街道|街办)$|街道(党工委|办事处)", "street"),
     (r"(镇|乡)(人民政府|政府)?$", "township"),
     (r"^" + _PROVINCE + r"(?:人民政府|政府)$", "province_gov"),
@@ -34,7 +38,7 @@ _BY_NAME: tuple[tuple[re.Pattern[str], AgencyKind], ...] = tuple((re.compile(p),
     (r"(局|委|委员会|办公室|办|厅|中心|署|院|所|站|队|部|管委会)$", "department"),
 ))
 # … and by how the report refers to itself (the start of its prose), when the name does not tell
-_BY_PROSE: tuple[tuple[re.Pattern[str], AgencyKind], ...] = tuple((re.compile(p), k) for p, k in (
+_BY_PROSE = _compiled((
     (r"[我本](街道|街)", "street"), (r"[我本](镇|乡)", "township"), (r"[我本](局|委|办|厅|中心|单位)", "department"),
 ))
 

@@ -15,6 +15,8 @@ from .rules import Context, Hit, fmt_num, rule, tables_of
 
 @rule("values.negative", "error", "数量不能为负数")
 def negative(ctx: Context) -> Iterable[Hit]:
+    if min(filter(None, ctx.values.values()), default=0) >= 0:
+        return  # none is (one pass in C over the values that are neither null nor 0)
     for key, v in ctx.values.items():
         if v is not None and v < 0 and ctx.format.cell_type(key) != "signed":
             yield Hit([key], f"{_label(ctx, key)} 为负数（{v}）")
@@ -99,8 +101,11 @@ def _row_and_column(ctx: Context, key: str) -> tuple[str, str]:
 
 @rule("extraction.unread", "warning", "未能读取的单元格", kind="extraction")
 def unread(ctx: Context) -> Iterable[Hit]:
+    if None not in ctx.values.values():
+        return
+    blank = set(ctx.result.blank)
     keys = [k for k, v in ctx.values.items()
-            if v is None and k in ctx.printed and k not in ctx.result.blank and k not in ctx.result.inferred]
+            if v is None and k in ctx.printed and k not in blank and k not in ctx.result.inferred]
     if keys:
         yield Hit(keys, f"{len(keys)} 个单元格未能读取：" + "；".join(ctx.result.doubts[:5]))
 

@@ -74,12 +74,15 @@ def government_of(text: str) -> str | None:
     return None
 
 
+_MARKS = re.compile(r"^[#*>\-\s《「“【]+|[#*\s》」”】]+$")
+_FIELD_LABEL = re.compile(r"^(?:标题|名称|文件名称|信息名称|主题)[:：]")  # a web page's field label
+_SEAL = re.compile(r"[（(](?:盖章|印章|公章|签章|章)[)）]$")  # 「XX局（盖章）」 above the date
+_ISSUING = re.compile(r"(?:关于印发|关于|印发|的)$")
+
+
 def _clean(text: str) -> str:
     name = _STAMP.sub("", squeeze(text))  # a browser's running header: "2024/5/6 下午3:21" before the title
-    name = re.sub(r"^[#*>\-\s《「“【]+|[#*\s》」”】]+$", "", name)
-    name = re.sub(r"^(?:标题|名称|文件名称|信息名称|主题)[:：]", "", name)  # a web page's field label
-    name = re.sub(r"[（(](?:盖章|印章|公章|签章|章)[)）]$", "", name)  # 「XX局（盖章）」 above the date
-    return re.sub(r"(?:关于印发|关于|印发|的)$", "", name)
+    return _ISSUING.sub("", _SEAL.sub("", _FIELD_LABEL.sub("", _MARKS.sub("", name))))
 
 
 def is_fragment(name: str) -> bool:
@@ -101,13 +104,16 @@ def _lines(text: str) -> list[str]:
     return [squeeze(x) for x in text.split("\n") if x.strip()]
 
 
+_LINK = re.compile(r"(?:上一篇|下一篇|相关|推荐|热点|往期)")
+
+
 def find_title(head: str) -> tuple[str | None, int | None]:
     """(what the title prints before its words, year) from the title: "XX街道办事处2020年政府信息公开
     工作年度报告", maybe on two lines, the year first ("2020年XX局政府信息公开…") or after
     ("…年度报告（2020年度）"). The words before are the agency's name when `org_name` says so."""
     lines = _lines(head)[:20]
     for i, line in enumerate(lines):
-        if len(line) > 80 or re.match(r"(?:上一篇|下一篇|相关|推荐|热点|往期)", line):
+        if len(line) > 80 or _LINK.match(line):
             continue  # a sentence that mentions the report, or a link to another one: not its title
         found = _title_in(line, lines[i + 1] if i + 1 < len(lines) else "")
         if found is None:
@@ -122,8 +128,11 @@ def find_title(head: str) -> tuple[str | None, int | None]:
     return None, None
 
 
+_ISSUED = re.compile(r"关于(?:印发|公布|发布)(.+)$")
+
+
 def _title_name(before: str) -> str | None:
-    issued = re.search(r"关于(?:印发|公布|发布)(.+)$", squeeze(before))
+    issued = _ISSUED.search(squeeze(before))
     if issued:  # 「XX人民政府办公室关于印发XX县2023年…报告的通知」: the report is the one issued
         return _title_name(issued.group(1))
     cleaned = _clean(before)
@@ -157,6 +166,7 @@ def _title_in(line: str, following: str) -> tuple[str, int] | None:
 _SENTENCE = re.compile(r"[^。；;\n]+")
 _BY = re.compile(r"由(?P<a>[\u4e00-\u9fff（）()]{2,40}?)"
                  r"(?:根据|依据|按照|结合|参照|负责|牵头|汇总|编制|制作|编写|起草)")
+_BOOK_TITLE = re.compile(r"《[^》]*》")
 _BEFORE_MAKING = re.compile(r"(?:^|[，,])(?P<a>[\u4e00-\u9fff（）()]{3,40}?)(?:特|负责|组织)?(?:编制|编写|制作)")
 
 
@@ -167,7 +177,7 @@ def agency_from_opening(text: str) -> str | None:
         sentence = squeeze(m.group())
         if "编制" not in sentence and "编写" not in sentence:
             continue
-        sentence = re.sub(r"《[^》]*》", "", sentence)
+        sentence = _BOOK_TITLE.sub("", sentence)
         by = _BY.search(sentence) or _BEFORE_MAKING.search(sentence)
         name = org_name(by.group("a")) if by else None
         if name is None:
@@ -178,11 +188,14 @@ def agency_from_opening(text: str) -> str | None:
     return None
 
 
+_GOVERNMENT_OFFICE = re.compile(r"(?<=政府)办公室$")
+
+
 def compiler_to_agency(name: str | None, titles: list[str | None]) -> str | None:
     """「XX人民政府办公室」 compiling a report names its government's report, unless a title names the
     office itself (the office's own report as a department)."""
     if name and name not in titles:
-        return re.sub(r"(?<=政府)办公室$", "", name)
+        return _GOVERNMENT_OFFICE.sub("", name)
     return name
 
 
@@ -197,14 +210,20 @@ def _region_names(text: str) -> list[str]:
     return found
 
 
+_SECTION_HEADING = re.compile(r"^(?:一[、.]?)?总体情况")
+_SUB_HEADING = re.compile(r"^[(（]一[)）][\u4e00-\u9fff]{0,20}?(?:情况|工作)")
+_YEAR_START = re.compile(r"^" + _YEAR + r"年度?(?:以来)?[,，]?")
+_CLAUSE_END = re.compile(r"[，,。；;]")
+
+
 def agency_from_prose(body: str) -> str | None:
     """The subject of the first sentence of 总体情况, when it names a body: 「2021年，保山市卫生健康委员会
     以习近平…」, 「2020年佳木斯市…街道严格…」; not 「我区…」, 「在区委…」, 「沙依巴克区坚持以…」."""
     first = squeeze(body)[:200]
-    first = re.sub(r"^(?:一[、.]?)?总体情况", "", first)
-    first = re.sub(r"^[(（]一[)）][\u4e00-\u9fff]{0,20}?(?:情况|工作)", "", first)  # a sub-heading
-    first = re.sub(r"^" + _YEAR + r"年度?(?:以来)?[,，]?", "", first)
-    name = longest_name_prefix(re.split(r"[，,。；;]", first, maxsplit=1)[0])
+    first = _SECTION_HEADING.sub("", first)
+    first = _SUB_HEADING.sub("", first)
+    first = _YEAR_START.sub("", first)
+    name = longest_name_prefix(_CLAUSE_END.split(first, maxsplit=1)[0])
     return None if name is None or _PARTY.search(name) else name
 
 
@@ -235,8 +254,11 @@ def year_of(s: str) -> int:
     return number_of(s)
 
 
+_A_YEAR = re.compile(_YEAR + r"年")
+
+
 def year_from_prose(body: str) -> int | None:
-    m = re.search(_YEAR + r"年", squeeze(body)[:400])
+    m = _A_YEAR.search(squeeze(body)[:400])
     return year_of(m.group(1)) if m else None
 
 
@@ -252,16 +274,25 @@ def _date(m: re.Match[str]) -> str | None:
     return f"{y:04d}-{mm:02d}-{dd:02d}" if dd else f"{y:04d}-{mm:02d}"
 
 
+_YEAR_END = re.compile(_YEAR + r"年$")
+_MONTH_START = re.compile(r"[0-9" + _CN_DIGIT + r"]{1,2}月")
+
+
 def _signed_lines(tail: str) -> list[str]:
     """The tail's lines, squeezed, with a date split over two lines ("2026年" / "1月14日") joined."""
     lines = _lines(tail)
     out: list[str] = []
     for line in lines:
-        if out and re.search(_YEAR + r"年$", out[-1]) and re.match(r"[0-9" + _CN_DIGIT + r"]{1,2}月", line):
+        if out and _YEAR_END.search(out[-1]) and _MONTH_START.match(line):
             out[-1] += line
         else:
             out.append(line)
     return out
+
+
+_PERIOD_AFTER = re.compile(r"[至到起前止以]")
+_WORDS = re.compile(r"[\u4e00-\u9fff]{2,}")
+_FIELD_NAME_END = re.compile(r"(?:日期|时间)[:：]?$")
 
 
 def signature(tail: str) -> tuple[str | None, str | None]:
@@ -273,11 +304,10 @@ def signature(tail: str) -> tuple[str | None, str | None]:
         line = lines[i]
         for m in reversed(list(_DATE.finditer(line))):
             after, before = line[m.end():], line[max(0, m.start() - 2):m.start()]
-            if "。" in after or "至" in before or re.match(r"[至到起前止以]", after) or re.search(
-                    r"[\u4e00-\u9fff]{2,}", after.strip("()（）")):
+            if "。" in after or "至" in before or _PERIOD_AFTER.match(after) or _WORDS.search(after.strip("()（）")):
                 continue
             date = _date(m)
-            if date is None or re.search(r"(?:日期|时间)[:：]?$", line[:m.start()]):
+            if date is None or _FIELD_NAME_END.search(line[:m.start()]):
                 continue  # a page's 发布时间 field under the body: its posting time, not a signature
             name_text = line[:m.start()] or (lines[i - 1] if i > 0 else "")
             return org_name(name_text), date
@@ -289,6 +319,9 @@ def agency_from_signature(tail: str) -> str | None:
     return signature(tail)[0]
 
 
+_DATE_ALONE = re.compile(r"\(?(?:" + _DATE.pattern + r")\)?")
+
+
 def find_published(head: str, tail: str) -> str | None:
     """The date the report is signed with: at its end, else printed alone under its title (a date
     above the title is the site's, not the report's)."""
@@ -298,7 +331,7 @@ def find_published(head: str, tail: str) -> str | None:
     lines = _lines(head)[:20]
     title = next((i for i, line in enumerate(lines) if _title_in(line, "")), None)
     for line in lines[title + 1:] if title is not None else lines:
-        if re.fullmatch(r"\(?(?:" + _DATE.pattern + r")\)?", line):
+        if _DATE_ALONE.fullmatch(line):
             return _date(_DATE.search(line))  # type: ignore[arg-type]
     return None
 
@@ -345,6 +378,9 @@ class Identity:
     doubts: list[str] = field(default_factory=list)
 
 
+_CJK_RUN_END = re.compile(r"[\u4e00-\u9fff]{0,20}$")
+
+
 def complete(name: str, near: str) -> str:
     """A department's name without its region completed where the report speaks of itself (`near`:
     its head, first sentences and signature; not its prose, which names other bodies): by the region
@@ -354,7 +390,7 @@ def complete(name: str, near: str) -> str:
         return name
     longer: Counter[str] = Counter()
     for m in re.finditer(re.escape(name), near):
-        run = re.search(r"[\u4e00-\u9fff]{0,20}$", near[max(0, m.start() - 20):m.start()])
+        run = _CJK_RUN_END.search(near[max(0, m.start() - 20):m.start()])
         before = run.group() if run else ""
         for k in range(len(before)):
             piece = before[k:]
@@ -384,8 +420,11 @@ def _consistent(a: str, b: str) -> bool:
     return fa.endswith(fb) or fb.endswith(fa)
 
 
+_GOVERNMENT_END = re.compile(r"(?:街道办事处|办事处|街道|人民政府|政府)$")
+
+
 def _core(name: str) -> str:
-    return re.sub(r"(?:街道办事处|办事处|街道|人民政府|政府)$", "", name) or name
+    return _GOVERNMENT_END.sub("", name) or name
 
 
 def choose_agency(candidates: Iterable[tuple[str, str]]) -> tuple[str | None, list[str], list[str]]:
@@ -412,6 +451,9 @@ def choose_agency(candidates: Iterable[tuple[str, str]]) -> tuple[str | None, li
     return agency, places, doubts
 
 
+_FIRST_SENTENCE = re.compile(r"[^。]{0,200}")
+
+
 def identify(head: str, body_one: str, tail: str, text: str, page: dict[str, str] | None = None,
              kind: str = "text") -> Identity:
     """The report's identity from its head (above 一), the prose of 一, its tail (六 on), its whole
@@ -433,7 +475,7 @@ def identify(head: str, body_one: str, tail: str, text: str, page: dict[str, str
     if page.get("breadcrumb"):
         candidates.append(("breadcrumb", agency_from_breadcrumb(page["breadcrumb"])))
     candidates.append(("publisher", agency_from_fields(head)))
-    first = re.match(r"[^。]{0,200}", squeeze(body_one))
+    first = _FIRST_SENTENCE.match(squeeze(body_one))
     near = squeeze(head) + (first.group() if first else "") + squeeze(tail[-300:])
     completed = [(p, complete(n, near)) for p, n in candidates if n]
     name, places, doubts = choose_agency(completed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import ahocorasick
@@ -76,6 +76,7 @@ def mentions(text: str) -> list[tuple[int, str]]:
     return sorted(found.items())
 
 
+@lru_cache(maxsize=8192)  # names recur: every candidate of every report is asked
 def leading(name: str) -> str:
     """The regions a name starts with, in a row ("广州市番禺区" of 广州市番禺区人民政府…), else ""."""
     at, last = 0, None
@@ -88,8 +89,9 @@ def leading(name: str) -> str:
 
 
 def _place_at(text: str, at: int, parent: Place | None) -> Place | None:
+    places = _places()
     for size in range(min(12, len(text) - at), 1, -1):
-        for place in _places().get(text[at:at + size], ()):
+        for place in places.get(text[at:at + size], ()):
             if parent is None or (place.rank > parent.rank and _within(place, parent)):
                 return place
     return None
@@ -106,6 +108,7 @@ class Region:
     county: str | None
 
 
+@lru_cache(maxsize=8192)  # an agency reports every year
 def region_of(name: str) -> Region | None:
     """The province, city and county a name starts with; a county whose name several counties share
     and that is printed without its city keeps only the county."""
