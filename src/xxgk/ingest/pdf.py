@@ -238,12 +238,13 @@ def text_rotation(textpage: pypdfium2.PdfTextPage, sample: int = 48) -> int | No
     """The page rotation (/Rotate) under which most of its characters read upright, or None when
     it has no text. A page printed sideways (a landscape table on portrait paper, a /Rotate that
     turns upright text) is read turned back, as a reader would turn it."""
+    raw = _address(textpage.raw)
     n = pdfium.FPDFText_CountChars(textpage.raw)
     quarters: Counter[int] = Counter()
     for i in range(0, n, max(1, n // sample)):
-        if chr(pdfium.FPDFText_GetUnicode(textpage.raw, i)).isspace():
+        if chr(_UNICODE(raw, i)).isspace():
             continue
-        angle = pdfium.FPDFText_GetCharAngle(textpage.raw, i)  # clockwise, radians
+        angle = _ANGLE(raw, i)  # clockwise, radians
         if angle >= 0:
             quarters[round(math.degrees(angle) / 90) % 4] += 1
     if not quarters:
@@ -264,6 +265,36 @@ def _open(data: bytes) -> pypdfium2.PdfDocument:
 
 
 # ---------------------------------------------------------------- PDFium → characters and rules
+def _direct(fn: object, restype: object, *argtypes: object) -> Callable:
+    """PDFium's function `fn` taking plain addresses (ints): pypdfium2's typed pointers are checked
+    and wrapped at every call (a fifth of a call's cost), and a page makes thousands of calls.
+    The addresses are PDFium's own handles (`_address`), used under PDFIUM as any call."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+def _address(handle: object) -> int:
+    """A pypdfium2 handle (page, text page, page object) as the address `_direct` calls take."""
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
+
+
+_P, _I = ctypes.c_void_p, ctypes.c_int
+_OBJECT = _direct(pdfium.FPDFPage_GetObject, _P, _P, _I)
+_FORM_COUNT = _direct(pdfium.FPDFFormObj_CountObjects, _I, _P)
+_FORM_OBJECT = _direct(pdfium.FPDFFormObj_GetObject, _P, _P, ctypes.c_ulong)
+_TYPE = _direct(pdfium.FPDFPageObj_GetType, _I, _P)
+_BOUNDS = _direct(pdfium.FPDFPageObj_GetBounds, _I, _P, _P, _P, _P, _P)
+_MATRIX = _direct(pdfium.FPDFPageObj_GetMatrix, _I, _P, _P)
+_CHAR_BOX = _direct(pdfium.FPDFText_GetLooseCharBox, _I, _P, _I, _P)
+_UNICODE = _direct(pdfium.FPDFText_GetUnicode, ctypes.c_uint, _P, _I)
+_ANGLE = _direct(pdfium.FPDFText_GetCharAngle, ctypes.c_float, _P, _I)
+# out parameters, used under PDFIUM: a rectangle's four floats (and their addresses), a matrix
+_FLOATS = (ctypes.c_float * 4)()
+_AT = tuple(ctypes.addressof(_FLOATS) + 4 * k for k in range(4))
+_SIDES = memoryview(_FLOATS).cast("B").cast("f").tolist  # the four in one call, not four
+_M = pdfium.FS_MATRIX()
+_M_AT = ctypes.addressof(_M)
+
+
 class _Frame:
     """Page space (x right, y up, rotated) → display space (x right, top down), as pdfplumber."""
 
@@ -292,13 +323,11 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     frame = _Frame(page)
     n = pdfium.FPDFText_CountChars(textpage)
     text = textpage.get_text_range(0, n) if n > 0 else ""
-    raw, rect = textpage.raw, pdfium.FS_RECTF()
-    box = pdfium.FPDFText_GetLooseCharBox
-    sides = memoryview(rect).cast("B").cast("f").tolist  # left, top, right, bottom: one call, not four
+    raw, rect, box, sides = _address(textpage.raw), _AT[0], _CHAR_BOX, _SIDES  # left, top, right, bottom
     chars = []
     # get_text_range returns one str char per PDFium char index (UTF-16 surrogates aside)
     if len(text) != n:
-        text = "".join(chr(pdfium.FPDFText_GetUnicode(raw, i)) for i in range(n))
+        text = "".join(chr(_UNICODE(raw, i)) for i in range(n))
     plain = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0
     h = frame.h
     for i, ch in enumerate(text):
@@ -315,19 +344,21 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     return chars
 
 
-Drawn = list[tuple[int, object, tuple | None]]  # PDFium object type, object, matrix of the form it is in
+Drawn = list[tuple[int, int, tuple | None]]  # PDFium object type, object (`_address`), matrix of the form it is in
 
 
 def page_drawn(page: pypdfium2.PdfPage) -> Drawn:
     """The page's paths and pictures, also those inside form XObjects."""
-    return _drawn(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None)
+    return _drawn(_address(page.raw), pdfium.FPDFPage_CountObjects(page.raw), _OBJECT, None)
 
 
 def _upright(textpage: pypdfium2.PdfTextPage, turned: bool) -> Callable[[int], bool]:
     """Whether a character stands upright, asked of PDFium only for the words outside the tables
     (table cells do not need it)."""
+    raw = _address(textpage.raw)
+
     def upright(i: int) -> bool:
-        return i < 0 or turned or abs(pdfium.FPDFText_GetCharAngle(textpage.raw, i)) < 0.01
+        return i < 0 or turned or abs(_ANGLE(raw, i)) < 0.01
 
     return upright
 
@@ -337,14 +368,14 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     frame = _Frame(page)
     rules: Rules = ([], [])
     thin = settings.rule_thickness
-    path, bounds, (a0, b0, c0, d0) = pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDFPageObj_GetBounds, _FLOATS
+    path, bounds, (a0, b0, c0, d0), sides = pdfium.FPDF_PAGEOBJ_PATH, _BOUNDS, _AT, _SIDES
     plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
     for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
         if kind != path:
             continue
         if matrix is None:  # most paths: as `_bounds`, a call less (WPS draws thousands a page)
             bounds(obj, a0, b0, c0, d0)
-            left, bottom, right, top = a0.value, b0.value, c0.value, d0.value
+            left, bottom, right, top = sides()
         else:
             left, bottom, right, top = _bounds(obj, matrix)
         if right - left <= thin or top - bottom <= thin:  # the common page: display space is page space upside down
@@ -356,22 +387,25 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     return rules
 
 
-def _drawn(parent: object, count: object, get: object, matrix: tuple | None) -> Drawn:
+def _drawn(parent: int, count: int, get: Callable, matrix: tuple | None) -> Drawn:
     found: Drawn = []
-    kind_of, form = pdfium.FPDFPageObj_GetType, pdfium.FPDF_PAGEOBJ_FORM
+    kind_of, form = _TYPE, pdfium.FPDF_PAGEOBJ_FORM
     drawn = (pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_IMAGE)
-    for i in range(count(parent)):  # type: ignore[operator]
-        obj = get(parent, i)  # type: ignore[operator]
+    for i in range(count):
+        obj = get(parent, i)
         kind = kind_of(obj)
         if kind in drawn:
             found.append((kind, obj, matrix))
         elif kind == form:
-            m = pdfium.FS_MATRIX()
-            pdfium.FPDFPageObj_GetMatrix(obj, m)
-            inner = (m.a, m.b, m.c, m.d, m.e, m.f)
-            found += _drawn(obj, pdfium.FPDFFormObj_CountObjects, pdfium.FPDFFormObj_GetObject,
-                            inner if matrix is None else _compose(inner, matrix))
+            inner = _matrix(obj)
+            found += _drawn(obj, _FORM_COUNT(obj), _FORM_OBJECT, inner if matrix is None else _compose(inner, matrix))
     return found
+
+
+def _matrix(obj: int) -> tuple:
+    """A page object's own matrix (a, b, c, d, e, f)."""
+    _MATRIX(obj, _M_AT)
+    return _M.a, _M.b, _M.c, _M.d, _M.e, _M.f
 
 
 def _compose(m: tuple, n: tuple) -> tuple:
@@ -386,25 +420,20 @@ def _apply(m: tuple | None, x: float, y: float) -> tuple[float, float]:
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
-_FLOATS = tuple(ctypes.c_float() for _ in range(4))  # out parameters, used under PDFIUM
-
-
-def _bounds(obj: object, matrix: tuple | None) -> Box:
-    a, b, c, d = _FLOATS
-    pdfium.FPDFPageObj_GetBounds(obj, a, b, c, d)
-    left, bottom, right, top = a.value, b.value, c.value, d.value
+def _bounds(obj: int, matrix: tuple | None) -> Box:
+    _BOUNDS(obj, *_AT)
+    left, bottom, right, top = _SIDES()
     if matrix is None:
         return left, bottom, right, top
     xs, ys = zip(*(_apply(matrix, x, y) for x in (left, right) for y in (bottom, top)), strict=True)
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _segments(obj: object, matrix: tuple | None) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+def _segments(address: int, matrix: tuple | None) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """Straight segments of a path in page space (curves are not rules)."""
-    m = pdfium.FS_MATRIX()
-    pdfium.FPDFPageObj_GetMatrix(obj, m)
-    own = (m.a, m.b, m.c, m.d, m.e, m.f)
+    own = _matrix(address)
     full = own if matrix is None else _compose(own, matrix)
+    obj = ctypes.cast(address, pdfium.FPDF_PAGEOBJECT)
     x, y = ctypes.c_float(), ctypes.c_float()
     out, start, last = [], None, None
     for i in range(pdfium.FPDFPath_CountSegments(obj)):

@@ -93,14 +93,18 @@ def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_toleran
     downs: dict[Box, int] = {}  # vertical ones from -1 down
     points: Intersections = {}
     for v in sorted(vertical, key=itemgetter(0, 1)):
-        x, vn = v[0], downs.setdefault(v, -1 - len(downs))
-        for i in range(bisect_left(tops, v[1] - 2 * y_tolerance), bisect_right(tops, v[3] + 2 * y_tolerance)):
+        x, top, bottom, vn = v[0], v[1], v[3], downs.setdefault(v, -1 - len(downs))
+        for i in range(bisect_left(tops, top - 2 * y_tolerance), bisect_right(tops, bottom + 2 * y_tolerance)):
             h = hs[i]
-            if (v[1] <= h[1] + y_tolerance and v[3] >= h[1] - y_tolerance  # pdfplumber's arithmetic
+            y = h[1]
+            if (top <= y + y_tolerance and bottom >= y - y_tolerance  # pdfplumber's arithmetic
                     and h[0] - x_tolerance <= x <= h[2] + x_tolerance):
-                through = points.setdefault((x, h[1]), (set(), set()))
-                through[0].add(vn)
-                through[1].add(hn[i])
+                through = points.get((x, y))
+                if through is None:
+                    points[x, y] = ({vn}, {hn[i]})
+                else:
+                    through[0].add(vn)
+                    through[1].add(hn[i])
     return points
 
 
@@ -125,26 +129,28 @@ def intersections_to_cells(points: Intersections) -> list[Box]:
     for p in ordered:
         by_x.setdefault(p[0], []).append(p)
         by_y.setdefault(p[1], []).append(p)
-        for rules in points[p]:
-            for rule in rules:
-                on.setdefault(rule, []).append(p)
+        down, across = points[p]
+        for rule in down:
+            on.setdefault(rule, []).append(p)
+        for rule in across:
+            on.setdefault(rule, []).append(p)
     cells = []
     for p in ordered:
         down, across = points[p]
         right = _after(p, across, by_y[p[1]], on, points, 1)
         if not right:
             continue
-        below = _after(p, down, by_x[p[0]], on, points, 0)
-        cell = None
-        for b in below:
+        # the nearest first: most often the next point down and the next one right close the cell
+        for b in _after(p, down, by_x[p[0]], on, points, 0):
+            y, joined_b = b[1], points[b][1]
             for r in right:
-                corner = points.get((r[0], b[1]))
-                if corner and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(points[b][1]):
-                    cell = (p[0], p[1], r[0], b[1])
+                corner = points.get((r[0], y))
+                if corner and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(joined_b):
+                    cells.append((p[0], p[1], r[0], y))
                     break
-            if cell:
-                cells.append(cell)
-                break
+            else:
+                continue
+            break
     return cells
 
 
@@ -162,8 +168,10 @@ def cells_to_tables(cells: list[Box]) -> list[list[Box]]:
     for i, (x0, top, x1, bottom) in enumerate(cells):
         for corner in ((x0, top), (x0, bottom), (x1, top), (x1, bottom)):
             j = owner.setdefault(corner, i)
-            if j != i:
-                parent[root(i)] = root(j)
+            if j != i and parent[j] != parent[i]:  # (roots compared only when their parents differ)
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[a] = b
     tables: dict[int, list[Box]] = {}
     for i, cell in enumerate(cells):
         tables.setdefault(root(i), []).append(cell)
