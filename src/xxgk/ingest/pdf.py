@@ -37,9 +37,9 @@ from .layout import (
     PdfSettings,
     Rules,
     char_dicts,
+    chars_in_tables,
     chars_outside,
     edges_to_tables,
-    with_centres,
     write_page,
 )
 from .ruling import Box
@@ -86,16 +86,16 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                     out.ocr += [(number, box) for box in read]
                 rotated = page.get_rotation() % 360 != 0
                 tables = edges_to_tables(rules, settings)
-                centred = with_centres(chars) if tables else []
+                outside, inside = chars_in_tables(chars, [t.bbox for t in tables])
                 pages.append(PageText(number, chars, tables, partial(char_dicts, upright=_upright(textpage, rotated)),
-                                      chars_outside(chars, [t.bbox for t in tables], centred), centred))
+                                      outside, inside))
             if turned:
                 out.notes.append(f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取")
             for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
                 chars = [c for i, c in enumerate(page_text.chars) if i not in running]
                 gone = {id(page_text.chars[i]) for i in running}
                 write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts,
-                           [c for c in page_text.loose if id(c) not in gone], page_text.centred)
+                           [c for c in page_text.loose if id(c) not in gone], page_text.inside)
         except ReportError:
             raise
         except Exception as e:
@@ -125,7 +125,7 @@ class PageText:
     tables: list[Table]
     as_dicts: Callable[[list[Char]], list[dict]]  # for pdfplumber's word finder
     loose: list[Char]  # the characters outside the tables
-    centred: list[Centred]  # all, with their centres (when the page has tables)
+    inside: list[list[Centred]]  # those in each table, with their centres
 
 
 def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> list[set[int]]:
@@ -367,6 +367,7 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     """Horizontal and vertical rules: thin shapes, and the sides of drawn rectangles."""
     frame = _Frame(page)
     rules: Rules = ([], [])
+    across, down = rules
     thin = settings.rule_thickness
     path, bounds, (a0, b0, c0, d0), sides = pdfium.FPDF_PAGEOBJ_PATH, _BOUNDS, _AT, _SIDES
     plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
@@ -378,8 +379,18 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
             left, bottom, right, top = sides()
         else:
             left, bottom, right, top = _bounds(obj, matrix)
-        if right - left <= thin or top - bottom <= thin:  # the common page: display space is page space upside down
-            _rule(rules, (left, h - top, right, h - bottom) if plain else frame.box(left, bottom, right, top))
+        if right - left <= thin or top - bottom <= thin:
+            if plain:  # the common page: display space is page space upside down (as `_rule`, inline)
+                upper, lower = h - top, h - bottom
+                if right - left >= lower - upper:
+                    if right - left > 1:
+                        y = (upper + lower) / 2
+                        across.append((left, y, right, y))
+                elif lower - upper > 1:
+                    x = (left + right) / 2
+                    down.append((x, upper, x, lower))
+            else:
+                _rule(rules, frame.box(left, bottom, right, top))
         else:
             for a, b in _segments(obj, matrix):
                 if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
@@ -473,15 +484,23 @@ def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Ru
     tall_boxes = [b for b in boxes if b[3] - b[1] >= high - 1.5]
     tall_starts = [b[0] for b in tall_boxes]
 
-    def in_a_letter(rule: Box) -> bool:
-        x0, top, x1, bottom = rule
-        if x1 - x0 > wide or bottom - top > tall:
-            return False
-        among, at = (tall_boxes, tall_starts) if bottom - top >= high else (boxes, starts)
-        return any(b[1] - 0.5 <= top and bottom <= b[3] + 0.5 and x1 <= b[2] + 0.5
-                   for b in among[bisect_left(at, x0 - longest):bisect_right(at, x0 + 0.5)])
+    def kept(found: list[Box]) -> list[Box]:
+        out = []
+        for rule in found:
+            x0, top, x1, bottom = rule
+            if x1 - x0 <= wide and bottom - top <= tall:
+                among, at = (tall_boxes, tall_starts) if bottom - top >= high else (boxes, starts)
+                for k in range(bisect_left(at, x0 - longest), bisect_right(at, x0 + 0.5)):
+                    b = among[k]
+                    if b[1] - 0.5 <= top and bottom <= b[3] + 0.5 and x1 <= b[2] + 0.5:
+                        break  # in this letter
+                else:
+                    out.append(rule)
+            else:
+                out.append(rule)
+        return out
 
-    return [r for r in rules[0] if not in_a_letter(r)], [r for r in rules[1] if not in_a_letter(r)]
+    return kept(rules[0]), kept(rules[1])
 
 
 def _rule(rules: Rules, box: Box) -> None:
