@@ -13,6 +13,7 @@ points from the top left.
 from __future__ import annotations
 
 import ctypes
+import gc
 import math
 import re
 import threading
@@ -58,7 +59,8 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     scanned = 0
     pages: list[PageText] = []
     turned: list[int] = []  # pages whose text was printed sideways or upside down
-    with pdfium_held():
+    collecting = gc.isenabled()
+    with pdfium_held(), _collector(False):
         document = _open(data)
         out.meta["title"] = _title_property(document)
         held: list = []  # PDFium pages and text pages, open until their page is written
@@ -81,7 +83,8 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                 # a page read whole takes its rules from the picture: a letter's outline is no rule
                 rules = not_in_letters(page_edges(page, settings, drawn), chars) if chars else ([], [])
                 if pictures:
-                    read = _ocr(page, pictures, chars, rules, scanned)
+                    with _collector(collecting):  # OCR's arrays and models: collected as everywhere
+                        read = _ocr(page, pictures, chars, rules, scanned)
                     scanned += bool(read)
                     out.ocr += [(number, box) for box in read]
                 rotated = page.get_rotation() % 360 != 0
@@ -169,6 +172,27 @@ def pdfium_held() -> Iterator[None]:
         yield
     finally:
         PDFIUM.release()
+
+
+@contextmanager
+def _collector(on: bool) -> Iterator[None]:
+    """The garbage collector on or off for a while, then as it was. Off while a text layer is read:
+    its characters, rules and cells are tens of thousands of small objects that form no cycles
+    (freed by their counts when the page is written), yet they set off collection after collection,
+    each walking them, and full ones the whole process (the parser's tables, pydantic's models;
+    30-100 ms each, every few files) — as `serve.web.settle_heap` keeps the server's out of them."""
+    was = gc.isenabled()
+    if on:
+        gc.enable()
+    else:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
 
 
 def _pictures(page: pypdfium2.PdfPage, drawn: Drawn, chars: list[Char], settings: PdfSettings) -> list[Box]:

@@ -13,7 +13,6 @@ lookups by row and column; `tests/test_readers.py` checks that they find pdfplum
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import groupby
 from operator import itemgetter
 
 from pdfplumber.table import TableSettings
@@ -40,42 +39,44 @@ def snap_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     each other, chained, move to their mean; same float arithmetic as pdfplumber's snap_objects."""
     if not rules:
         return []
+    at = itemgetter(axis)
     clusters: dict[float, int] = {}
-    values = sorted({r[axis] for r in rules})
+    values = sorted(set(map(at, rules)))
     k, last = 0, values[0]
     for v in values:
         if v > last + tolerance:
             k += 1
         clusters[v] = k
         last = v
-    groups: dict[int, list[Box]] = {}
+    groups: list[list[Box]] = [[] for _ in range(k + 1)]  # each cluster's rules, as given
     for r in rules:
-        groups.setdefault(clusters[r[axis]], []).append(r)
+        groups[clusters[r[axis]]].append(r)
     out = []
-    for k in sorted(groups):
-        group = groups[k]
-        mean = sum(r[axis] for r in group) / len(group)
-        for r in group:
-            d = mean - r[axis]
-            out.append((r[0] + d, r[1], r[2] + d, r[3]) if axis == 0 else (r[0], r[1] + d, r[2], r[3] + d))
+    for group in groups:
+        mean = sum(map(at, group)) / len(group)
+        if axis == 0:
+            out += [(r[0] + (d := mean - r[0]), r[1], r[2] + d, r[3]) for r in group]
+        else:
+            out += [(r[0], r[1] + (d := mean - r[1]), r[2], r[3] + d) for r in group]
     return out
 
 
 def join_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     """Rules on one line whose ends are within `tolerance` become one (axis: the direction they run)."""
-    across = 1 - axis
+    across, end = 1 - axis, axis + 2
     out: list[Box] = []
-    at, along = itemgetter(across), itemgetter(axis)  # keys in C: a sort calls them for every rule
-    for _, group in groupby(sorted(rules, key=at), key=at):
-        joined: list[Box] = []
-        for r in sorted(group, key=along):
-            if joined and r[axis] <= joined[-1][axis + 2] + tolerance:
-                if r[axis + 2] > joined[-1][axis + 2]:
-                    last = joined[-1]
-                    joined[-1] = (last[0], last[1], r[2], last[3]) if axis == 0 else (last[0], last[1], last[2], r[3])
-            else:
-                joined.append(r)
-        out += joined
+    last: Box | None = None
+    # by line, then along it (one sort, stable: as sorting by line and each line along it)
+    for r in sorted(rules, key=itemgetter(across, axis)):
+        if last is not None and r[across] == last[across] and r[axis] <= last[end] + tolerance:
+            if r[end] > last[end]:
+                last = (last[0], last[1], r[2], last[3]) if axis == 0 else (last[0], last[1], last[2], r[3])
+        else:
+            if last is not None:
+                out.append(last)
+            last = r
+    if last is not None:
+        out.append(last)
     return out
 
 
