@@ -91,23 +91,15 @@ def with_centres(chars: list[Char]) -> list[Centred]:
 
 def chars_in_tables(chars: list[Char], boxes: list[Box]) -> tuple[list[Char], list[list[Centred]]]:
     """The characters whose centre is in none of the boxes (a table's), and those in each box with
-    their centres (in two overlapping boxes: in both), in one pass over the page: each table then
-    places only its own characters."""
-    outside: list[Char] = []
-    inside: list[list[Centred]] = [[] for _ in boxes]
+    their centres (in two overlapping boxes: in both), once for the page: each table then places
+    only its own characters."""
     if not boxes:
-        return chars, inside
-    placed = list(zip(boxes, inside, strict=True))
-    for c in chars:
-        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
-        found = False
-        for b, mine in placed:
-            if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
-                mine.append((cx, cy, c))
-                found = True
-        if not found:
-            outside.append(c)
-    return outside, inside
+        return chars, []
+    centred = with_centres(chars)
+    inside = [[c for c in centred if x0 <= c[0] <= x1 and top <= c[1] <= bottom] for x0, top, x1, bottom in boxes]
+    for x0, top, x1, bottom in boxes:  # what no box holds: filtered by each in turn
+        centred = [c for c in centred if not (x0 <= c[0] <= x1 and top <= c[1] <= bottom)]
+    return [c[2] for c in centred], inside
 
 
 def chars_outside(chars: list[Char], boxes: list[Box], centred: list[Centred] | None = None) -> list[Char]:
