@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from statistics import median
 
 import pypdfium2
@@ -214,7 +215,7 @@ def garbled(chars: list[Char], settings: PdfSettings = SETTINGS) -> bool:
     ideographs, digits and punctuation (its pages: 98–100 % of them)."""
     if len(chars) < 20:
         return False
-    readable = sum(n for ch, n in Counter(c[0] for c in chars).items() if _readable(ch))  # each letter once
+    readable = sum(n for ch, n in Counter(map(itemgetter(0), chars)).items() if _readable(ch))  # each letter once
     return readable < settings.readable_share * len(chars)
 
 

@@ -109,27 +109,24 @@ def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_toleran
     return points
 
 
-def _after(p: Point, rules: set[int], line: list[Point], on: dict[int, list[Point]], points: Intersections,
-           side: int) -> list[Point]:
-    """The points after `p` on `line` (its row or column) joined to it by one of its `rules`
-    (`side`: 0 the vertical rules through a point, 1 the horizontal ones)."""
+def _after(p: Point, rules: set[int], on: dict[int, list[Point]], points: Intersections, side: int) -> list[Point]:
+    """The points after `p` on its row or column (`side`: 0 the vertical rules through a point, its
+    column; 1 the horizontal ones, its row) joined to it by one of its `rules`, in order."""
     if len(rules) == 1:  # most points: those after it on its one rule
         (rule,) = rules
         along = on[rule]
         return along[bisect_right(along, p):]
-    return [q for q in line[bisect_right(line, p):] if not rules.isdisjoint(points[q][side])]
+    # the points after it on its row or column: on any rule through it (each rule's are in order)
+    after = sorted({q for rule in rules for q in on[rule] if q > p})
+    return [q for q in after if not rules.isdisjoint(points[q][side])]
 
 
 def intersections_to_cells(points: Intersections) -> list[Box]:
     """For each point, the smallest cell it is the top left of: the nearest point below and to the
     right joined to it by a rule, whose corner closes the rectangle."""
-    by_x: dict[float, list[Point]] = {}
-    by_y: dict[float, list[Point]] = {}
     on: dict[int, list[Point]] = {}  # the points on each rule, in order
     ordered = sorted(points)
     for p in ordered:
-        by_x.setdefault(p[0], []).append(p)
-        by_y.setdefault(p[1], []).append(p)
         down, across = points[p]
         for rule in down:
             on.setdefault(rule, []).append(p)
@@ -138,11 +135,11 @@ def intersections_to_cells(points: Intersections) -> list[Box]:
     cells = []
     for p in ordered:
         down, across = points[p]
-        right = _after(p, across, by_y[p[1]], on, points, 1)
+        right = _after(p, across, on, points, 1)
         if not right:
             continue
         # the nearest first: most often the next point down and the next one right close the cell
-        for b in _after(p, down, by_x[p[0]], on, points, 0):
+        for b in _after(p, down, on, points, 0):
             y, joined_b = b[1], points[b][1]
             for r in right:
                 corner = points.get((r[0], y))
