@@ -502,12 +502,13 @@ def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Ru
     candidates = [r for r in rules[0] + rules[1] if r[2] - r[0] <= wide and r[3] - r[1] <= tall]
     if not candidates:
         return rules
-    # the boxes by their left side (only those a rule may be in: the tall ones when every rule is tall)
+    # the letters by their left side (only those a rule may be in: the tall ones when every rule is
+    # tall); which of those at a left side comes first does not matter: any of them may hold the rule
     short = any(r[3] - r[1] < high for r in candidates)
-    boxes = sorted(c[1:5] for c in chars if short or c[4] - c[2] >= high - 1.5)
-    starts = [b[0] for b in boxes]
-    tall_boxes = [b for b in boxes if b[3] - b[1] >= high - 1.5]
-    tall_starts = [b[0] for b in tall_boxes]
+    boxes = sorted((c for c in chars if short or c[4] - c[2] >= high - 1.5), key=itemgetter(1))
+    starts = [b[1] for b in boxes]
+    tall_boxes = [b for b in boxes if b[4] - b[2] >= high - 1.5]
+    tall_starts = [b[1] for b in tall_boxes]
 
     def kept(found: list[Box]) -> list[Box]:
         out = []
@@ -517,8 +518,8 @@ def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Ru
                 among, at = (tall_boxes, tall_starts) if bottom - top >= high else (boxes, starts)
                 for k in range(bisect_left(at, x0 - longest), bisect_right(at, x0 + 0.5)):
                     b = among[k]
-                    if b[1] - 0.5 <= top and bottom <= b[3] + 0.5 and x1 <= b[2] + 0.5:
-                        break  # in this letter
+                    if b[2] - 0.5 <= top and bottom <= b[4] + 0.5 and x1 <= b[3] + 0.5:
+                        break  # in this letter (text, x0, top, x1, bottom)
                 else:
                     out.append(rule)
             else:
