@@ -15,6 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
+from operator import itemgetter
 from statistics import median
 
 from pdfplumber.table import Table, TableSettings
@@ -56,22 +57,22 @@ def char_dicts(chars: list[Char], upright: Callable[[int], bool] | None = None) 
 
 def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,
                as_dicts: Callable[[list[Char]], list[dict]], outside: list[Char] | None = None,
-               centred: list[Centred] | None = None) -> None:
+               inside: list[list[Centred]] | None = None) -> None:
     """One page's characters and ruled tables → lines of text and grid rows, from the top
-    (`outside`: those of the characters outside the tables, `centred`: the page's characters with
-    their centres, when known; a character outside the tables is in no table's cell)."""
-    loose = as_dicts(chars_outside(chars, [t.bbox for t in tables]) if outside is None else outside)
+    (`outside`, `inside`: the characters outside the tables and those in each, as `chars_in_tables`
+    finds them, when known)."""
+    if outside is None or inside is None:
+        outside, inside = chars_in_tables(chars, [t.bbox for t in tables])
+    loose = as_dicts(outside)
     words = extract_words(loose, x_tolerance=settings.word_x_tolerance, y_tolerance=settings.word_y_tolerance)
-    items: list[tuple[float, int, object]] = [(t.bbox[1], 1, t) for t in tables]
+    items: list[tuple[float, int, object]] = [(t.bbox[1], 1, k) for k, t in enumerate(tables)]
     for line in _lines(words, settings.line_tolerance):
         items.append((line[0]["top"], 0, line))
-    items.sort(key=lambda item: (item[0], item[1]))
+    items.sort(key=itemgetter(0, 1))
     char_width = _char_width(chars)
-    if centred is None:
-        centred = with_centres(chars) if tables else []
     for _, kind, item in items:
         if kind == 1:
-            _table(out, item, centred, number, settings)  # type: ignore[arg-type]
+            _table(out, tables[item], inside[item], number, settings)  # type: ignore[index]
         else:
             _line(out, item, number, char_width)  # type: ignore[arg-type]
     out.line()  # a page ends a line of text: "\f" would be white space anyway
@@ -86,6 +87,19 @@ def edges_to_tables(rules: Rules, settings: PdfSettings = SETTINGS) -> list[Tabl
 
 def with_centres(chars: list[Char]) -> list[Centred]:
     return [((c[1] + c[3]) / 2, (c[2] + c[4]) / 2, c) for c in chars]
+
+
+def chars_in_tables(chars: list[Char], boxes: list[Box]) -> tuple[list[Char], list[list[Centred]]]:
+    """The characters whose centre is in none of the boxes (a table's), and those in each box with
+    their centres (in two overlapping boxes: in both), once for the page: each table then places
+    only its own characters."""
+    if not boxes:
+        return chars, []
+    centred = with_centres(chars)
+    inside = [[c for c in centred if x0 <= c[0] <= x1 and top <= c[1] <= bottom] for x0, top, x1, bottom in boxes]
+    for x0, top, x1, bottom in boxes:  # what no box holds: filtered by each in turn
+        centred = [c for c in centred if not (x0 <= c[0] <= x1 and top <= c[1] <= bottom)]
+    return [c[2] for c in centred], inside
 
 
 def chars_outside(chars: list[Char], boxes: list[Box], centred: list[Centred] | None = None) -> list[Char]:
@@ -149,18 +163,25 @@ def _table(out: SourceWriter, table: Table, centred: list[Centred], page: int, s
     xs = sorted({c[0] for c in table.cells})
     tops = sorted({c[1] for c in table.cells})
     column, row = {x: i for i, x in enumerate(xs)}, {y: i for i, y in enumerate(tops)}
+    # a side's place among the grid's cell starts (how many start before it, by half a point): a
+    # span is the difference of its two sides'; a grid has few distinct sides, each rounded once
+    across = _starts_before(xs, {x for c in table.cells for x in (c[0], c[2])})
+    down = _starts_before(tops, {y for c in table.cells for y in (c[1], c[3])})
+    rounded = {v: round(v, 1) for v in (*across, *down)}
     cells = []
     # pdfplumber's Table.rows: rows by top, columns by left; a cell at each (top, left) at most
-    for bbox in sorted(table.cells, key=lambda b: (b[1], b[0])):
+    for bbox in sorted(table.cells, key=itemgetter(1, 0)):
+        x0, top, x1, bottom = bbox
         text = texts.get(bbox, "")
-        cells.append(Cell(row[bbox[1]], column[bbox[0]], text, _spanned(tops, bbox[1], bbox[3]),
-                          _spanned(xs, bbox[0], bbox[2]), _box(bbox, page) if text else None, (bbox[0], bbox[2])))
+        where = Provenance(page=page, bbox=(rounded[x0], rounded[top], rounded[x1], rounded[bottom])) if text else None
+        cells.append(Cell(row[top], column[x0], text, max(1, down[bottom] - down[top]),
+                          max(1, across[x1] - across[x0]), where, (x0, x1)))
     out.table(GridTable(cells))
 
 
-def _spanned(lines: list[float], start: float, end: float) -> int:
-    """How many of the grid's cell starts lie within [start, end): the cell's span."""
-    return max(1, bisect_left(lines, end - 0.5) - bisect_left(lines, start - 0.5))
+def _starts_before(starts: list[float], sides: set[float]) -> dict[float, int]:
+    """For each side, how many of the grid's cell starts lie before it (by half a point)."""
+    return {v: bisect_left(starts, v - 0.5) for v in sides}
 
 
 def table_texts(table: Table, chars: list[Char], settings: PdfSettings = SETTINGS,
@@ -205,17 +226,25 @@ def _text(chars: list[Char], settings: PdfSettings) -> str:
     """Characters → lines (by top) → text; a space where a gap separates words."""
     if len(chars) == 1:
         return chars[0][0]
-    lines: list[list[Char]] = []
-    for ch in sorted(chars, key=lambda c: c[2]):
-        if lines and ch[2] - lines[-1][0][2] < settings.line_tolerance:
-            lines[-1].append(ch)
-        else:
-            lines.append([ch])
+    tops = [c[2] for c in chars]
+    if max(tops) - min(tops) < settings.line_tolerance:  # most cells: one line, by x (then top, as below)
+        lines = [sorted(chars, key=itemgetter(1, 2))]
+    else:
+        lines = []
+        for ch in sorted(chars, key=itemgetter(2)):
+            if lines and ch[2] - lines[-1][0][2] < settings.line_tolerance:
+                lines[-1].append(ch)
+            else:
+                lines.append([ch])
+        for line in lines:
+            line.sort(key=itemgetter(1))
+    gap = settings.word_x_tolerance * 2
     out = []
     for line in lines:
-        line.sort(key=lambda c: c[1])
-        text = line[0][0]
+        text = [line[0][0]]
         for a, b in pairwise(line):
-            text += (" " if b[1] - a[3] > settings.word_x_tolerance * 2 else "") + b[0]
-        out.append(text)
+            if b[1] - a[3] > gap:
+                text.append(" ")
+            text.append(b[0])
+        out.append("".join(text))
     return "\n".join(out)

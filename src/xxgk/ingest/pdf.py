@@ -13,6 +13,7 @@ points from the top left.
 from __future__ import annotations
 
 import ctypes
+import gc
 import math
 import re
 import threading
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from statistics import median
 
 import pypdfium2
@@ -37,9 +39,9 @@ from .layout import (
     PdfSettings,
     Rules,
     char_dicts,
+    chars_in_tables,
     chars_outside,
     edges_to_tables,
-    with_centres,
     write_page,
 )
 from .ruling import Box
@@ -58,7 +60,8 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
     scanned = 0
     pages: list[PageText] = []
     turned: list[int] = []  # pages whose text was printed sideways or upside down
-    with pdfium_held():
+    collecting = gc.isenabled()
+    with pdfium_held(), _collector(False):
         document = _open(data)
         out.meta["title"] = _title_property(document)
         held: list = []  # PDFium pages and text pages, open until their page is written
@@ -81,21 +84,22 @@ def read_pdf(data: bytes, settings: PdfSettings = SETTINGS) -> Source:
                 # a page read whole takes its rules from the picture: a letter's outline is no rule
                 rules = not_in_letters(page_edges(page, settings, drawn), chars) if chars else ([], [])
                 if pictures:
-                    read = _ocr(page, pictures, chars, rules, scanned)
+                    with _collector(collecting):  # OCR's arrays and models: collected as everywhere
+                        read = _ocr(page, pictures, chars, rules, scanned)
                     scanned += bool(read)
                     out.ocr += [(number, box) for box in read]
                 rotated = page.get_rotation() % 360 != 0
                 tables = edges_to_tables(rules, settings)
-                centred = with_centres(chars) if tables else []
+                outside, inside = chars_in_tables(chars, [t.bbox for t in tables])
                 pages.append(PageText(number, chars, tables, partial(char_dicts, upright=_upright(textpage, rotated)),
-                                      chars_outside(chars, [t.bbox for t in tables], centred), centred))
+                                      outside, inside))
             if turned:
                 out.notes.append(f"第{'、'.join(map(str, turned))}页的文字横排或倒排，已转正读取")
             for page_text, running in zip(pages, running_lines(pages, settings), strict=True):
                 chars = [c for i, c in enumerate(page_text.chars) if i not in running]
                 gone = {id(page_text.chars[i]) for i in running}
                 write_page(out, chars, page_text.tables, page_text.number, settings, page_text.as_dicts,
-                           [c for c in page_text.loose if id(c) not in gone], page_text.centred)
+                           [c for c in page_text.loose if id(c) not in gone], page_text.inside)
         except ReportError:
             raise
         except Exception as e:
@@ -125,7 +129,7 @@ class PageText:
     tables: list[Table]
     as_dicts: Callable[[list[Char]], list[dict]]  # for pdfplumber's word finder
     loose: list[Char]  # the characters outside the tables
-    centred: list[Centred]  # all, with their centres (when the page has tables)
+    inside: list[list[Centred]]  # those in each table, with their centres
 
 
 def running_lines(pages: list[PageText], settings: PdfSettings = SETTINGS) -> list[set[int]]:
@@ -171,6 +175,27 @@ def pdfium_held() -> Iterator[None]:
         PDFIUM.release()
 
 
+@contextmanager
+def _collector(on: bool) -> Iterator[None]:
+    """The garbage collector on or off for a while, then as it was. Off while a text layer is read:
+    its characters, rules and cells are tens of thousands of small objects that form no cycles
+    (freed by their counts when the page is written), yet they set off collection after collection,
+    each walking them, and full ones the whole process (the parser's tables, pydantic's models;
+    30-100 ms each, every few files) — as `serve.web.settle_heap` keeps the server's out of them."""
+    was = gc.isenabled()
+    if on:
+        gc.enable()
+    else:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
+
+
 def _pictures(page: pypdfium2.PdfPage, drawn: Drawn, chars: list[Char], settings: PdfSettings) -> list[Box]:
     """Where OCR must read: a page with no text layer but a picture, whole; else each picture
     large enough to be a table or a page of text with no character of the text layer on it."""
@@ -190,7 +215,7 @@ def garbled(chars: list[Char], settings: PdfSettings = SETTINGS) -> bool:
     ideographs, digits and punctuation (its pages: 98–100 % of them)."""
     if len(chars) < 20:
         return False
-    readable = sum(n for ch, n in Counter(c[0] for c in chars).items() if _readable(ch))  # each letter once
+    readable = sum(n for ch, n in Counter(map(itemgetter(0), chars)).items() if _readable(ch))  # each letter once
     return readable < settings.readable_share * len(chars)
 
 
@@ -238,12 +263,13 @@ def text_rotation(textpage: pypdfium2.PdfTextPage, sample: int = 48) -> int | No
     """The page rotation (/Rotate) under which most of its characters read upright, or None when
     it has no text. A page printed sideways (a landscape table on portrait paper, a /Rotate that
     turns upright text) is read turned back, as a reader would turn it."""
+    raw = _address(textpage.raw)
     n = pdfium.FPDFText_CountChars(textpage.raw)
     quarters: Counter[int] = Counter()
     for i in range(0, n, max(1, n // sample)):
-        if chr(pdfium.FPDFText_GetUnicode(textpage.raw, i)).isspace():
+        if chr(_UNICODE(raw, i)).isspace():
             continue
-        angle = pdfium.FPDFText_GetCharAngle(textpage.raw, i)  # clockwise, radians
+        angle = _ANGLE(raw, i)  # clockwise, radians
         if angle >= 0:
             quarters[round(math.degrees(angle) / 90) % 4] += 1
     if not quarters:
@@ -264,6 +290,36 @@ def _open(data: bytes) -> pypdfium2.PdfDocument:
 
 
 # ---------------------------------------------------------------- PDFium → characters and rules
+def _direct(fn: object, restype: object, *argtypes: object) -> Callable:
+    """PDFium's function `fn` taking plain addresses (ints): pypdfium2's typed pointers are checked
+    and wrapped at every call (a fifth of a call's cost), and a page makes thousands of calls.
+    The addresses are PDFium's own handles (`_address`), used under PDFIUM as any call."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+def _address(handle: object) -> int:
+    """A pypdfium2 handle (page, text page, page object) as the address `_direct` calls take."""
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
+
+
+_P, _I = ctypes.c_void_p, ctypes.c_int
+_OBJECT = _direct(pdfium.FPDFPage_GetObject, _P, _P, _I)
+_FORM_COUNT = _direct(pdfium.FPDFFormObj_CountObjects, _I, _P)
+_FORM_OBJECT = _direct(pdfium.FPDFFormObj_GetObject, _P, _P, ctypes.c_ulong)
+_TYPE = _direct(pdfium.FPDFPageObj_GetType, _I, _P)
+_BOUNDS = _direct(pdfium.FPDFPageObj_GetBounds, _I, _P, _P, _P, _P, _P)
+_MATRIX = _direct(pdfium.FPDFPageObj_GetMatrix, _I, _P, _P)
+_CHAR_BOX = _direct(pdfium.FPDFText_GetLooseCharBox, _I, _P, _I, _P)
+_UNICODE = _direct(pdfium.FPDFText_GetUnicode, ctypes.c_uint, _P, _I)
+_ANGLE = _direct(pdfium.FPDFText_GetCharAngle, ctypes.c_float, _P, _I)
+# out parameters, used under PDFIUM: a rectangle's four floats (and their addresses), a matrix
+_FLOATS = (ctypes.c_float * 4)()
+_AT = tuple(ctypes.addressof(_FLOATS) + 4 * k for k in range(4))
+_SIDES = memoryview(_FLOATS).cast("B").cast("f").tolist  # the four in one call, not four
+_M = pdfium.FS_MATRIX()
+_M_AT = ctypes.addressof(_M)
+
+
 class _Frame:
     """Page space (x right, y up, rotated) → display space (x right, top down), as pdfplumber."""
 
@@ -292,13 +348,11 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     frame = _Frame(page)
     n = pdfium.FPDFText_CountChars(textpage)
     text = textpage.get_text_range(0, n) if n > 0 else ""
-    raw, rect = textpage.raw, pdfium.FS_RECTF()
-    box = pdfium.FPDFText_GetLooseCharBox
-    sides = memoryview(rect).cast("B").cast("f").tolist  # left, top, right, bottom: one call, not four
+    raw, rect, box, sides = _address(textpage.raw), _AT[0], _CHAR_BOX, _SIDES  # left, top, right, bottom
     chars = []
     # get_text_range returns one str char per PDFium char index (UTF-16 surrogates aside)
     if len(text) != n:
-        text = "".join(chr(pdfium.FPDFText_GetUnicode(raw, i)) for i in range(n))
+        text = "".join(chr(_UNICODE(raw, i)) for i in range(n))
     plain = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0
     h = frame.h
     for i, ch in enumerate(text):
@@ -315,19 +369,21 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
     return chars
 
 
-Drawn = list[tuple[int, object, tuple | None]]  # PDFium object type, object, matrix of the form it is in
+Drawn = list[tuple[int, int, tuple | None]]  # PDFium object type, object (`_address`), matrix of the form it is in
 
 
 def page_drawn(page: pypdfium2.PdfPage) -> Drawn:
     """The page's paths and pictures, also those inside form XObjects."""
-    return _drawn(page.raw, pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject, None)
+    return _drawn(_address(page.raw), pdfium.FPDFPage_CountObjects(page.raw), _OBJECT, None)
 
 
 def _upright(textpage: pypdfium2.PdfTextPage, turned: bool) -> Callable[[int], bool]:
     """Whether a character stands upright, asked of PDFium only for the words outside the tables
     (table cells do not need it)."""
+    raw = _address(textpage.raw)
+
     def upright(i: int) -> bool:
-        return i < 0 or turned or abs(pdfium.FPDFText_GetCharAngle(textpage.raw, i)) < 0.01
+        return i < 0 or turned or abs(_ANGLE(raw, i)) < 0.01
 
     return upright
 
@@ -336,19 +392,30 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     """Horizontal and vertical rules: thin shapes, and the sides of drawn rectangles."""
     frame = _Frame(page)
     rules: Rules = ([], [])
+    across, down = rules
     thin = settings.rule_thickness
-    path, bounds, (a0, b0, c0, d0) = pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDFPageObj_GetBounds, _FLOATS
+    path, bounds, (a0, b0, c0, d0), sides = pdfium.FPDF_PAGEOBJ_PATH, _BOUNDS, _AT, _SIDES
     plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
     for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
         if kind != path:
             continue
         if matrix is None:  # most paths: as `_bounds`, a call less (WPS draws thousands a page)
             bounds(obj, a0, b0, c0, d0)
-            left, bottom, right, top = a0.value, b0.value, c0.value, d0.value
+            left, bottom, right, top = sides()
         else:
             left, bottom, right, top = _bounds(obj, matrix)
-        if right - left <= thin or top - bottom <= thin:  # the common page: display space is page space upside down
-            _rule(rules, (left, h - top, right, h - bottom) if plain else frame.box(left, bottom, right, top))
+        if right - left <= thin or top - bottom <= thin:
+            if plain:  # the common page: display space is page space upside down (as `_rule`, inline)
+                upper, lower = h - top, h - bottom
+                if right - left >= lower - upper:
+                    if right - left > 1:
+                        y = (upper + lower) / 2
+                        across.append((left, y, right, y))
+                elif lower - upper > 1:
+                    x = (left + right) / 2
+                    down.append((x, upper, x, lower))
+            else:
+                _rule(rules, frame.box(left, bottom, right, top))
         else:
             for a, b in _segments(obj, matrix):
                 if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
@@ -356,22 +423,25 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     return rules
 
 
-def _drawn(parent: object, count: object, get: object, matrix: tuple | None) -> Drawn:
+def _drawn(parent: int, count: int, get: Callable, matrix: tuple | None) -> Drawn:
     found: Drawn = []
-    kind_of, form = pdfium.FPDFPageObj_GetType, pdfium.FPDF_PAGEOBJ_FORM
+    kind_of, form = _TYPE, pdfium.FPDF_PAGEOBJ_FORM
     drawn = (pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_IMAGE)
-    for i in range(count(parent)):  # type: ignore[operator]
-        obj = get(parent, i)  # type: ignore[operator]
+    for i in range(count):
+        obj = get(parent, i)
         kind = kind_of(obj)
         if kind in drawn:
             found.append((kind, obj, matrix))
         elif kind == form:
-            m = pdfium.FS_MATRIX()
-            pdfium.FPDFPageObj_GetMatrix(obj, m)
-            inner = (m.a, m.b, m.c, m.d, m.e, m.f)
-            found += _drawn(obj, pdfium.FPDFFormObj_CountObjects, pdfium.FPDFFormObj_GetObject,
-                            inner if matrix is None else _compose(inner, matrix))
+            inner = _matrix(obj)
+            found += _drawn(obj, _FORM_COUNT(obj), _FORM_OBJECT, inner if matrix is None else _compose(inner, matrix))
     return found
+
+
+def _matrix(obj: int) -> tuple:
+    """A page object's own matrix (a, b, c, d, e, f)."""
+    _MATRIX(obj, _M_AT)
+    return _M.a, _M.b, _M.c, _M.d, _M.e, _M.f
 
 
 def _compose(m: tuple, n: tuple) -> tuple:
@@ -386,25 +456,20 @@ def _apply(m: tuple | None, x: float, y: float) -> tuple[float, float]:
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
-_FLOATS = tuple(ctypes.c_float() for _ in range(4))  # out parameters, used under PDFIUM
-
-
-def _bounds(obj: object, matrix: tuple | None) -> Box:
-    a, b, c, d = _FLOATS
-    pdfium.FPDFPageObj_GetBounds(obj, a, b, c, d)
-    left, bottom, right, top = a.value, b.value, c.value, d.value
+def _bounds(obj: int, matrix: tuple | None) -> Box:
+    _BOUNDS(obj, *_AT)
+    left, bottom, right, top = _SIDES()
     if matrix is None:
         return left, bottom, right, top
     xs, ys = zip(*(_apply(matrix, x, y) for x in (left, right) for y in (bottom, top)), strict=True)
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _segments(obj: object, matrix: tuple | None) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+def _segments(address: int, matrix: tuple | None) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """Straight segments of a path in page space (curves are not rules)."""
-    m = pdfium.FS_MATRIX()
-    pdfium.FPDFPageObj_GetMatrix(obj, m)
-    own = (m.a, m.b, m.c, m.d, m.e, m.f)
+    own = _matrix(address)
     full = own if matrix is None else _compose(own, matrix)
+    obj = ctypes.cast(address, pdfium.FPDF_PAGEOBJECT)
     x, y = ctypes.c_float(), ctypes.c_float()
     out, start, last = [], None, None
     for i in range(pdfium.FPDFPath_CountSegments(obj)):
@@ -437,22 +502,31 @@ def not_in_letters(rules: Rules, chars: list[Char], longest: float = 30.0) -> Ru
     candidates = [r for r in rules[0] + rules[1] if r[2] - r[0] <= wide and r[3] - r[1] <= tall]
     if not candidates:
         return rules
-    # the boxes by their left side (only those a rule may be in: the tall ones when every rule is tall)
+    # the letters by their left side (only those a rule may be in: the tall ones when every rule is
+    # tall); which of those at a left side comes first does not matter: any of them may hold the rule
     short = any(r[3] - r[1] < high for r in candidates)
-    boxes = sorted(c[1:5] for c in chars if short or c[4] - c[2] >= high - 1.5)
-    starts = [b[0] for b in boxes]
-    tall_boxes = [b for b in boxes if b[3] - b[1] >= high - 1.5]
-    tall_starts = [b[0] for b in tall_boxes]
+    boxes = sorted((c for c in chars if short or c[4] - c[2] >= high - 1.5), key=itemgetter(1))
+    starts = [b[1] for b in boxes]
+    tall_boxes = [b for b in boxes if b[4] - b[2] >= high - 1.5]
+    tall_starts = [b[1] for b in tall_boxes]
 
-    def in_a_letter(rule: Box) -> bool:
-        x0, top, x1, bottom = rule
-        if x1 - x0 > wide or bottom - top > tall:
-            return False
-        among, at = (tall_boxes, tall_starts) if bottom - top >= high else (boxes, starts)
-        return any(b[1] - 0.5 <= top and bottom <= b[3] + 0.5 and x1 <= b[2] + 0.5
-                   for b in among[bisect_left(at, x0 - longest):bisect_right(at, x0 + 0.5)])
+    def kept(found: list[Box]) -> list[Box]:
+        out = []
+        for rule in found:
+            x0, top, x1, bottom = rule
+            if x1 - x0 <= wide and bottom - top <= tall:
+                among, at = (tall_boxes, tall_starts) if bottom - top >= high else (boxes, starts)
+                for k in range(bisect_left(at, x0 - longest), bisect_right(at, x0 + 0.5)):
+                    b = among[k]
+                    if b[2] - 0.5 <= top and bottom <= b[4] + 0.5 and x1 <= b[3] + 0.5:
+                        break  # in this letter (text, x0, top, x1, bottom)
+                else:
+                    out.append(rule)
+            else:
+                out.append(rule)
+        return out
 
-    return [r for r in rules[0] if not in_a_letter(r)], [r for r in rules[1] if not in_a_letter(r)]
+    return kept(rules[0]), kept(rules[1])
 
 
 def _rule(rules: Rules, box: Box) -> None:

@@ -13,7 +13,6 @@ lookups by row and column; `tests/test_readers.py` checks that they find pdfplum
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import groupby
 from operator import itemgetter
 
 from pdfplumber.table import TableSettings
@@ -40,42 +39,44 @@ def snap_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     each other, chained, move to their mean; same float arithmetic as pdfplumber's snap_objects."""
     if not rules:
         return []
+    at = itemgetter(axis)
     clusters: dict[float, int] = {}
-    values = sorted({r[axis] for r in rules})
+    values = sorted(set(map(at, rules)))
     k, last = 0, values[0]
     for v in values:
         if v > last + tolerance:
             k += 1
         clusters[v] = k
         last = v
-    groups: dict[int, list[Box]] = {}
+    groups: list[list[Box]] = [[] for _ in range(k + 1)]  # each cluster's rules, as given
     for r in rules:
-        groups.setdefault(clusters[r[axis]], []).append(r)
+        groups[clusters[r[axis]]].append(r)
     out = []
-    for k in sorted(groups):
-        group = groups[k]
-        mean = sum(r[axis] for r in group) / len(group)
-        for r in group:
-            d = mean - r[axis]
-            out.append((r[0] + d, r[1], r[2] + d, r[3]) if axis == 0 else (r[0], r[1] + d, r[2], r[3] + d))
+    for group in groups:
+        mean = sum(map(at, group)) / len(group)
+        if axis == 0:
+            out += [(r[0] + (d := mean - r[0]), r[1], r[2] + d, r[3]) for r in group]
+        else:
+            out += [(r[0], r[1] + (d := mean - r[1]), r[2], r[3] + d) for r in group]
     return out
 
 
 def join_rules(rules: list[Box], axis: int, tolerance: float) -> list[Box]:
     """Rules on one line whose ends are within `tolerance` become one (axis: the direction they run)."""
-    across = 1 - axis
+    across, end = 1 - axis, axis + 2
     out: list[Box] = []
-    at, along = itemgetter(across), itemgetter(axis)  # keys in C: a sort calls them for every rule
-    for _, group in groupby(sorted(rules, key=at), key=at):
-        joined: list[Box] = []
-        for r in sorted(group, key=along):
-            if joined and r[axis] <= joined[-1][axis + 2] + tolerance:
-                if r[axis + 2] > joined[-1][axis + 2]:
-                    last = joined[-1]
-                    joined[-1] = (last[0], last[1], r[2], last[3]) if axis == 0 else (last[0], last[1], last[2], r[3])
-            else:
-                joined.append(r)
-        out += joined
+    last: Box | None = None
+    # by line, then along it (one sort, stable: as sorting by line and each line along it)
+    for r in sorted(rules, key=itemgetter(across, axis)):
+        if last is not None and r[across] == last[across] and r[axis] <= last[end] + tolerance:
+            if r[end] > last[end]:
+                last = (last[0], last[1], r[2], last[3]) if axis == 0 else (last[0], last[1], last[2], r[3])
+        else:
+            if last is not None:
+                out.append(last)
+            last = r
+    if last is not None:
+        out.append(last)
     return out
 
 
@@ -93,58 +94,61 @@ def rules_to_intersections(horizontal: list[Box], vertical: list[Box], x_toleran
     downs: dict[Box, int] = {}  # vertical ones from -1 down
     points: Intersections = {}
     for v in sorted(vertical, key=itemgetter(0, 1)):
-        x, vn = v[0], downs.setdefault(v, -1 - len(downs))
-        for i in range(bisect_left(tops, v[1] - 2 * y_tolerance), bisect_right(tops, v[3] + 2 * y_tolerance)):
+        x, top, bottom, vn = v[0], v[1], v[3], downs.setdefault(v, -1 - len(downs))
+        for i in range(bisect_left(tops, top - 2 * y_tolerance), bisect_right(tops, bottom + 2 * y_tolerance)):
             h = hs[i]
-            if (v[1] <= h[1] + y_tolerance and v[3] >= h[1] - y_tolerance  # pdfplumber's arithmetic
+            y = h[1]
+            if (top <= y + y_tolerance and bottom >= y - y_tolerance  # pdfplumber's arithmetic
                     and h[0] - x_tolerance <= x <= h[2] + x_tolerance):
-                through = points.setdefault((x, h[1]), (set(), set()))
-                through[0].add(vn)
-                through[1].add(hn[i])
+                through = points.get((x, y))
+                if through is None:
+                    points[x, y] = ({vn}, {hn[i]})
+                else:
+                    through[0].add(vn)
+                    through[1].add(hn[i])
     return points
 
 
-def _after(p: Point, rules: set[int], line: list[Point], on: dict[int, list[Point]], points: Intersections,
-           side: int) -> list[Point]:
-    """The points after `p` on `line` (its row or column) joined to it by one of its `rules`
-    (`side`: 0 the vertical rules through a point, 1 the horizontal ones)."""
+def _after(p: Point, rules: set[int], on: dict[int, list[Point]], points: Intersections, side: int) -> list[Point]:
+    """The points after `p` on its row or column (`side`: 0 the vertical rules through a point, its
+    column; 1 the horizontal ones, its row) joined to it by one of its `rules`, in order."""
     if len(rules) == 1:  # most points: those after it on its one rule
         (rule,) = rules
         along = on[rule]
         return along[bisect_right(along, p):]
-    return [q for q in line[bisect_right(line, p):] if not rules.isdisjoint(points[q][side])]
+    # the points after it on its row or column: on any rule through it (each rule's are in order)
+    after = sorted({q for rule in rules for q in on[rule] if q > p})
+    return [q for q in after if not rules.isdisjoint(points[q][side])]
 
 
 def intersections_to_cells(points: Intersections) -> list[Box]:
     """For each point, the smallest cell it is the top left of: the nearest point below and to the
     right joined to it by a rule, whose corner closes the rectangle."""
-    by_x: dict[float, list[Point]] = {}
-    by_y: dict[float, list[Point]] = {}
     on: dict[int, list[Point]] = {}  # the points on each rule, in order
     ordered = sorted(points)
     for p in ordered:
-        by_x.setdefault(p[0], []).append(p)
-        by_y.setdefault(p[1], []).append(p)
-        for rules in points[p]:
-            for rule in rules:
-                on.setdefault(rule, []).append(p)
+        down, across = points[p]
+        for rule in down:
+            on.setdefault(rule, []).append(p)
+        for rule in across:
+            on.setdefault(rule, []).append(p)
     cells = []
     for p in ordered:
         down, across = points[p]
-        right = _after(p, across, by_y[p[1]], on, points, 1)
+        right = _after(p, across, on, points, 1)
         if not right:
             continue
-        below = _after(p, down, by_x[p[0]], on, points, 0)
-        cell = None
-        for b in below:
+        # the nearest first: most often the next point down and the next one right close the cell
+        for b in _after(p, down, on, points, 0):
+            y, joined_b = b[1], points[b][1]
             for r in right:
-                corner = points.get((r[0], b[1]))
-                if corner and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(points[b][1]):
-                    cell = (p[0], p[1], r[0], b[1])
+                corner = points.get((r[0], y))
+                if corner and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(joined_b):
+                    cells.append((p[0], p[1], r[0], y))
                     break
-            if cell:
-                cells.append(cell)
-                break
+            else:
+                continue
+            break
     return cells
 
 
@@ -162,8 +166,10 @@ def cells_to_tables(cells: list[Box]) -> list[list[Box]]:
     for i, (x0, top, x1, bottom) in enumerate(cells):
         for corner in ((x0, top), (x0, bottom), (x1, top), (x1, bottom)):
             j = owner.setdefault(corner, i)
-            if j != i:
-                parent[root(i)] = root(j)
+            if j != i and parent[j] != parent[i]:  # (roots compared only when their parents differ)
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[a] = b
     tables: dict[int, list[Box]] = {}
     for i, cell in enumerate(cells):
         tables.setdefault(root(i), []).append(cell)
