@@ -110,18 +110,23 @@ def process_file(path: str, digest: str = "", read_from: str = "", timeout: floa
 
     The outcome carries the content hash of the file this process found at `path`: when the
     caller's `digest` differs (a worker that sees another file system) nothing is parsed."""
-    from .parse import parse_file
+    from .parse import MAX_BYTES, parse_bytes, parse_file
 
     start = time.perf_counter()
+    data: bytes | None = None  # the file's bytes, read once for its hash and its parse
     try:
-        found = digest_of(path)
+        if not read_from and os.stat(path).st_size <= MAX_BYTES:
+            data = Path(path).read_bytes()
+        found = hashlib.sha256(data).hexdigest() if data is not None else digest_of(path)
     except OSError as e:
         return Outcome(path, "", error=f"cannot read here: {e.strerror or e}", again=True)
     if digest and found != digest:
         return Outcome(path, found, error="another file at this path here", again=True)
     digest = found
+    where = Path(path)
     try:
-        result = within(timeout, lambda: parse_file(read_from or path, name=Path(path).name))
+        result = within(timeout, lambda: parse_bytes(data, where.name, where.parent) if data is not None
+                        else parse_file(read_from or path, name=where.name))
         return Outcome(path, digest, result=result.model_dump_json(), seconds=time.perf_counter() - start)
     except ReportError as e:
         error = str(e)
