@@ -51,10 +51,10 @@ class OcrSettings:
     # no number of a degraded scan was, yet three lone 0s of a photographed JPEG page were (test_ocr);
     # at 86 dpi lone digits of degraded scans were. So text is found at full resolution.
     detect_dpi: float = 144
-    # onnxruntime's threads per engine, at most: a lone worker reads a page on two cores (0.6× the
-    # wall time on a quiet machine), a batch of one worker per core one each (`cores`). Its threads
-    # wait for work asleep, not spinning: spinning, two threads cost twice the CPU of one on a
-    # machine whose cores are busy, and took longer. Either way the same cells (the same sums).
+    # onnxruntime's threads per engine, at most: a lone worker reads a page on two cores, a batch
+    # of one worker per core on one each (`cores`). Its threads wait for work asleep: spinning, two
+    # threads took twice the CPU of one on a machine whose cores were busy, and longer; asleep, the
+    # CPU of one. The same characters and boxes either way.
     threads: int = 2
 
 
