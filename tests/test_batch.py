@@ -189,26 +189,6 @@ def test_a_dead_or_stuck_worker_costs_only_its_file() -> None:
     assert all(outcomes[n].error is None for n in names if n.startswith("ok"))
 
 
-def _cores_here() -> tuple[int, int]:
-    from xxgk import cores
-
-    return cores.WORKERS, cores.per_worker(2)
-
-
-def test_a_pools_workers_share_the_cores_for_ocr() -> None:
-    """A batch of one worker per core reads with one OCR thread each; a lone process with all (two)."""
-    from xxgk import cores
-    from xxgk.batch import LocalExecutor
-
-    executor = LocalExecutor(2)
-    try:
-        workers, threads = executor.pool.submit(_cores_here).result()
-    finally:
-        executor.close()
-    assert workers == 2 and threads == max(1, min(2, cores.usable() // 2))
-    assert _cores_here() == (1, min(2, cores.usable()))
-
-
 def test_the_time_limit_holds_in_a_worker_thread_too() -> None:
     """Dask runs files in worker threads, where SIGALRM cannot reach: the limit still ends the wait."""
     import threading

@@ -79,36 +79,6 @@ def test_a_scanned_pdf_reads_like_its_text_layer() -> None:
     assert text_kinds["form.label_typo"] == "source" and scan_kinds["form.label_typo"] == "extraction"
 
 
-def test_a_lone_worker_reads_on_its_cores_with_threads_asleep_between_and_reads_as_on_one() -> None:
-    """OCR's threads (two for a lone worker) sleep while they wait: spinning, they doubled its CPU
-    on a busy machine. A page band read by them gives what one thread gives, to the last digit."""
-    import numpy as np
-
-    from xxgk import cores
-    from xxgk.ingest import ocr
-    from xxgk.ingest.ocr_packed import PackedReader
-
-    engine = ocr._engine()
-    options = engine._load_det_model().session.session.get_session_options()
-    threads = cores.per_worker(ocr.SETTINGS.threads)
-    assert threads == min(2, cores.usable()) and options.intra_op_num_threads == threads
-    if threads > 1:
-        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
-    alone = PackedReader(params={"Global.log_level": "error", "Global.use_cls": False, "Det.limit_side_len": 4000,
-                                 "Det.limit_type": "max", "Rec.rec_batch_num": 1,
-                                 "EngineConfig.onnxruntime.intra_op_num_threads": 1,
-                                 "EngineConfig.onnxruntime.inter_op_num_threads": 1})
-    band = np.ascontiguousarray(np.asarray(_pages("huaian-2024", 144)[3].convert("RGB"))[1200:1800])  # table 三
-    kinds = {"use_det": True, "use_cls": False, "use_rec": True, "return_word_box": True,
-             "return_single_char_box": True}
-    with ocr._LOCK:
-        engine._load_det_model().limit_side_len = 4000
-        many, one = engine(band, **kinds), alone(band, **kinds)
-    assert sum(t.strip().isdigit() for t in many.txts) > 40
-    assert many.txts == one.txts and list(many.scores) == list(one.scores)
-    assert np.array_equal(np.asarray(many.boxes), np.asarray(one.boxes))
-
-
 def _without_unicode_maps(data: bytes) -> bytes:
     """The PDF with every font's ToUnicode map removed, as some PDF makers embed CJK fonts: PDFium
     then gives glyph numbers for letters (pdftotext prints the same gibberish)."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from . import PARSER_VERSION, cores
+from . import PARSER_VERSION
 from .errors import ReportError
 
 T = TypeVar("T")
@@ -270,13 +270,6 @@ class Sidecar:
                 stream and stream.close()
 
 
-def pool_worker(parent: int, workers: int) -> None:
-    """In a pool's worker process: end with `parent`, and share the machine's cores with the
-    pool's other `workers` (OCR's threads)."""
-    die_with_parent(parent)
-    cores.WORKERS = workers
-
-
 def sidecar_main() -> None:
     """The child's loop: (function, arguments) in on stdin, (ok, value) out on what was stdout."""
     die_with_parent(int(os.environ.get("XXGK_PARENT", os.getppid())))
@@ -350,8 +343,8 @@ class LocalExecutor:
         self.pool = self._pool()
 
     def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.jobs, max_tasks_per_child=200, initializer=pool_worker,
-                                   initargs=(os.getpid(), self.jobs))
+        return ProcessPoolExecutor(max_workers=self.jobs, max_tasks_per_child=200, initializer=die_with_parent,
+                                   initargs=(os.getpid(),))
 
     def _restart(self) -> None:
         """Kill the workers (one may be stuck in C code) and start new ones."""

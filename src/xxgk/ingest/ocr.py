@@ -25,7 +25,6 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .. import cores
 from ..errors import ReportError
 from . import layout
 from .ocr_packed import PackedReader
@@ -51,11 +50,7 @@ class OcrSettings:
     # no number of a degraded scan was, yet three lone 0s of a photographed JPEG page were (test_ocr);
     # at 86 dpi lone digits of degraded scans were. So text is found at full resolution.
     detect_dpi: float = 144
-    # onnxruntime's threads per engine, at most: a lone worker reads a page on two cores, a batch
-    # of one worker per core on one each (`cores`). Its threads wait for work asleep: spinning, two
-    # threads took twice the CPU of one on a machine whose cores were busy, and longer; asleep, the
-    # CPU of one. The same characters and boxes either way.
-    threads: int = 2
+    threads: int = 1  # onnxruntime's threads per engine: a batch runs one worker per core (more spin)
 
 
 SETTINGS = OcrSettings()
@@ -67,34 +62,13 @@ _LOCK = threading.Lock()  # one engine per process (its models take ~0.5 GB), on
 def _engine() -> PackedReader:
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "detection result is empty" is our message to give
     _large_blocks_mapped()
-    threads = cores.per_worker(SETTINGS.threads)
-    reader = PackedReader(params={"Global.log_level": "error", "Global.use_cls": False,
-                                  "Det.limit_side_len": 4000, "Det.limit_type": "max",  # as it is (bands)
-                                  # a line read alone, not six padded to the widest of them: less work
-                                  # and memory, the same cells
-                                  "Rec.rec_batch_num": 1,
-                                  "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                                  "EngineConfig.onnxruntime.inter_op_num_threads": 1})
-    if threads > 1:
-        _not_spinning(reader, threads)
-    return reader
-
-
-def _not_spinning(reader: PackedReader, threads: int) -> None:
-    """The reader's detector and recogniser loaded again with threads that sleep between their
-    work (rapidocr's options have no say in it)."""
-    import onnxruntime
-
-    for model in (reader._load_det_model(), reader._load_rec_model()):
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 4
-        options.enable_cpu_mem_arena = False  # as rapidocr's config has it: memory given back after a page
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        loaded = model.session.session
-        model.session.session = onnxruntime.InferenceSession(loaded._model_path, options,
-                                                             providers=loaded.get_providers())
-    _return_freed_memory()  # the sessions loaded first
+    return PackedReader(params={"Global.log_level": "error", "Global.use_cls": False,
+                            "Det.limit_side_len": 4000, "Det.limit_type": "max",  # as it is (bands)
+                            # a line read alone, not six padded to the widest of them: less work
+                            # and memory, the same cells
+                            "Rec.rec_batch_num": 1,
+                            "EngineConfig.onnxruntime.intra_op_num_threads": SETTINGS.threads,
+                            "EngineConfig.onnxruntime.inter_op_num_threads": 1})
 
 
 def _return_freed_memory() -> None:
