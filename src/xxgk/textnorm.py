@@ -74,14 +74,13 @@ def normalize(text: str) -> str:
     changes few distinct characters: each is replaced throughout in one pass of C, where a
     translation looks every character up.
     """
-    if len(text) < 400:
-        return text.translate(_TABLE)  # a word or a line: looking each character up is quicker
     if "\n" not in text:
-        return _normalize_long(text)
+        return _normalize_line(text)
     return "\n".join([_normalize_line(line) for line in text.split("\n")])
 
 
 def _normalize_line(line: str) -> str:
+    """A word or a line: looked up, else each character looked up (quicker than the long way)."""
     if len(line) >= 400:
         return _normalize_long(line)
     found = _LINES.get(line)
