@@ -64,9 +64,8 @@ class Plant:
 def holding_relations(base: ParseResult) -> list:
     """The equalities the gold satisfies, over cells the report prints and fills (or sums of them)."""
     ctx = Context.of(base)
-    return [r for r in FORMATS[base.template or "2021"].relations
-            if r.kind == "eq" and set(r.cells) <= ctx.checkable and not set(r.cells) <= set(ctx.derived)
-            and r.holds(base.cells) is True]
+    return [r for r in FORMATS[base.template or "2021"].relations  # in the format's order
+            if r.kind == "eq" and r in ctx.relations.get(r.rule, ()) and r.holds(base.cells) is True]
 
 
 def planted(base: ParseResult, changes: dict[str, int | float | None]) -> dict[str, int | float | None]:

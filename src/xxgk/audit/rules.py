@@ -32,10 +32,8 @@ class Layout:
     """What the audit reads of a format and the row variants a report prints: the same for every
     report that prints them, so worked out once each (`layout`), not per report."""
 
-    format: Format
     printed: frozenset[str]  # cells the variants print
     derived: dict[str, tuple[str, ...]]  # cell → the printed cells it sums
-    checkable: frozenset[str]  # cells a relation may read: printed, or sums the format defines of printed ones
     relations: dict[str, tuple[Relation, ...]]  # family → its relations a report of this layout is checked by
 
 
@@ -46,12 +44,13 @@ def layout(format_id: str, variants: tuple[str | None, ...]) -> Layout:
     named = {t.id: v for t, v in zip(fmt.tables, variants, strict=True)}
     printed = frozenset(k for t in fmt.tables for k in t.cells(t.variants[0] if named[t.id] is None else named[t.id]))
     derived = {d.key: d.parts for d in fmt.derived if named.get("requests") == d.when_variant}
-    checkable = printed | set(derived)  # 2021's （六）其他处理 where its three rows are printed
+    # cells a relation may read: printed, or sums of printed ones (2021's （六）其他处理 as three rows)
+    checkable = printed | set(derived)
     relations: dict[str, tuple[Relation, ...]] = {}
     for rel in fmt.relations:  # not those reading a cell not printed, nor those of sums alone (theirs say it)
         if checkable.issuperset(rel.cells) and not all(k in derived for k in rel.cells):
             relations[rel.rule] = (*relations.get(rel.rule, ()), rel)
-    return Layout(fmt, printed, derived, checkable, relations)
+    return Layout(printed, derived, relations)
 
 
 @dataclass
@@ -62,14 +61,13 @@ class Context:
     # of the report's layout (`Layout`): shared by every report of it
     printed: frozenset[str] = frozenset()
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    checkable: frozenset[str] = frozenset()
     relations: dict[str, tuple[Relation, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, result: ParseResult, previous: ParseResult | None = None) -> Context:
         fmt = FORMATS[result.template or "2021"]
         shape = layout(fmt.id, tuple(result.variants.get(t.id) for t in fmt.tables))
-        return cls(result, fmt, previous, shape.printed, shape.derived, shape.checkable, shape.relations)
+        return cls(result, fmt, previous, shape.printed, shape.derived, shape.relations)
 
     @property
     def values(self) -> dict[str, int | float | None]:

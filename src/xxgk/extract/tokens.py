@@ -54,13 +54,9 @@ class Token:
         self.misread = misread
         self.markdown = markdown
 
-    def moved(self, offset: int, line: int) -> Token:
-        return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col, self.field,
-                     self.number, self.sign, self.unit, self.note, self.grid, self.misread, self.markdown)
-
     def placed(self, offset: int, col: int, line: int, field: int) -> Token:
-        """A token of a field scanned on its own, where the field stands: `offset` in the document,
-        `col` in its line, and its index."""
+        """A token scanned on its own (a line, a field) where it stands: `offset` further in the
+        document, `col` further in its line, on `line`, in field `field`."""
         return Token(self.kind, self.text, self.start + offset, self.end + offset, line, self.col + col, field,
                      self.number, self.sign, self.unit, self.note, self.grid, self.misread, self.markdown)
 
@@ -116,9 +112,9 @@ def tokenize(text: str, tables: list[GridTable] | tuple[GridTable, ...] = ()) ->
         row = rows.get(pos)
         if row is not None:
             cells = tuple((c.column, c.start - pos, norm[c.start:c.start + len(c.text)]) for c in row)
-            doc.tokens += [t.moved(pos, lineno) for t in row_tokens(cells)]
+            doc.tokens += [t.placed(pos, 0, lineno, t.field) for t in row_tokens(cells)]
         else:
-            doc.tokens += [t.moved(pos, lineno) for t in line_tokens(line)]
+            doc.tokens += [t.placed(pos, 0, lineno, t.field) for t in line_tokens(line)]
         pos += len(line) + 1
     return doc
 

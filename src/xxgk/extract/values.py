@@ -90,7 +90,7 @@ def cell_value(token: Token, cell_type: str) -> Number | None:
         return None
     if token.kind != "value" or token.number is None:
         raise ValueError(f"not a number: {token.text!r}")
-    if not token.sign and token.text.isdigit() and token.text.isascii():  # most cells: a bare count, no Decimal
+    if not token.sign and _bare(token):  # most cells: no Decimal arithmetic
         return float(token.text) if cell_type == "amount" else int(token.text)
     n: Decimal = token.number
     if cell_type == "amount":
@@ -110,9 +110,14 @@ def fits(token: Token, cell_type: str) -> bool:
         return True
     if token.kind != "value" or token.number is None:
         return False
-    if cell_type == "amount" or (token.text.isdigit() and token.text.isascii()):  # a bare count fits any cell
+    if cell_type == "amount" or _bare(token):  # a bare count fits any cell
         return True
     return token.number == token.number.to_integral_value() and token.unit not in ("元", "万元")
+
+
+def _bare(token: Token) -> bool:
+    """A value printed as ASCII digits alone: a count as written (its sign, if any, not printed)."""
+    return token.text.isdigit() and token.text.isascii()
 
 
 def unread(token: Token) -> bool:
