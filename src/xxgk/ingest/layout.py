@@ -102,20 +102,6 @@ def chars_in_tables(chars: list[Char], boxes: list[Box]) -> tuple[list[Char], li
     return [c[2] for c in centred], inside
 
 
-def chars_outside(chars: list[Char], boxes: list[Box], centred: list[Centred] | None = None) -> list[Char]:
-    """The characters whose centre is in none of the boxes (`centred`: the same with their centres)."""
-    if not boxes:
-        return chars
-    out = []
-    for cx, cy, c in with_centres(chars) if centred is None else centred:
-        for b in boxes:
-            if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
-                break
-        else:
-            out.append(c)
-    return out
-
-
 def _lines(words: list[dict], tolerance: float) -> list[list[dict]]:
     lines: list[list[dict]] = []
     for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
@@ -132,9 +118,9 @@ def _char_width(chars: list[Char]) -> float:
     return max(2.0, median(widths) / 2) if widths else 5.0
 
 
-def _box(w: dict | tuple, page: int) -> Provenance:
-    x0, top, x1, bottom = (w["x0"], w["top"], w["x1"], w["bottom"]) if isinstance(w, dict) else w
-    return Provenance(page=page, bbox=(round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1)))
+def _box(w: dict, page: int) -> Provenance:
+    """A word's place on its page (pdfplumber's word: x0, top, x1, bottom)."""
+    return Provenance(page=page, bbox=(round(w["x0"], 1), round(w["top"], 1), round(w["x1"], 1), round(w["bottom"], 1)))
 
 
 def _line(out: SourceWriter, words: list[dict], page: int, char_width: float) -> None:

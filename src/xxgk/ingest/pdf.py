@@ -40,7 +40,6 @@ from .layout import (
     Rules,
     char_dicts,
     chars_in_tables,
-    chars_outside,
     edges_to_tables,
     write_page,
 )
@@ -225,7 +224,7 @@ def _readable(ch: str) -> bool:
 
 
 def _inside_any(chars: list[Char], box: Box) -> bool:
-    return len(chars_outside(chars, [box])) < len(chars)
+    return len(chars_in_tables(chars, [box])[0]) < len(chars)
 
 
 def _ocr(page: pypdfium2.PdfPage, pictures: list[Box], chars: list[Char], rules: Rules, done: int) -> list[Box]:
