@@ -22,7 +22,7 @@ from types import ModuleType
 # placing the values, finding the sections), and the PDF path's (reading a ruled table's grid)
 HOT = ("xxgk.extract.tokens", "xxgk.extract.values", "xxgk.extract.labels", "xxgk.extract.repair",
        "xxgk.extract.tables", "xxgk.formats.model", "xxgk.extract.report", "xxgk.extract.sections",
-       "xxgk.extract.grid")
+       "xxgk.extract.grid", "xxgk.textnorm", "xxgk.extract.meta", "xxgk.audit.rules", "xxgk.audit.arithmetic", "xxgk.audit.form", "xxgk.audit.prose", "xxgk.audit.legal", "xxgk.audit.years", "xxgk.audit.agency")
 _HERE = Path(__file__).resolve().parent
 
 
