@@ -287,6 +287,9 @@ def _labels_out_of_order(fmt: Format, reading: Reading, rows: tuple[Row, ...], t
     many values after it on its line (converters print rows of 主动公开 outside the table, before
     it: "行政许可 97"): those values are its own. The labels' alignment keeps the table's order and
     so could not use it."""
+    if all(any(reading.cells[k].value is not None or reading.cells[k].blank for k in r.cells)
+           for r in rows if r.cells and not r.extra):
+        return  # every row placed something
     extras = {id(t) for t in reading.extras}
     by_label = {compact(r.label): r for r in rows if r.cells and not r.extra}
     for i, tok in enumerate(tokens):
