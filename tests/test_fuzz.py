@@ -146,3 +146,26 @@ def test_every_hostile_file_is_refused_with_its_reason(name: str) -> None:
         parse_bytes(data, name)
     assert time.monotonic() - start < 20
     assert check(data, name) is None
+
+
+def _each_line_alone(data: bytes) -> str:
+    """The definition: each line decoded as UTF-8, else as GB18030."""
+    out = []
+    for raw in data.split(b"\n"):
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(raw.decode("gb18030"))
+    return "\n".join(out)
+
+
+_LINE = st.text(st.sampled_from("政府信息公开年度报告申请０１2 3行政许可（）、。\t"), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_LINE, st.sampled_from(["utf-8", "gbk", "gb18030"])), min_size=1, max_size=12))
+def test_a_file_of_utf8_and_gbk_lines_decodes_each_line_as_it_alone_would(lines: list[tuple[str, str]]) -> None:
+    from xxgk.ingest.decode import _line_by_line
+
+    data = b"\n".join(text.encode(encoding) for text, encoding in lines)
+    assert _line_by_line(data) == _each_line_alone(data)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from xxgk.extract.report import parse_text
-from xxgk.extract.tables import Reading, read_table
+from xxgk.extract.tables import Reading, _may_be_printed, read_table
 from xxgk.extract.tokens import tokenize
 from xxgk.formats import FORMATS
 
@@ -106,6 +106,16 @@ def test_pdftotext_modes_for_the_2021_format_with_three_other_rows(mode: str, pd
     result = parse_text(text, "huaian-2024.pdf")
     assert result.variants["requests"] == "split"
     assert differs(result, REAL / "huaian-2024.pdf") == {}
+
+
+@pytest.mark.parametrize("mode", ["layout", "raw", "default"])
+def test_only_the_row_variant_whose_labels_are_printed_is_read(mode: str, pdf_texts: dict) -> None:
+    """（六）其他处理 as three rows or as one: the other variant labels fewer of its own rows than
+    the printed one at least labels, so it is not read at all (it could not win)."""
+    table = FORMATS["2021"].table("requests")
+    for name, printed in (("huaian-2024", "split"), ("hongze-2023", "one_row")):
+        tokens = tokenize(pdf_texts[mode][name].read_text(encoding="utf-8")).tokens
+        assert _may_be_printed(table, table.variants, tokens) == (printed,)
 
 
 def test_pdftotext_default_mode_prints_columns_top_to_bottom(pdf_texts: dict) -> None:

@@ -18,11 +18,13 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-# what setup.py compiles: what the text path's profile shows (tokenizing, reading the tables, the sums,
-# placing the values, finding the sections), and the PDF path's (reading a ruled table's grid)
-HOT = ("xxgk.extract.tokens", "xxgk.extract.values", "xxgk.extract.labels", "xxgk.extract.repair",
+# what setup.py compiles: what the text path's profile shows (normalising, tokenizing, reading the
+# tables, the sums, placing the values, finding the sections, the metadata, the audit's rules), and
+# the PDF path's (reading a ruled table's grid)
+HOT = ("xxgk.textnorm", "xxgk.extract.tokens", "xxgk.extract.values", "xxgk.extract.labels", "xxgk.extract.repair",
        "xxgk.extract.tables", "xxgk.formats.model", "xxgk.extract.report", "xxgk.extract.sections",
-       "xxgk.extract.grid")
+       "xxgk.extract.meta", "xxgk.extract.grid", "xxgk.audit.rules", "xxgk.audit.arithmetic", "xxgk.audit.form",
+       "xxgk.audit.prose", "xxgk.audit.legal", "xxgk.audit.years", "xxgk.audit.agency")
 _HERE = Path(__file__).resolve().parent
 
 

@@ -146,16 +146,16 @@ def detect_format(squeezed: Squeezed, end: int, bounds: dict[str, tuple[int, int
     return FORMATS["2021" if (year or 0) >= 2021 else "2019"]
 
 
-def _provenance(tok: Token, doc: Document, src: Source) -> Printed:
-    """Where a token was printed: a cell or word of the original file, or a span of the text (typed
-    here, so valid as made: `Printed`)."""
-    text = doc.text[tok.start:tok.end]
-    where = src.locate(tok.start, tok.end) if src.spans else None
+def _provenance(tok: Token, text: str, line_starts: list[int], src: Source | None) -> Printed:
+    """Where a token was printed: a cell or word of the original file (`src`, None when it has no
+    places but the text's), or a span of `text` (typed here, so valid as made: `Printed`)."""
+    printed_as = text[tok.start:tok.end]
+    where = src.locate(tok.start, tok.end) if src is not None else None
     if where is not None:  # a cell or word of the original file
-        return printed(where, text)
-    line_start = doc.line_starts[tok.line - 1]
+        return printed(where, printed_as)
+    line_start = line_starts[tok.line - 1]
     return {"line": tok.line, "col": (tok.start - line_start, tok.end - line_start), "offset": (tok.start, tok.end),
-            "text": text}
+            "text": printed_as}
 
 
 _YUAN_HEADER = re.compile(r"[(（]\s*(?:单位\s*[:：]?\s*)?元\s*[)）]")
@@ -176,6 +176,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
     # the result's fields looked up once a table, not once a cell (a pydantic model: no native attributes)
     cells, signs, inferred, blank, evidence = result.cells, result.signs, result.inferred, result.blank, result.evidence
     provenance = result.provenance
+    text, line_starts, located = doc.text, doc.line_starts, src if src.spans else None
     for key, cell in reading.cells.items():
         tok = cell.token
         if (cell.value is not None and tok is not None and tok.kind == "value" and not tok.unit
@@ -184,7 +185,7 @@ def _apply(result: ParseResult, reading: Reading, doc: Document, src: Source) ->
             cell.inferred = cell.inferred or "表头单位为元，已折算为万元"
         cells[key] = cell.value
         if tok is not None and tok.kind != "empty":
-            provenance[key] = _provenance(tok, doc, src)
+            provenance[key] = _provenance(tok, text, line_starts, located)
             if tok.sign:
                 signs[key] = tok.sign
         if cell.inferred or (tok is not None and tok.misread):

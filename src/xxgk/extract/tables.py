@@ -53,6 +53,8 @@ def read_table(fmt: Format, table: Table, tokens: list[Token], variants: tuple[s
     (labels win ties)."""
     scored: list[tuple[tuple[int, int, int], int, Reading]] = []
     chosen = variants or table.variants
+    if len(chosen) > 1:
+        chosen = _may_be_printed(table, chosen, tokens)
     labelled = {v: read_by_labels(fmt, table, v, table.rows_for(v), tokens) for v in chosen}
     # a variant none of whose own rows is labelled is not the one printed: it must not win by leaving
     # a broken sum unread (a one-row （六） report read as three rows, two of them empty)
@@ -77,6 +79,27 @@ def read_table(fmt: Format, table: Table, tokens: list[Token], variants: tuple[s
             r.labels = r.labels or by_labels.labels
             scored.append((score, len(scored), r))
     return min(scored, key=lambda s: s[:2])[2]
+
+
+def _may_be_printed(table: Table, variants: tuple[str, ...], tokens: list[Token]) -> tuple[str, ...]:
+    """The variants that may have the most of their own rows labelled (`read_table` reads only those):
+    a reading labels a row where its label is aligned, or, where it placed nothing, where its label
+    is printed whole out of order (`_labels_out_of_order`) — so at least the first, at most both, and
+    a variant whose most is below another's least is not read at all."""
+    texts = [t for t in tokens if t.kind == "text"]
+    least: dict[str, int] = {}
+    most: dict[str, int] = {}
+    for v in variants:
+        rows = table.rows_for(v)
+        aligned = align(texts, rows) if any(r.match for r in rows) else {}
+        matched = set(aligned.values())
+        loose = {compact(t.text) for i, t in enumerate(texts) if i not in aligned}  # labels not aligned
+        own = [(j, r) for j, r in enumerate(rows) if r.variant == v]
+        least[v] = sum(1 for j, r in own if j in matched or r.extra)
+        most[v] = least[v] + sum(1 for j, r in own if j not in matched and not r.extra and r.cells
+                                 and compact(r.label) in loose)
+    best = max(least.values())
+    return tuple(v for v in variants if most[v] >= best)
 
 
 def _all_labelled_and_adding_up(reading: Reading, score: tuple[int, int, int], rows: tuple[Row, ...]) -> bool:
@@ -264,6 +287,9 @@ def _labels_out_of_order(fmt: Format, reading: Reading, rows: tuple[Row, ...], t
     many values after it on its line (converters print rows of 主动公开 outside the table, before
     it: "行政许可 97"): those values are its own. The labels' alignment keeps the table's order and
     so could not use it."""
+    if all(any(reading.cells[k].value is not None or reading.cells[k].blank for k in r.cells)
+           for r in rows if r.cells and not r.extra):
+        return  # every row placed something
     extras = {id(t) for t in reading.extras}
     by_label = {compact(r.label): r for r in rows if r.cells and not r.extra}
     for i, tok in enumerate(tokens):
