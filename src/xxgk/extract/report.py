@@ -48,6 +48,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
                          region=Region(**vars(who.region)) if who.region else None)
     result.doubts += src.notes + who.doubts
     starts = [t.start for t in doc.tokens]
+    in_order = starts == sorted(starts)
     for table in fmt.tables:
         numeral = _TABLE_SECTION[table.id]
         if numeral not in bounds:
@@ -56,7 +57,7 @@ def parse_source(src: Source, source: str) -> ParseResult:
                 result.cells[key] = None
             continue
         lo, hi = bounds[numeral]
-        tokens = _between(doc.tokens, starts, lo, hi)
+        tokens = _between(doc.tokens, starts, in_order, lo, hi)
         locate = src.locate_token
         by_grid = grid.read_grid(fmt, table, [t for t in src.tables if lo <= t.start < hi], doc, tokens, locate)
         if by_grid is not None and grid.complete(*by_grid):
@@ -68,8 +69,8 @@ def parse_source(src: Source, source: str) -> ParseResult:
             by_grid = grid.read_positions(fmt, table, tokens, locate)
         variants = grid.variant_shown(*by_grid) if by_grid is not None else ()
         reading = read_table(fmt, table, tokens, variants)
-        spill = spilled(numeral, doc, squeezed, hi)
-        if spill and reading.score(())[1]:  # cells unread: part of the table may have flowed further down
+        spill = spilled(numeral, doc, squeezed, hi) if reading.score(())[1] else []
+        if spill:  # cells unread: part of the table may have flowed further down
             rels = table_relations(fmt, table, reading.variant)
             wider = read_table(fmt, table, tokens + spill, variants)
             if wider.score(rels) < reading.score(rels):
@@ -98,10 +99,10 @@ def parse_source(src: Source, source: str) -> ParseResult:
     return result
 
 
-def _between(tokens: list[Token], starts: list[int], lo: int, hi: int) -> list[Token]:
-    """The tokens starting in [lo, hi), in order (`starts`: theirs, in text order but for a table
-    row's cells a reader may give out of order: then each is looked at)."""
-    if starts == sorted(starts):
+def _between(tokens: list[Token], starts: list[int], in_order: bool, lo: int, hi: int) -> list[Token]:
+    """The tokens starting in [lo, hi), in order (`starts`: theirs, in text order — `in_order` — but
+    for a table row's cells a reader may give out of order: then each is looked at)."""
+    if in_order:
         return tokens[bisect_left(starts, lo):bisect_left(starts, hi)]
     return [t for t in tokens if lo <= t.start < hi]
 
