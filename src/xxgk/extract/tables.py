@@ -82,10 +82,10 @@ def read_table(fmt: Format, table: Table, tokens: list[Token], variants: tuple[s
 
 
 def _may_be_printed(table: Table, variants: tuple[str, ...], tokens: list[Token]) -> tuple[str, ...]:
-    """The variants that may have the most of their own rows labelled (`read_table` reads only those):
-    a reading labels a row where its label is aligned, or, where it placed nothing, where its label
-    is printed whole out of order (`_labels_out_of_order`) — so at least the first, at most both, and
-    a variant whose most is below another's least is not read at all."""
+    """The variants that may have the most of their own rows labelled, the only ones `read_table`
+    keeps: a reading labels the rows whose labels are aligned (at least those) and, among rows that
+    placed nothing, those whose label is printed whole out of order (`_labels_out_of_order`; at most
+    those too). A variant whose most is below another's least need not be read."""
     texts = [t for t in tokens if t.kind == "text"]
     least: dict[str, int] = {}
     most: dict[str, int] = {}

@@ -36,8 +36,8 @@ def decode(data: bytes) -> str:
 def _line_by_line(data: bytes) -> str:
     """GBK text, or a file pieced together from UTF-8 and GBK parts: each line in what it decodes as.
 
-    Decoded as UTF-8 in one pass, the bytes that are not kept as escapes: only the lines holding
-    one are decoded again as GB18030 (an exception a line cost more than the file's decoding)."""
+    The file is decoded as UTF-8 in one pass, the bytes UTF-8 cannot read kept as escapes; only the
+    lines holding one are decoded again, as GB18030 (an exception a line cost more than the file)."""
     lines = data.decode("utf-8", "surrogateescape").split("\n")
     for i, line in enumerate(lines):
         if _ESCAPED.search(line):
