@@ -1,4 +1,4 @@
-"""The PDF reader's C loops (ingest/_pdfbulk.c: a page's characters, drawn objects and thin rules
+"""The PDF reader's C loops (ingest/_pdfbulk.c: a page's characters, drawn objects, thin rules and angles
 read from PDFium without a ctypes call each) give exactly what its Python loops give: the same
 characters, boxes, objects, rules and Source, on the real reports, on their pages placed in another
 page through a form XObject (a form's objects go back to Python) and turned (Python's loops)."""
@@ -19,29 +19,33 @@ needs_bulk = pytest.mark.skipif(pdf.BULK is None, reason="_pdfbulk not built her
 
 
 def _formed(tmp_path: Path) -> Path:
-    """A real report's first page drawn, moved and shrunk, through a form XObject on a new page;
-    its second page turned a quarter; its first again as it was."""
+    """A real report's first page drawn through a form XObject on a new page, moved and shrunk,
+    then on another turned a quarter; its second page stored turned (/Rotate); its first as it was."""
     source = pypdfium2.PdfDocument(sorted(REAL.glob("*.pdf"))[0])
     out = pypdfium2.PdfDocument.new()
     width, height = source[0].get_size()
-    page = out.new_page(width, height)
-    form = source.page_as_xobject(0, out).as_pageobject()
-    form.transform(pypdfium2.PdfMatrix().scale(0.8, 0.8).translate(30, 40))
-    page.insert_obj(form)
-    page.gen_content()
+    for matrix in (pypdfium2.PdfMatrix().scale(0.8, 0.8).translate(30, 40),
+                   pypdfium2.PdfMatrix().rotate(90).translate(0, height)):
+        page = out.new_page(width, height)
+        form = source.page_as_xobject(0, out).as_pageobject()
+        form.transform(matrix)
+        page.insert_obj(form)
+        page.gen_content()
     out.import_pages(source, [1, 0])
-    out[1].set_rotation(90)
+    out[2].set_rotation(90)
     path = tmp_path / "formed.pdf"
     out.save(path)
     return path
 
 
 def _pages(pages: list[tuple[pypdfium2.PdfPage, pypdfium2.PdfTextPage]]) -> list[tuple]:
-    """Every page's characters, drawn objects (PDFium's, by address: the pages loaded once) and rules."""
+    """Every page's characters, drawn objects (PDFium's, by address: the pages loaded once), rules,
+    the turn its text reads upright in and whether each character stands upright."""
     found = []
     for page, textpage in pages:
-        drawn = pdf.page_drawn(page)
-        found.append((pdf.page_chars(page, textpage), drawn, pdf.page_edges(page, drawn=drawn)))
+        drawn, chars = pdf.page_drawn(page), pdf.page_chars(page, textpage)
+        found.append((chars, drawn, pdf.page_edges(page, drawn=drawn), pdf.text_rotation(textpage),
+                      pdf._upright(textpage, False)(chars)))
     return found
 
 
@@ -57,6 +61,8 @@ def test_the_c_loops_read_every_page_as_the_python_loops(tmp_path: Path, monkeyp
     formed = bulk[-1]
     assert any(matrix is not None for _, _, matrix in formed[0][1])  # the form's objects, in its matrix
     assert formed[0][0] and all(formed[0][2])  # its characters and rules of both directions
+    turned = formed[1]  # the form turned a quarter: its text reads upright turned back, no letter upright
+    assert turned[3] not in (None, 0) and turned[4] and not any(turned[4])
 
 
 def test_ci_builds_the_c_loops() -> None:

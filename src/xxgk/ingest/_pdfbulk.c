@@ -1,4 +1,4 @@
-/* A PDFium page's characters, drawn objects and rules in one call each, for xxgk.ingest.pdf.
+/* A PDFium page's characters, drawn objects, rules and angles in one call each, for xxgk.ingest.pdf.
 
    PDFium has no call giving every character's box or every object at once, and a ctypes call
    costs thousands of instructions (its arguments converted, its call prepared each time): a page
@@ -19,6 +19,8 @@ typedef void *(*page_object_fn)(void *page, int index);             /* FPDFPage_
 typedef void *(*form_object_fn)(void *form, unsigned long index);   /* FPDFFormObj_GetObject */
 typedef int (*type_fn)(void *object);                               /* FPDFPageObj_GetType */
 typedef int (*bounds_fn)(void *object, float *left, float *bottom, float *right, float *top);
+typedef unsigned int (*unicode_fn)(void *textpage, int index);      /* FPDFText_GetUnicode */
+typedef float (*angle_fn)(void *textpage, int index);               /* FPDFText_GetCharAngle */
 
 #define PATH 2  /* FPDF_PAGEOBJ_PATH, IMAGE, FORM */
 #define IMAGE 3
@@ -206,10 +208,82 @@ static PyObject *rules(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(sampled_angles_doc,
+"sampled_angles(textpage, count, step, unicode, angle) -> [angle]\n\n"
+"For pdf.text_rotation: the angle (radians, clockwise) of every `step`th character of the first\n"
+"`count` that is not white space.");
+
+static PyObject *sampled_angles(PyObject *self, PyObject *args) {
+    unsigned long long textpage, unicode_address, angle_address;
+    int count, step;
+    if (!PyArg_ParseTuple(args, "KiiKK", &textpage, &count, &step, &unicode_address, &angle_address))
+        return NULL;
+    if (step < 1) {
+        PyErr_SetString(PyExc_ValueError, "step must be at least 1");
+        return NULL;
+    }
+    unicode_fn unicode = (unicode_fn)(uintptr_t)unicode_address;
+    angle_fn angle = (angle_fn)(uintptr_t)angle_address;
+    void *page = (void *)(uintptr_t)textpage;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; i < count; i += step) {
+        unsigned int ch = unicode(page, i);
+        if (ch > 0x10FFFF) { /* as chr() would */
+            PyErr_SetString(PyExc_ValueError, "chr() arg not in range(0x110000)");
+            goto fail;
+        }
+        if (Py_UNICODE_ISSPACE(ch))
+            continue;
+        if (append_new(out, PyFloat_FromDouble((double)angle(page, i))) < 0)
+            goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+PyDoc_STRVAR(upright_doc,
+"upright(chars, textpage, angle) -> [bool]\n\n"
+"For pdf's word finder: whether each character (text, x0, top, x1, bottom, index) stands upright,\n"
+"its angle within 0.01 of 0 (one not PDFium's, index < 0, does).");
+
+static PyObject *upright(PyObject *self, PyObject *args) {
+    PyObject *chars;
+    unsigned long long textpage, angle_address;
+    if (!PyArg_ParseTuple(args, "O!KK", &PyList_Type, &chars, &textpage, &angle_address))
+        return NULL;
+    angle_fn angle = (angle_fn)(uintptr_t)angle_address;
+    Py_ssize_t n = PyList_GET_SIZE(chars);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *c = PyList_GET_ITEM(chars, k);
+        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 6) {
+            PyErr_SetString(PyExc_TypeError, "chars: (text, x0, top, x1, bottom, index) tuples");
+            Py_DECREF(out);
+            return NULL;
+        }
+        long i = PyLong_AsLong(PyTuple_GET_ITEM(c, 5));
+        if (i == -1 && PyErr_Occurred()) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        int up = i < 0 || fabs((double)angle((void *)(uintptr_t)textpage, (int)i)) < 0.01;
+        PyList_SET_ITEM(out, k, Py_NewRef(up ? Py_True : Py_False));
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"chars", chars, METH_VARARGS, chars_doc},
     {"drawn", drawn, METH_VARARGS, drawn_doc},
     {"rules", rules, METH_VARARGS, rules_doc},
+    {"sampled_angles", sampled_angles, METH_VARARGS, sampled_angles_doc},
+    {"upright", upright, METH_VARARGS, upright_doc},
     {NULL, NULL, 0, NULL},
 };
 

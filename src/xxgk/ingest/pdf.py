@@ -266,10 +266,11 @@ def text_rotation(textpage: pypdfium2.PdfTextPage, sample: int = 48) -> int | No
     raw = _address(textpage.raw)
     n = pdfium.FPDFText_CountChars(textpage.raw)
     quarters: Counter[int] = Counter()
-    for i in range(0, n, max(1, n // sample)):
-        if chr(_UNICODE(raw, i)).isspace():
-            continue
-        angle = _ANGLE(raw, i)  # clockwise, radians
+    if BULK is not None:  # the same loop in C
+        angles = BULK.sampled_angles(raw, n, max(1, n // sample), _UNICODE_FN, _ANGLE_FN)  # type: ignore[attr-defined]
+    else:
+        angles = [_ANGLE(raw, i) for i in range(0, n, max(1, n // sample)) if not chr(_UNICODE(raw, i)).isspace()]
+    for angle in angles:  # clockwise, radians
         if angle >= 0:
             quarters[round(math.degrees(angle) / 90) % 4] += 1
     if not quarters:
@@ -326,8 +327,9 @@ def _bulk() -> object | None:
 
 BULK = _bulk()
 # the C loops call PDFium's functions at these addresses (pypdfium2's loaded library)
-_LOOSE_BOX_FN, _BOUNDS_FN, _TYPE_FN = map(_function_address, (
-    pdfium.FPDFText_GetLooseCharBox, pdfium.FPDFPageObj_GetBounds, pdfium.FPDFPageObj_GetType))
+_LOOSE_BOX_FN, _BOUNDS_FN, _TYPE_FN, _UNICODE_FN, _ANGLE_FN = map(_function_address, (
+    pdfium.FPDFText_GetLooseCharBox, pdfium.FPDFPageObj_GetBounds, pdfium.FPDFPageObj_GetType,
+    pdfium.FPDFText_GetUnicode, pdfium.FPDFText_GetCharAngle))
 _GET_FN = {False: _function_address(pdfium.FPDFPage_GetObject), True: _function_address(pdfium.FPDFFormObj_GetObject)}
 _P, _I = ctypes.c_void_p, ctypes.c_int
 _OBJECT = _direct(pdfium.FPDFPage_GetObject, _P, _P, _I)
@@ -406,13 +408,17 @@ def page_drawn(page: pypdfium2.PdfPage) -> Drawn:
     return _drawn(_address(page.raw), pdfium.FPDFPage_CountObjects(page.raw), False, None)
 
 
-def _upright(textpage: pypdfium2.PdfTextPage, turned: bool) -> Callable[[int], bool]:
-    """Whether a character stands upright, asked of PDFium only for the words outside the tables
+def _upright(textpage: pypdfium2.PdfTextPage, turned: bool) -> Callable[[list[Char]], list[bool]]:
+    """Whether each character stands upright, asked of PDFium only for the words outside the tables
     (table cells do not need it)."""
     raw = _address(textpage.raw)
 
-    def upright(i: int) -> bool:
-        return i < 0 or turned or abs(_ANGLE(raw, i)) < 0.01
+    def upright(chars: list[Char]) -> list[bool]:
+        if turned:
+            return [True] * len(chars)
+        if BULK is not None:  # the same loop in C
+            return BULK.upright(chars, raw, _ANGLE_FN)  # type: ignore[attr-defined]
+        return [c[5] < 0 or abs(_ANGLE(raw, c[5])) < 0.01 for c in chars]
 
     return upright
 
