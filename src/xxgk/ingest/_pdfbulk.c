@@ -200,7 +200,9 @@ static PyObject *rules(PyObject *self, PyObject *args) {
                 continue;
             }
         }
+        Py_INCREF(item); /* held while Python runs: the list's item is only borrowed */
         PyObject *done = PyObject_CallFunctionObjArgs(other, obj, matrix, NULL);
+        Py_DECREF(item);
         if (done == NULL)
             return NULL;
         Py_DECREF(done);
@@ -289,7 +291,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_pdfbulk",
-    "A PDFium page's characters, drawn objects and rules in one call each (see _pdfbulk.c).", -1, methods,
+    "A PDFium page's characters, drawn objects, rules and angles in one call each (see _pdfbulk.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__pdfbulk(void) { return PyModule_Create(&module); }
