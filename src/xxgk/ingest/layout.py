@@ -48,11 +48,12 @@ Char = tuple[str, float, float, float, float, int]  # text, x0, top, x1, bottom,
 Centred = tuple[float, float, Char]  # a character's centre (x, y), and it
 
 
-def char_dicts(chars: list[Char], upright: Callable[[int], bool] | None = None) -> list[dict]:
-    """pdfplumber's char dicts, for its word finder (`upright`: whether the character of that index
-    stands upright; OCR's characters all do)."""
+def char_dicts(chars: list[Char], upright: Callable[[list[Char]], list[bool]] | None = None) -> list[dict]:
+    """pdfplumber's char dicts, for its word finder (`upright`: whether each of the characters
+    stands upright, asked for all at once; OCR's characters all do)."""
+    flags = [True] * len(chars) if upright is None else upright(chars)
     return [{"text": ch, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "size": bottom - top,
-             "upright": upright is None or upright(i)} for ch, x0, top, x1, bottom, i in chars]
+             "upright": up} for (ch, x0, top, x1, bottom, _), up in zip(chars, flags, strict=True)]
 
 
 def write_page(out: SourceWriter, chars: list[Char], tables: list[Table], number: int, settings: PdfSettings,

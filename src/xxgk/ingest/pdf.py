@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import math
+import os
 import re
 import threading
 from bisect import bisect_left, bisect_right
@@ -265,10 +266,11 @@ def text_rotation(textpage: pypdfium2.PdfTextPage, sample: int = 48) -> int | No
     raw = _address(textpage.raw)
     n = pdfium.FPDFText_CountChars(textpage.raw)
     quarters: Counter[int] = Counter()
-    for i in range(0, n, max(1, n // sample)):
-        if chr(_UNICODE(raw, i)).isspace():
-            continue
-        angle = _ANGLE(raw, i)  # clockwise, radians
+    if BULK is not None:  # the same loop in C
+        angles = BULK.sampled_angles(raw, n, max(1, n // sample), _UNICODE_FN, _ANGLE_FN)  # type: ignore[attr-defined]
+    else:
+        angles = [_ANGLE(raw, i) for i in range(0, n, max(1, n // sample)) if not chr(_UNICODE(raw, i)).isspace()]
+    for angle in angles:  # clockwise, radians
         if angle >= 0:
             quarters[round(math.degrees(angle) / 90) % 4] += 1
     if not quarters:
@@ -289,11 +291,16 @@ def _open(data: bytes) -> pypdfium2.PdfDocument:
 
 
 # ---------------------------------------------------------------- PDFium → characters and rules
+def _function_address(fn: object) -> int:
+    """Where a PDFium function of pypdfium2's (ctypes) is in memory."""
+    return ctypes.cast(fn, ctypes.c_void_p).value or 0
+
+
 def _direct(fn: object, restype: object, *argtypes: object) -> Callable:
     """PDFium's function `fn` taking plain addresses (ints): pypdfium2's typed pointers are checked
     and wrapped at every call (a fifth of a call's cost), and a page makes thousands of calls.
     The addresses are PDFium's own handles (`_address`), used under PDFIUM as any call."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+    return ctypes.CFUNCTYPE(restype, *argtypes)(_function_address(fn))
 
 
 def _address(handle: object) -> int:
@@ -301,6 +308,29 @@ def _address(handle: object) -> int:
     return ctypes.cast(handle, ctypes.c_void_p).value or 0
 
 
+def _bulk() -> object | None:
+    """The C loops of `_pdfbulk.c` (built by setup.py where a compiler is), or None: not built, or
+    XXGK_PURE=1 (the Python loops below then, with the same results), or its source edited since
+    it was built (as `xxgk.compiled`)."""
+    if os.environ.get("XXGK_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from . import _pdfbulk  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    source = os.path.join(os.path.dirname(__file__), "_pdfbulk.c")
+    built = getattr(_pdfbulk, "__file__", None)
+    if built and os.path.exists(source) and os.stat(source).st_mtime > os.stat(built).st_mtime:
+        return None
+    return _pdfbulk
+
+
+BULK = _bulk()
+# the C loops call PDFium's functions at these addresses (pypdfium2's loaded library)
+_LOOSE_BOX_FN, _BOUNDS_FN, _TYPE_FN, _UNICODE_FN, _ANGLE_FN = map(_function_address, (
+    pdfium.FPDFText_GetLooseCharBox, pdfium.FPDFPageObj_GetBounds, pdfium.FPDFPageObj_GetType,
+    pdfium.FPDFText_GetUnicode, pdfium.FPDFText_GetCharAngle))
+_GET_FN = {False: _function_address(pdfium.FPDFPage_GetObject), True: _function_address(pdfium.FPDFFormObj_GetObject)}
 _P, _I = ctypes.c_void_p, ctypes.c_int
 _OBJECT = _direct(pdfium.FPDFPage_GetObject, _P, _P, _I)
 _FORM_COUNT = _direct(pdfium.FPDFFormObj_CountObjects, _I, _P)
@@ -354,6 +384,8 @@ def page_chars(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage) -> list
         text = "".join(chr(_UNICODE(raw, i)) for i in range(n))
     plain = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0
     h = frame.h
+    if plain and BULK is not None:  # the same loop in C
+        return BULK.chars(text, raw, _LOOSE_BOX_FN, h)  # type: ignore[attr-defined]
     for i, ch in enumerate(text):
         if ch <= " " or ch.isspace() or ch == "\ufffe":
             continue
@@ -373,16 +405,20 @@ Drawn = list[tuple[int, int, tuple | None]]  # PDFium object type, object (`_add
 
 def page_drawn(page: pypdfium2.PdfPage) -> Drawn:
     """The page's paths and pictures, also those inside form XObjects."""
-    return _drawn(_address(page.raw), pdfium.FPDFPage_CountObjects(page.raw), _OBJECT, None)
+    return _drawn(_address(page.raw), pdfium.FPDFPage_CountObjects(page.raw), False, None)
 
 
-def _upright(textpage: pypdfium2.PdfTextPage, turned: bool) -> Callable[[int], bool]:
-    """Whether a character stands upright, asked of PDFium only for the words outside the tables
+def _upright(textpage: pypdfium2.PdfTextPage, turned: bool) -> Callable[[list[Char]], list[bool]]:
+    """Whether each character stands upright, asked of PDFium only for the words outside the tables
     (table cells do not need it)."""
     raw = _address(textpage.raw)
 
-    def upright(i: int) -> bool:
-        return i < 0 or turned or abs(_ANGLE(raw, i)) < 0.01
+    def upright(chars: list[Char]) -> list[bool]:
+        if turned:
+            return [True] * len(chars)
+        if BULK is not None:  # the same loop in C
+            return BULK.upright(chars, raw, _ANGLE_FN)  # type: ignore[attr-defined]
+        return [c[5] < 0 or abs(_ANGLE(raw, c[5])) < 0.01 for c in chars]
 
     return upright
 
@@ -395,7 +431,12 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
     thin = settings.rule_thickness
     path, bounds, (a0, b0, c0, d0), sides = pdfium.FPDF_PAGEOBJ_PATH, _BOUNDS, _AT, _SIDES
     plain, h = frame.rotation == 0 and frame.x0 == 0 and frame.y0 == 0, frame.h
-    for kind, obj, matrix in page_drawn(page) if drawn is None else drawn:
+    drawn = page_drawn(page) if drawn is None else drawn
+    if plain and BULK is not None:  # the thin paths as below in C, any other handed back in its turn
+        BULK.rules(drawn, _BOUNDS_FN, thin, h, across, down,  # type: ignore[attr-defined]
+                   partial(_path_rules, rules, frame, thin))
+        return rules
+    for kind, obj, matrix in drawn:
         if kind != path:
             continue
         if matrix is None:  # most paths: as `_bounds`, a call less (WPS draws thousands a page)
@@ -416,15 +457,44 @@ def page_edges(page: pypdfium2.PdfPage, settings: PdfSettings = SETTINGS, drawn:
             else:
                 _rule(rules, frame.box(left, bottom, right, top))
         else:
-            for a, b in _segments(obj, matrix):
-                if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
-                    _rule(rules, frame.box(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
+            _path_segments(rules, frame, thin, obj, matrix)
     return rules
 
 
-def _drawn(parent: int, count: int, get: Callable, matrix: tuple | None) -> Drawn:
-    found: Drawn = []
-    kind_of, form = _TYPE, pdfium.FPDF_PAGEOBJ_FORM
+def _path_rules(rules: Rules, frame: _Frame, thin: float, obj: int, matrix: tuple | None) -> None:
+    """A path's rules as `page_edges` finds them (for the paths the C loop hands back: a form's, or
+    a shape that is no thin line)."""
+    left, bottom, right, top = _bounds(obj, matrix)
+    if right - left <= thin or top - bottom <= thin:
+        _rule(rules, frame.box(left, bottom, right, top))
+    else:
+        _path_segments(rules, frame, thin, obj, matrix)
+
+
+def _path_segments(rules: Rules, frame: _Frame, thin: float, obj: int, matrix: tuple | None) -> None:
+    """The sides of a drawn shape that are rules (a rectangle's, a polyline's)."""
+    for a, b in _segments(obj, matrix):
+        if abs(a[0] - b[0]) <= thin or abs(a[1] - b[1]) <= thin:
+            _rule(rules, frame.box(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
+
+
+def _drawn(parent: int, count: int, in_form: bool, matrix: tuple | None) -> Drawn:
+    """The paths and pictures among the `count` objects of a page or (`in_form`) a form XObject,
+    in `matrix` (the form's), those of the forms among them in their place."""
+    form = pdfium.FPDF_PAGEOBJ_FORM
+    if BULK is not None:  # the same loop in C, the forms left in their place to open here
+        found, forms = BULK.drawn(parent, count, _GET_FN[in_form], in_form, _TYPE_FN, matrix)  # type: ignore[attr-defined]
+        if not forms:
+            return found
+        opened: Drawn = []
+        for kind, obj, _ in found:
+            if kind == form:
+                opened += _form_drawn(obj, matrix)
+            else:
+                opened.append((kind, obj, matrix))
+        return opened
+    found = []
+    get, kind_of = _FORM_OBJECT if in_form else _OBJECT, _TYPE
     drawn = (pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_IMAGE)
     for i in range(count):
         obj = get(parent, i)
@@ -432,9 +502,13 @@ def _drawn(parent: int, count: int, get: Callable, matrix: tuple | None) -> Draw
         if kind in drawn:
             found.append((kind, obj, matrix))
         elif kind == form:
-            inner = _matrix(obj)
-            found += _drawn(obj, _FORM_COUNT(obj), _FORM_OBJECT, inner if matrix is None else _compose(inner, matrix))
+            found += _form_drawn(obj, matrix)
     return found
+
+
+def _form_drawn(obj: int, matrix: tuple | None) -> Drawn:
+    inner = _matrix(obj)
+    return _drawn(obj, _FORM_COUNT(obj), True, inner if matrix is None else _compose(inner, matrix))
 
 
 def _matrix(obj: int) -> tuple:
