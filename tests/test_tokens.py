@@ -112,6 +112,11 @@ def test_a_line_seen_before_gets_its_own_place_in_each_document() -> None:
         assert all(doc.norm[t.start:t.end] == t.text for t in doc.tokens)
         assert all(doc.norm[doc.line_starts[t.line - 1] + t.col:].startswith(t.text) for t in doc.tokens)
     assert not [t for t in warm.tokens if t.line == 4]  # the page number is no token
+    # the tokens of a line's first scan are its document's; each other document, and the line met
+    # again in the same document, gets tokens of its own (readings tell tokens apart by identity)
+    for doc in (first, cold, warm):
+        assert len({id(t) for t in doc.tokens}) == len(doc.tokens)
+    assert not {id(t) for t in cold.tokens} & {id(t) for t in warm.tokens}
 
 
 @pytest.mark.parametrize("printed", ["12", "3.5", "—", "251000元", "3万元", "+4", "-2", "无", "A4", "0.0", "1,200"])

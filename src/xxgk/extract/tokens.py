@@ -114,7 +114,7 @@ def tokenize(text: str, tables: list[GridTable] | tuple[GridTable, ...] = ()) ->
             cells = tuple((c.column, c.start - pos, norm[c.start:c.start + len(c.text)]) for c in row)
             doc.tokens += [t.placed(pos, 0, lineno, t.field) for t in row_tokens(cells)]
         else:
-            doc.tokens += [t.placed(pos, 0, lineno, t.field) for t in line_tokens(line)]
+            doc.tokens += line_tokens(line, pos, lineno)
         pos += len(line) + 1
     return doc
 
@@ -135,24 +135,27 @@ def row_tokens(cells: tuple[tuple[int, int, str], ...]) -> list[Token]:
     return found
 
 
-_LINES: dict[str, list[Token]] = {}
+_LINES: dict[str, tuple[int, list[Token]]] = {}  # a line → where it was first scanned, its tokens there
 
 
-def line_tokens(line: str) -> list[Token]:
-    """The tokens of one line, placed as if it began the document on line 0.
+def line_tokens(line: str, offset: int = 0, lineno: int = 0) -> list[Token]:
+    """The tokens of one line starting at `offset` of its document, its `lineno`-th line.
 
     Lines recur: labels in every report of a template, a lone "0" or "1" in every report that
-    prints one cell per line; each is scanned once per process.
+    prints one cell per line; each is scanned once per process, where it is first met (those
+    tokens are the document's own), and placed anew wherever it is met again.
     """
     found = _LINES.get(line)
-    if found is None:
-        scratch = Document(line, line)
-        if not _PAGE_NUMBER.match(line):
-            _tokenize_line(scratch, line, 0, 0)
-        if len(_LINES) > 20_000:
-            _LINES.clear()
-        found = _LINES[line] = scratch.tokens
-    return found
+    if found is not None:
+        at, scanned = found
+        return [t.placed(offset - at, 0, lineno, t.field) for t in scanned]
+    scratch = Document(line, line)
+    if not _PAGE_NUMBER.match(line):
+        _tokenize_line(scratch, line, offset, lineno)
+    if len(_LINES) > 20_000:
+        _LINES.clear()
+    _LINES[line] = (offset, scratch.tokens)
+    return scratch.tokens  # (the caller copies it into its document)
 
 
 # A markdown table: "| a | b |" rows, "| --- | :-: |" rules, and the generic headings converters give
