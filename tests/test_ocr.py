@@ -11,6 +11,7 @@ import io
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pypdfium2
 import pytest
 from hypothesis import given, settings
@@ -154,7 +155,7 @@ def test_a_line_on_the_border_of_two_bands_is_read_once() -> None:
     draw = ImageDraw.Draw(page)
     draw.text((100, 40), "上面一行文字", font=font, fill="black")
     draw.text((100, 1000), "下面一行文字", font=font, fill="black")
-    top = 0
+    top = ocr._inked(np.asarray(page))[1]
     border = top + ocr.SETTINGS.band - ocr.SETTINGS.band_overlap / 2  # of the first band's own part
     numbers = [str(31 + 11 * i) for i in range(9)]
     for i, number in enumerate(numbers):  # middles from 4 px above the border to 4 px below
@@ -163,6 +164,10 @@ def test_a_line_on_the_border_of_two_bands_is_read_once() -> None:
     read = ocr._recognise(page)
     assert sorted(t for t in read.txts if t.isdigit()) == sorted(numbers)
     assert sorted(t for t in read.txts if not t.isdigit()) == ["上面一行文字", "下面一行文字"]
+    for box, text in zip(read.boxes, read.txts, strict=True):  # where they are on the page (text is
+        if text.isdigit():  # found on its inked part only)
+            assert abs(box[:, 0].min() - (100 + 110 * numbers.index(text))) < 8
+            assert abs(box[:, 1].mean() - border) < 8
 
 
 def test_a_page_scanned_askew_is_turned_straight_first() -> None:
@@ -377,7 +382,6 @@ def _photographed(page: Image.Image) -> Image.Image:
     """The page as a phone sees it on a desk: farther at the top (narrower), a little turned,
     on a darker, grainy ground."""
     import cv2
-    import numpy as np
 
     w, h = page.size
     ground_w, ground_h = int(w * 1.35), int(h * 1.25)

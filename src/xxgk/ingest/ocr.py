@@ -50,6 +50,7 @@ class OcrSettings:
     # no number of a degraded scan was, yet three lone 0s of a photographed JPEG page were (test_ocr);
     # at 86 dpi lone digits of degraded scans were. So text is found at full resolution.
     detect_dpi: float = 144
+    margin: int = 32  # pixels of paper kept about the page's ink, where text is found
     threads: int = 1  # onnxruntime's threads per engine: a batch runs one worker per core (more spin)
 
 
@@ -331,8 +332,12 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     stays that of one band. Bands overlap by more than a line; a line is kept from the band its
     middle lies in the own part of, or near it: a line on the border between two bands' own parts
     (its middle found a pixel apart in each) was read twice ("31" twice: 3311) or not at all, so
-    a line found in both is kept once, from the band whose own part it lies in."""
+    a line found in both is kept once, from the band whose own part it lies in. Only the page's
+    inked part is read, padded with paper to the detector's stride (resized to it, the boxes
+    moved a pixel or two)."""
     pixels = np.asarray(image.convert("RGB"))
+    left, top0, right, bottom = _inked(pixels, settings)
+    pixels = pixels[top0:bottom, left:right]
     height = pixels.shape[0]
     band, overlap = settings.band, settings.band_overlap
     tops = list(range(0, max(1, height - overlap), band - overlap)) if height > band else [0]
@@ -340,7 +345,7 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     for n, top in enumerate(tops):
         own = (top + overlap / 2 if n else -overlap,
                tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height + overlap)
-        part = np.ascontiguousarray(pixels[top:top + band])
+        part = _padded(pixels[top:top + band])
         try:
             with _LOCK:
                 _engine()._load_det_model().limit_side_len = round(max(part.shape[:2]) * _detect_scale(settings))
@@ -358,8 +363,9 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
             middle = box[:, 1].mean()
             if not own[0] - overlap / 4 <= middle < own[1] + overlap / 4:
                 continue
+            box += (left, top0)  # on the page
             line = (own[0] <= middle < own[1], box, text, float(score),
-                    [(t, s, [(x, y + top) for x, y in q]) for t, s, q in chars])
+                    [(t, s, [(x + left, y + top0 + top) for x, y in q]) for t, s, q in chars])
             twice = next((k for k in range(before) if _same_line(box, lines[k][1])), None)
             if twice is None:
                 lines.append(line)
@@ -380,6 +386,25 @@ def _same_line(a: np.ndarray, b: np.ndarray) -> bool:
     (bx0, by0), (bx1, by1) = b.min(axis=0), b.max(axis=0)
     common = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
     return common > 0.5 * min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+
+
+def _padded(part: np.ndarray, unit: int = 32) -> np.ndarray:
+    """A band with paper added right and below to a multiple of `unit` pixels, the detector's
+    stride: else it is resized to one, and its boxes shift a pixel or two with the band's size."""
+    h, w = part.shape[:2]
+    return cv2.copyMakeBorder(part, 0, -h % unit, 0, -w % unit, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+
+
+def _inked(pixels: np.ndarray, settings: OcrSettings = SETTINGS) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom): the part of the page with ink on it and a margin of
+    `settings.margin` pixels about it (white paper holds no text to find)."""
+    ink = pixels.min(axis=2) < 128
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return 0, 0, pixels.shape[1], pixels.shape[0]
+    m = settings.margin
+    return (max(0, int(cols[0]) - m), max(0, int(rows[0]) - m),
+            min(pixels.shape[1], int(cols[-1]) + m + 1), min(pixels.shape[0], int(rows[-1]) + m + 1))
 
 
 def _detect_scale(settings: OcrSettings) -> float:
