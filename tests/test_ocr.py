@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -169,28 +168,6 @@ def test_a_line_on_the_border_of_two_bands_is_read_once() -> None:
         if text.isdigit():  # found on its inked part only)
             assert abs(box[:, 0].min() - (100 + 110 * numbers.index(text))) < 8
             assert abs(box[:, 1].mean() - border) < 8
-
-
-def test_bands_overlap_by_more_than_a_line_and_end_between_lines() -> None:
-    """Text is found in bands of at most `band` rows (the detector's memory grows with a band's
-    pixels), each overlapping the next by more than a line, their edges on blank rows between
-    lines of text where there are some: a band's edge through a table's headings made the
-    detector merge their boxes, and a row of ten cells could not be placed under its columns."""
-    from xxgk.ingest import ocr
-
-    pages = _pages("hongze-2024", dpi=ocr.SETTINGS.dpi)
-    for page in pages[1:4]:
-        pixels = np.asarray(page.convert("RGB"))
-        ink = (pixels.min(axis=2) < 128).sum(axis=1)
-        spans = ocr._bands(pixels)
-        assert spans[0][0] == 0 and spans[-1][1] == len(pixels) and len(spans) > 1
-        for (top, end), (after, _) in pairwise(spans):
-            assert end - top <= ocr.SETTINGS.band
-            assert ocr.SETTINGS.band_overlap <= end - after <= 1.5 * ocr.SETTINGS.band_overlap
-            reach = ocr.SETTINGS.band_overlap // 2  # of where a band of `band` rows would end
-            assert ink[end] == ink[top + ocr.SETTINGS.band - reach:top + ocr.SETTINGS.band].min()
-            assert ink[after] == ink[end - ocr.SETTINGS.band_overlap - reach:end - ocr.SETTINGS.band_overlap].min()
-            assert ink[end] < ink[top + ocr.SETTINGS.band - reach:top + ocr.SETTINGS.band].max()  # lines there
 
 
 def test_a_page_scanned_askew_is_turned_straight_first() -> None:

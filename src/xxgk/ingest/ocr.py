@@ -40,11 +40,10 @@ class OcrSettings:
     max_pages: int = 40  # a longer scan is refused: at ~2 s a page it would hold a worker too long
     max_skew: float = 5.0  # degrees: a page scanned turned by up to this much is turned back
     max_pixels: int = 50_000_000  # a page scanned at 600 dpi has 35 M; more is a bomb, not a page
-    # Text is found (detection) in bands at most this many pixels high, overlapping by more than a
-    # line, their edges between lines (`_bands`): on a whole A4 page at 144 dpi detection's
-    # activations took 0.6 GB, on a band ~150 bytes a pixel (600 rows: 130 MB); scaled down
-    # instead, a lone digit in a table cell was lost.
-    band: int = 448
+    # Text is found (detection) in bands this many pixels high, overlapping by more than a line:
+    # on a whole A4 page at 144 dpi detection's activations took 0.6 GB; scaled down instead,
+    # a lone digit in a table cell was lost.
+    band: int = 600
     band_overlap: int = 80
     # Text is found on the band scaled to this (its boxes then cut from the band as it is, for
     # recognition): finding costs with its pixels, but scaled down lone digits are lost — at 108 dpi
@@ -340,13 +339,13 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     left, top0, right, bottom = _inked(pixels, settings)
     pixels = pixels[top0:bottom, left:right]
     height = pixels.shape[0]
-    overlap = settings.band_overlap
-    spans = _bands(pixels, settings)
+    band, overlap = settings.band, settings.band_overlap
+    tops = list(range(0, max(1, height - overlap), band - overlap)) if height > band else [0]
     lines: list[tuple[bool, np.ndarray, str, float, list]] = []  # (in the band's own part, box, text, score, chars)
-    for n, (top, end) in enumerate(spans):
-        own = ((top + spans[n - 1][1]) / 2 if n else -overlap,
-               (spans[n + 1][0] + end) / 2 if n + 1 < len(spans) else height + overlap)
-        part = _padded(pixels[top:end])
+    for n, top in enumerate(tops):
+        own = (top + overlap / 2 if n else -overlap,
+               tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height + overlap)
+        part = _padded(pixels[top:top + band])
         try:
             with _LOCK:
                 _engine()._load_det_model().limit_side_len = round(max(part.shape[:2]) * _detect_scale(settings))
@@ -379,24 +378,6 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
         read.scores.append(score)
         read.word_results.append(chars)
     return read
-
-
-def _bands(pixels: np.ndarray, settings: OcrSettings = SETTINGS) -> list[tuple[int, int]]:
-    """(top, end) of each band text is found in: at most `settings.band` rows, overlapping the next
-    by `band_overlap` to half as much again, each edge on the blankest row within reach (a band's
-    edge through a line of table headings made the detector merge their boxes differently)."""
-    height, band, overlap = pixels.shape[0], settings.band, settings.band_overlap
-    ink = (pixels.min(axis=2) < 128).sum(axis=1)
-
-    def blankest(lo: int, hi: int) -> int:  # the lowest of the least inked rows
-        return lo + int(len(ink[lo:hi]) - 1 - np.argmin(ink[lo:hi][::-1]))
-
-    spans, top = [], 0
-    while top + band < height:
-        end = blankest(top + band - overlap // 2, top + band)
-        spans.append((top, end))
-        top = blankest(end - overlap - overlap // 2, end - overlap)
-    return [*spans, (top, height)]
 
 
 def _same_line(a: np.ndarray, b: np.ndarray) -> bool:
