@@ -11,6 +11,7 @@ import io
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pypdfium2
 import pytest
 from hypothesis import given, settings
@@ -137,6 +138,36 @@ def test_no_page_of_the_real_pdfs_is_taken_for_garbled() -> None:
         document = pypdfium2.PdfDocument(str(path))
         assert not any(garbled(page_chars(page, page.get_textpage())) for page in document), path.name
         document.close()
+
+
+def test_a_line_on_the_border_of_two_bands_is_read_once() -> None:
+    """Text is found band by band; bands overlap, and a line is kept from the band its middle lies
+    in the own part of. A number whose middle lies on the border was found a pixel apart in each
+    band: kept from both ("31" twice, read as 3311 on a photographed page) or from neither (a
+    cell read blank). Numbers across the page, each a pixel lower than the last, about the
+    border: each is read once, and the text above and below it too."""
+    from PIL import ImageDraw, ImageFont
+
+    from xxgk.ingest import ocr
+
+    font = ImageFont.truetype(next(map(str, Path("/usr/share/fonts").rglob("wqy-zenhei.ttc"))), 24)
+    page = Image.new("RGB", (1191, 1100), "white")
+    draw = ImageDraw.Draw(page)
+    draw.text((100, 40), "上面一行文字", font=font, fill="black")
+    draw.text((100, 1000), "下面一行文字", font=font, fill="black")
+    top = ocr._inked(np.asarray(page))[1]
+    border = top + ocr.SETTINGS.band - ocr.SETTINGS.band_overlap / 2  # of the first band's own part
+    numbers = [str(31 + 11 * i) for i in range(9)]
+    for i, number in enumerate(numbers):  # middles from 4 px above the border to 4 px below
+        (_, y0, _, y1) = draw.textbbox((0, 0), number, font=font)
+        draw.text((100 + 110 * i, border - 4 + i - (y0 + y1) / 2), number, font=font, fill="black")
+    read = ocr._recognise(page)
+    assert sorted(t for t in read.txts if t.isdigit()) == sorted(numbers)
+    assert sorted(t for t in read.txts if not t.isdigit()) == ["上面一行文字", "下面一行文字"]
+    for box, text in zip(read.boxes, read.txts, strict=True):  # where they are on the page (text is
+        if text.isdigit():  # found on its inked part only)
+            assert abs(box[:, 0].min() - (100 + 110 * numbers.index(text))) < 8
+            assert abs(box[:, 1].mean() - border) < 8
 
 
 def test_a_page_scanned_askew_is_turned_straight_first() -> None:
@@ -351,7 +382,6 @@ def _photographed(page: Image.Image) -> Image.Image:
     """The page as a phone sees it on a desk: farther at the top (narrower), a little turned,
     on a darker, grainy ground."""
     import cv2
-    import numpy as np
 
     w, h = page.size
     ground_w, ground_h = int(w * 1.35), int(h * 1.25)

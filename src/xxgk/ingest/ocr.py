@@ -50,6 +50,7 @@ class OcrSettings:
     # no number of a degraded scan was, yet three lone 0s of a photographed JPEG page were (test_ocr);
     # at 86 dpi lone digits of degraded scans were. So text is found at full resolution.
     detect_dpi: float = 144
+    margin: int = 32  # pixels of paper kept about the page's ink, where text is found
     threads: int = 1  # onnxruntime's threads per engine: a batch runs one worker per core (more spin)
 
 
@@ -129,11 +130,13 @@ def read_page(image: Image.Image, scale: float, settings: OcrSettings = SETTINGS
 
 
 def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSettings = SETTINGS) -> list[layout.Char]:
-    """A "?" over each mark OCR found no text in that is the size of a printed digit (a smudged or
-    blotted number the detector passed over) and lies where numbers are printed: inside a ruled
+    """The marks OCR found no text in that are the size of a printed digit (a number the detector
+    passed over, or a smudged or blotted one) and lie where numbers are printed: inside a ruled
     table, or — a table without rules — level with a number OCR read on its row, among the
-    page's columns of numbers. The cell it lies in is printed but unread, never an empty cell
-    read as blank."""
+    page's columns of numbers. Each number they print is read alone at twice the size, as an
+    unsure number is (`_read_again`), and is a "?" if not surely read: the cell it lies in is
+    printed, never an empty cell read as blank. Digits are as tall as the ink in the boxes of
+    the numbers OCR read (not the boxes, which stand clear of small print)."""
     numbers = [b for b, t in zip(result.boxes, result.txts, strict=True) if _NUMBER.fullmatch(t.replace(" ", ""))]
     if len(numbers) < 3:
         return []
@@ -149,25 +152,63 @@ def _unread_ink(image: Image.Image, result: Lines, scale: float, settings: OcrSe
     ruled = len(rows) >= 2 and len(cols) >= 2
     levels = [((b[:, 1].min() + b[:, 1].max()) / 2) for b in numbers]  # rows of numbers (a table without rules)
     left, right = min(b[:, 0].min() for b in numbers), max(b[:, 0].max() for b in numbers)
-    marks = cv2.subtract(ink, cv2.bitwise_or(across, down))
+    ruling = cv2.bitwise_or(across, down)
+    marks = cv2.subtract(ink, ruling)
     marks = cv2.morphologyEx(marks, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     read = np.zeros_like(marks)
     for box in result.boxes:  # what OCR found is read already: a mark touching it is part of it
         (x0, y0), (x1, y1) = box.min(axis=0).astype(int) - 3, box.max(axis=0).astype(int) + 3
         read[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = 1
+    digit = _ink_height(marks, numbers) or height
     count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
-    found: list[layout.Char] = []
+    found: list[tuple[int, int, int, int]] = []
     for x, y, bw, bh, area in stats[1:count].tolist():
-        if read[y:y + bh, x:x + bw].any():
-            continue
-        if not (0.6 * height <= bh <= 1.5 * height and 0.25 * height <= bw <= 3 * height
-                and area >= 0.2 * height * height):
+        if read[y:y + bh, x:x + bw].any() or ruling[max(0, y - 2):y + bh + 2, max(0, x - 2):x + bw + 2].any():
+            continue  # read already, or what is left of rules where they cross
+        if not (0.6 * digit <= bh <= 1.5 * digit and 0.25 * digit <= bw <= 3 * digit
+                and area >= 0.2 * digit * digit):
             continue
         in_table = ruled and rows[0] < y and y + bh < rows[-1] and cols[0] < x and x + bw < cols[-1]
         in_a_row = left <= x and x + bw <= right and any(abs(y + bh / 2 - level) <= 0.25 * height for level in levels)
         if in_table or in_a_row:
-            found.append(("?", x / scale, y / scale, (x + bw) / scale, (y + bh) / scale, -1))  # type: ignore[arg-type]
-    return found
+            found.append((x, y, x + bw, y + bh))
+    pixels = np.asarray(image.convert("RGB"))
+    chars: list[layout.Char] = []
+    for group in _side_by_side(found, digit):
+        quads = [[(x0, y0), (x1, y0), (x1, y1), (x0, y1)] for x0, y0, x1, y1 in group]
+        x0, y0 = min(g[0] for g in group), min(g[1] for g in group)
+        x1, y1 = max(g[2] for g in group), max(g[3] for g in group)
+        box = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], dtype=np.float64)
+        for text, _, quad in _read_again(pixels, box, [("?", 0.0, q) for q in quads], settings):
+            xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+            chars.append((text, min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, -1))  # type: ignore[arg-type]
+    return chars
+
+
+def _side_by_side(marks: list[tuple[int, int, int, int]], digit: float) -> list[list[tuple[int, int, int, int]]]:
+    """Marks (x0, y0, x1, y1) grouped into the numbers they print: level with each other and
+    closer than a digit's spacing (the digits of one number are marks of their own)."""
+    groups: list[list[tuple[int, int, int, int]]] = []
+    for mark in sorted(marks):
+        last = groups[-1][-1] if groups else None
+        level = last is not None and min(mark[3], last[3]) - max(mark[1], last[1]) > 0.5 * digit
+        if last is not None and level and mark[0] - last[2] < 0.35 * digit:
+            groups[-1].append(mark)
+        else:
+            groups.append([mark])
+    return groups
+
+
+def _ink_height(marks: np.ndarray, boxes: list[np.ndarray]) -> float:
+    """How tall the digits OCR read are printed: the median height of the ink in their boxes (the
+    detector's boxes stand a few pixels clear of the ink, more so about small print)."""
+    heights = []
+    for box in boxes:
+        (x0, y0), (x1, y1) = np.maximum(box.min(axis=0).astype(int), 0), box.max(axis=0).astype(int)
+        rows = np.flatnonzero(marks[y0:y1 + 1, x0:x1 + 1].any(axis=1))
+        if len(rows):
+            heights.append(rows[-1] - rows[0] + 1)
+    return float(np.median(heights)) if heights else 0.0
 
 
 def _upside_down(image: Image.Image, result: object, lines: int = 8) -> bool:
@@ -288,16 +329,23 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     """rapidocr's reading, band by band down the page: text is found on the band at
     `settings.detect_dpi` (a lone digit in a table cell is lost on a page scaled further down) and
     read from the band as it is, and the finder's memory, which grows with the pixels it sees,
-    stays that of one band. Bands overlap by more than a line; a line is
-    kept from the band its middle lies in the own part of."""
+    stays that of one band. Bands overlap by more than a line; a line is kept from the band its
+    middle lies in the own part of, or near it: a line on the border between two bands' own parts
+    (its middle found a pixel apart in each) was read twice ("31" twice: 3311) or not at all, so
+    a line found in both is kept once, from the band whose own part it lies in. Only the page's
+    inked part is read, padded with paper to the detector's stride (resized to it, the boxes
+    moved a pixel or two)."""
     pixels = np.asarray(image.convert("RGB"))
+    left, top0, right, bottom = _inked(pixels, settings)
+    pixels = pixels[top0:bottom, left:right]
     height = pixels.shape[0]
     band, overlap = settings.band, settings.band_overlap
     tops = list(range(0, max(1, height - overlap), band - overlap)) if height > band else [0]
-    read = Lines([], [], [], [])
+    lines: list[tuple[bool, np.ndarray, str, float, list]] = []  # (in the band's own part, box, text, score, chars)
     for n, top in enumerate(tops):
-        own = (top + overlap / 2 if n else 0, tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height)
-        part = np.ascontiguousarray(pixels[top:top + band])
+        own = (top + overlap / 2 if n else -overlap,
+               tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height + overlap)
+        part = _padded(pixels[top:top + band])
         try:
             with _LOCK:
                 _engine()._load_det_model().limit_side_len = round(max(part.shape[:2]) * _detect_scale(settings))
@@ -309,15 +357,54 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
         _return_freed_memory()
         if not getattr(found, "txts", None):
             continue
+        before = len(lines)
         for box, text, score, chars in zip(found.boxes, found.txts, found.scores, found.word_results, strict=True):
             box = np.asarray(box, dtype=np.float64) + (0, top)
-            if not own[0] <= box[:, 1].mean() < own[1]:
+            middle = box[:, 1].mean()
+            if not own[0] - overlap / 4 <= middle < own[1] + overlap / 4:
                 continue
-            read.boxes.append(box)
-            read.txts.append(text)
-            read.scores.append(float(score))
-            read.word_results.append([(t, s, [(x, y + top) for x, y in q]) for t, s, q in chars])
+            box += (left, top0)  # on the page
+            line = (own[0] <= middle < own[1], box, text, float(score),
+                    [(t, s, [(x + left, y + top0 + top) for x, y in q]) for t, s, q in chars])
+            twice = next((k for k in range(before) if _same_line(box, lines[k][1])), None)
+            if twice is None:
+                lines.append(line)
+            elif line[0] and not lines[twice][0]:  # kept from the band whose own part it lies in
+                lines[twice] = line
+    read = Lines([], [], [], [])
+    for _, box, text, score, chars in lines:
+        read.boxes.append(box)
+        read.txts.append(text)
+        read.scores.append(score)
+        read.word_results.append(chars)
     return read
+
+
+def _same_line(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two boxes (4 corners) are one line found twice: they share most of the smaller one."""
+    (ax0, ay0), (ax1, ay1) = a.min(axis=0), a.max(axis=0)
+    (bx0, by0), (bx1, by1) = b.min(axis=0), b.max(axis=0)
+    common = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    return common > 0.5 * min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+
+
+def _padded(part: np.ndarray, unit: int = 32) -> np.ndarray:
+    """A band with paper added right and below to a multiple of `unit` pixels, the detector's
+    stride: else it is resized to one, and its boxes shift a pixel or two with the band's size."""
+    h, w = part.shape[:2]
+    return cv2.copyMakeBorder(part, 0, -h % unit, 0, -w % unit, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+
+
+def _inked(pixels: np.ndarray, settings: OcrSettings = SETTINGS) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom): the part of the page with ink on it and a margin of
+    `settings.margin` pixels about it (white paper holds no text to find)."""
+    ink = pixels.min(axis=2) < 128
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return 0, 0, pixels.shape[1], pixels.shape[0]
+    m = settings.margin
+    return (max(0, int(cols[0]) - m), max(0, int(rows[0]) - m),
+            min(pixels.shape[1], int(cols[-1]) + m + 1), min(pixels.shape[0], int(rows[-1]) + m + 1))
 
 
 def _detect_scale(settings: OcrSettings) -> float:
