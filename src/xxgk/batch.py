@@ -207,11 +207,10 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="xxgk-parent-watch", daemon=True).start()
 
 
-# allocations between the collector's young passes in a worker (Python's default: 700). The memos of
-# lines, fields and words fill and are emptied at their bounds (~150,000 objects): with a pass every
-# 100,000, each memo object was walked before it was freed (7 % of a text report over 4,000 of them);
-# at 500,000 they are freed unwalked. Cyclic garbage (a few objects a file, ~30 a PDF) waits longer.
-YOUNG = 500_000
+# allocations between the collector's young passes in a worker (Python's default: 700). Passes over
+# the memos' objects cost ~7 % of a text report over a long batch, but at 500,000 a Word file's
+# cyclic garbage grew a worker to 1.75 GB (691 MB at 100,000)
+YOUNG = 100_000
 
 
 def settle_worker() -> None:
