@@ -95,7 +95,7 @@ def label_bands(rows: tuple[Row, ...], tokens: list[Token], locate: Locate) -> d
     words aligned to the row's label, and the words just under them that no row took (the rest
     of a wrapped label: "不计其他情形）")."""
     texts = [t for t in tokens if t.kind == "text"]
-    matched = align(texts, rows) if any(r.match for r in rows) else {}
+    matched = align(texts, rows)
     boxes: dict[int, list[tuple[int, Box]]] = {}
     loose: list[tuple[int, Box]] = []
     for i, t in enumerate(texts):

@@ -123,7 +123,7 @@ def label_rows(rows: list[GridRow], statutory: tuple[Row, ...]) -> dict[int, int
     candidates = [i for i, r in enumerate(rows) if r.label is not None and r.values
                   and all(c.kind in ("value", "empty") for c in r.values)]
     labels = [_label_token(rows[i].label) for i in candidates]  # type: ignore[arg-type]
-    matched = align(labels, statutory) if any(r.match for r in statutory) else {}
+    matched = align(labels, statutory)
     return {candidates[i]: j for i, j in matched.items()}
 
 
@@ -494,7 +494,7 @@ def read_positions(fmt: Format, table: Table, tokens: list[Token], locate: Locat
         done: set[str] = set()
         statutory = table.rows_for(variant)
         texts = [p for p in placed if p.token.kind == "text"]
-        matched = align([p.token for p in texts], statutory) if any(r.match for r in statutory) else {}
+        matched = align([p.token for p in texts], statutory)
         labels: dict[int, list[Placed]] = {}
         for i, j in sorted(matched.items()):
             labels.setdefault(j, []).append(texts[i])

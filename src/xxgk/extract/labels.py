@@ -85,6 +85,8 @@ def align(tokens: list[Token], rows: tuple[Row, ...]) -> dict[int, int]:
     """
     # Reports of one template print the same words around different numbers: in a batch most
     # tables' words have been aligned before.
+    if not any(r.match for r in rows):
+        return {}  # rows without label phrases (the 复议/诉讼 row) are placed by order, not here
     key = (tuple(t.text for t in tokens), tuple(map(id, rows)))  # rows are module constants
     found = _ALIGNED.get(key)
     if found is None:

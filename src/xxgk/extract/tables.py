@@ -91,7 +91,7 @@ def _may_be_printed(table: Table, variants: tuple[str, ...], tokens: list[Token]
     most: dict[str, int] = {}
     for v in variants:
         rows = table.rows_for(v)
-        aligned = align(texts, rows) if any(r.match for r in rows) else {}
+        aligned = align(texts, rows)
         matched = set(aligned.values())
         loose = {compact(t.text) for i, t in enumerate(texts) if i not in aligned}  # labels not aligned
         own = [(j, r) for j, r in enumerate(rows) if r.variant == v]
@@ -115,7 +115,7 @@ def read_by_labels(fmt: Format, table: Table, variant: str, rows: tuple[Row, ...
                    tokens: list[Token]) -> Reading:
     at_text = [k for k, t in enumerate(tokens) if t.kind == "text"]
     texts = [tokens[k] for k in at_text]
-    matched = align(texts, rows) if any(r.match for r in rows) else {}
+    matched = align(texts, rows)
     row_at = [-1] * len(tokens)  # each token's row, where it is a row's label (by position: no id-keyed dict)
     for i, j in matched.items():
         row_at[at_text[i]] = j
