@@ -127,7 +127,7 @@ def process_file(path: str, digest: str = "", read_from: str = "", timeout: floa
     try:
         result = within(timeout, lambda: parse_bytes(data, where.name, where.parent) if data is not None
                         else parse_file(read_from or path, name=where.name))
-        return Outcome(path, digest, result=result.model_dump_json(), seconds=time.perf_counter() - start)
+        return Outcome(path, digest, result=result.to_json(), seconds=time.perf_counter() - start)
     except ReportError as e:
         error = str(e)
     except TimeoutError as e:

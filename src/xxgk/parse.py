@@ -39,6 +39,6 @@ def parse_upload(data: bytes, name: str) -> tuple[str, str]:
     source = read_source(data, name)
     result = parse_source(source, name)
     result.findings = audit(result)
-    return result.model_dump_json(), "" if source.kind == "pdf" else source.text
+    return result.to_json(), "" if source.kind == "pdf" else source.text
 
 
