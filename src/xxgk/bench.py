@@ -40,17 +40,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from .batch import LocalExecutor, Outcome, process_file, run_batch, settle_worker
-from .compose.layout import PERTURBED
-from .compose.render import to_docx, to_html, to_pdf, to_text
-from .compose.synth import from_gold, vary
-from .result import ParseResult
-from .soak import Soak
-from .store import Store
+
+if TYPE_CHECKING:  # imported where used: OCR's memory is measured in a process importing this module,
+    # and a batch worker imports none of these (WeasyPrint, SQLAlchemy: 47 MB)
+    from .result import ParseResult
+    from .soak import Soak
+    from .store import Store
 
 COUNTS = {"text": 2000, "html": 800, "docx": 300, "pdf": 60, "scan": 20}
 STORED = 100_000  # reports in the synthetic store the evaluation is timed on
@@ -104,10 +105,16 @@ def verdicts(numbers: dict[str, list[dict]]) -> list[dict[str, object]]:
 
 
 def _bases(corpus: Path) -> list[ParseResult]:
+    from .compose.synth import from_gold
+
     return [from_gold(g) for g in sorted(corpus.rglob("*.gold.json"))]
 
 
 def _write(args: tuple[str, int, str, ParseResult]) -> None:
+    from .compose.layout import PERTURBED
+    from .compose.render import to_docx, to_html, to_pdf, to_text
+    from .compose.synth import vary
+
     kind, i, folder, base = args
     report = vary(base, seed=i)
     layout = list(PERTURBED.values())[i % len(PERTURBED)]
@@ -292,6 +299,7 @@ def synthetic_store(url: str, n: int, seed: int = 0) -> Store:
 
     from sqlalchemy import insert
 
+    from .store import Store
     from .store.models import Agency, Finding, Report, Source
 
     rng = random.Random(seed)
@@ -330,6 +338,7 @@ def page_store(url: str, n: int, corpus: Path, seed: int = 0) -> Store:
     other numbers (`vary`), inserted in bulk as cells rows and as the report's result (no parsing)."""
     import random
 
+    from .compose.synth import vary
     from .store.store import _json
 
     store = synthetic_store(url, n, seed)
