@@ -27,6 +27,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import platform
 import resource
 import shutil
 import subprocess
@@ -278,10 +279,12 @@ def show(rows: list[dict], jobs: int, console: Console, verdict: list[dict] | No
 
 
 def _build() -> str:
-    """How the extraction runs here: compiled by mypyc or pure Python (xxgk.compiled)."""
+    """How the extraction runs here: compiled by mypyc or pure Python (xxgk.compiled), on which
+    Python (a shared-library build without optimisation is ~10 % slower: scripts/setup.sh)."""
     from . import compiled
 
-    return "extraction pure Python" if compiled.pure() else "extraction compiled by mypyc"
+    how = "extraction pure Python" if compiled.pure() else "extraction compiled by mypyc"
+    return f"{how}, Python {platform.python_version()} ({os.path.realpath(sys.executable)})"
 
 
 def show_verdicts(verdict: list[dict], console: Console) -> None:
