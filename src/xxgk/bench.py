@@ -127,14 +127,23 @@ def _write(args: tuple[str, int, str, ParseResult]) -> None:
 
 
 def _scanned_page(pdf: bytes, dpi: float = 150) -> bytes:
-    """The page holding the 三 table as a scanner gives it: a grey JPEG picture in a PDF, no text
-    (one page a report, so its ms/report is OCR's time a page)."""
+    """The second page (most of the 三 table) as a scanner gives it: a grey JPEG picture in a PDF,
+    no text (one page a report, so its ms/report is OCR's time a page). Where that page holds no
+    table's title (in a three-page layout, only the middle of a table: read in a fifth of the time
+    as no report, which flattered OCR's time a page), the page where the 三 table begins."""
     import io
 
     import pypdfium2
 
+    from .formats import FORMATS
+
+    titles = [t.title for t in FORMATS["2021"].tables]
     document = pypdfium2.PdfDocument(pdf)
-    page = document[min(1, len(document) - 1)].render(scale=dpi / 72).to_pil().convert("L")
+    texts = [document[n].get_textpage().get_text_range().replace(" ", "") for n in range(len(document))]
+    at = min(1, len(document) - 1)
+    if not any(title in texts[at] for title in titles):
+        at = next((n for n, text in enumerate(texts) if titles[1] in text), at)
+    page = document[at].render(scale=dpi / 72).to_pil().convert("L")
     document.close()
     buf = io.BytesIO()
     page.save(buf, "PDF", resolution=dpi, quality=75)
