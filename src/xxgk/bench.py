@@ -584,7 +584,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.json:
             args.json.write_text(json.dumps({"pages": pages}, indent=1), encoding="utf-8")
         return
-    counts = {k: max(2, int(v * args.scale)) for k, v in COUNTS.items()}
+    # OCR's time a page over three pages at least (its first loads the models and is not counted)
+    counts = {k: max(4 if k == "scan" else 2, int(v * args.scale)) for k, v in COUNTS.items()}
     if args.ingest_only:
         counts = {"text": counts["text"]}
     with tempfile.TemporaryDirectory(prefix="xxgk-bench-") as tmp:
