@@ -137,12 +137,12 @@ def _scanned_page(pdf: bytes, dpi: float = 150) -> bytes:
 
     from .formats import FORMATS
 
-    titles = [t.title for t in FORMATS["2021"].tables]
+    titles = {t.id: t.title for t in FORMATS["2021"].tables}
     document = pypdfium2.PdfDocument(pdf)
     texts = [document[n].get_textpage().get_text_range().replace(" ", "") for n in range(len(document))]
     at = min(1, len(document) - 1)
-    if not any(title in texts[at] for title in titles):
-        at = next((n for n, text in enumerate(texts) if titles[1] in text), at)
+    if not any(title in texts[at] for title in titles.values()):
+        at = next((n for n, text in enumerate(texts) if titles["requests"] in text), at)
     page = document[at].render(scale=dpi / 72).to_pil().convert("L")
     document.close()
     buf = io.BytesIO()
