@@ -342,6 +342,7 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     band, overlap = settings.band, settings.band_overlap
     tops = list(range(0, max(1, height - overlap), band - overlap)) if height > band else [0]
     lines: list[tuple[bool, np.ndarray, str, float, list]] = []  # (in the band's own part, box, text, score, chars)
+    extents: list[tuple[float, float, float, float]] = []  # each line's box's (left, top, right, bottom)
     for n, top in enumerate(tops):
         own = (top + overlap / 2 if n else -overlap,
                tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height + overlap)
@@ -366,11 +367,13 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
             box += (left, top0)  # on the page
             line = (own[0] <= middle < own[1], box, text, float(score),
                     [(t, s, [(x + left, y + top0 + top) for x, y in q]) for t, s, q in chars])
-            twice = next((k for k in range(before) if _same_line(box, lines[k][1])), None)
+            extent = _extent(box)
+            twice = next((k for k in range(before) if _same_line(extent, extents[k])), None)
             if twice is None:
                 lines.append(line)
+                extents.append(extent)
             elif line[0] and not lines[twice][0]:  # kept from the band whose own part it lies in
-                lines[twice] = line
+                lines[twice], extents[twice] = line, extent
     read = Lines([], [], [], [])
     for _, box, text, score, chars in lines:
         read.boxes.append(box)
@@ -380,10 +383,17 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     return read
 
 
-def _same_line(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two boxes (4 corners) are one line found twice: they share most of the smaller one."""
-    (ax0, ay0), (ax1, ay1) = a.min(axis=0), a.max(axis=0)
-    (bx0, by0), (bx1, by1) = b.min(axis=0), b.max(axis=0)
+def _extent(box: np.ndarray) -> tuple[float, float, float, float]:
+    """A box's (4 corners) left, top, right and bottom."""
+    (x0, y0), (x1, y1) = box.min(axis=0).tolist(), box.max(axis=0).tolist()
+    return x0, y0, x1, y1
+
+
+def _same_line(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two boxes (their extents) are one line found twice: they share most of the smaller
+    one. (Asked of each line of a band against each of the bands before: extents, not corners.)"""
+    ax0, ay0, ax1, ay1 = a
+    bx0, by0, bx1, by1 = b
     common = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
     return common > 0.5 * min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
 
