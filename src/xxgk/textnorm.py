@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from typing import Final
 
 import opencc
 
@@ -58,12 +59,12 @@ class _Table(dict):
         return self[code]
 
 
-_TABLE = _Table()
+_TABLE: Final = _Table()
 
 
-_SAME: set[str] = set()  # characters seen that norm_char leaves alone
-_CHANGED: dict[str, str] = {}  # … and those it changes
-_LINES: dict[str, str] = {}  # lines normalised before
+_SAME: Final[set[str]] = set()  # characters seen that norm_char leaves alone
+_CHANGED: Final[dict[str, str]] = {}  # … and those it changes
+_LINES: Final[dict[str, str]] = {}  # lines normalised before
 
 
 def normalize(text: str) -> str:
@@ -111,7 +112,7 @@ def _normalize_long(text: str) -> str:
 
 _SPACE = re.compile(r"\s+")
 # Characters dropped when comparing labels: spaces, punctuation, ordinals' brackets.
-_LABEL_NOISE = re.compile(r"[\s\"'()（）【】\[\]、,，.。:：;；·•*#|_/\\-]")
+_LABEL_NOISE: Final = re.compile(r"[\s\"'()（）【】\[\]、,，.。:：;；·•*#|_/\\-]")
 
 
 def compact(text: str) -> str:
@@ -124,7 +125,7 @@ def compact(text: str) -> str:
     return found
 
 
-_COMPACT: dict[str, str] = {}
+_COMPACT: Final[dict[str, str]] = {}
 
 
 def squeeze(text: str) -> str:

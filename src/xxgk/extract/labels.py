@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Final
 
 from rapidfuzz import fuzz
 
@@ -75,7 +76,7 @@ def _nearest(text: str, rows: tuple[Row, ...], scores: list[float]) -> list[floa
     return [s if j == last or j not in full else 0.0 for j, s in enumerate(scores)]
 
 
-_ALIGNED: dict[tuple[tuple[str, ...], tuple[int, ...]], dict[int, int]] = {}
+_ALIGNED: Final[dict[tuple[tuple[str, ...], tuple[int, ...]], dict[int, int]]] = {}
 
 
 def align(tokens: list[Token], rows: tuple[Row, ...]) -> dict[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from typing import Final
 
 from ..errors import NotAReport
 from ..formats import FORMATS, Format
@@ -215,9 +216,11 @@ def evidence_of(cell: Cell, strategy: str) -> str:
     return _EVIDENCE.get(strategy, "order")
 
 
-_EVIDENCE = {"labels": "label", "columns": "columns", "grid": "grid"}  # a reading's strategy → its cells' evidence
+# a reading's strategy → its cells' evidence
+_EVIDENCE: Final = {"labels": "label", "columns": "columns", "grid": "grid"}
 
 
-_STRATEGY = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",
-             "turned": "转置的表格（每行一种结果）", "grid": "表格的单元格", "columns": "列标题（逐列印出的数值）"}
+_STRATEGY: Final = {"order": "数值的印刷顺序（而非行标签）", "reordered": "合计关系重排数值块", "labels": "行标签",
+                    "turned": "转置的表格（每行一种结果）", "grid": "表格的单元格",
+                    "columns": "列标题（逐列印出的数值）"}
 

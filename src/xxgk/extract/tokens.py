@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Final, Literal
 
 from ..ingest.source import Table as GridTable
 from ..textnorm import is_cjk, normalize
@@ -76,13 +76,13 @@ _NUMBER = re.compile(
     r"(?P<unit>\s?(?:万元|元|万))?(?P<counter>[件条个项次家宗人]?)"
     r"(?P<note>\s?\((?:其中|含|包括|注)[^()]{0,40}\))?"
 )
-UNREAD = "?"  # what OCR prints for a number it could not read with confidence (ingest.ocr)
+UNREAD: Final = "?"  # what OCR prints for a number it could not read with confidence (ingest.ocr)
 _BLANKS = {"/", "-", "—", "——", "--", "无", "\\", "－", "/ ", "空", "×", "——-"}
 # Letters OCR reads for digits; read as the digit only where a cell or its neighbours are numbers.
-_LOOKALIKE = {"O": 0, "o": 0, "〇": 0, "○": 0, "l": 1, "I": 1}
-_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,/，]?\s*共\s*\d{1,3}\s*页)?"
+_LOOKALIKE: Final = {"O": 0, "o": 0, "〇": 0, "○": 0, "l": 1, "I": 1}
+_PAGE_NUMBER: Final = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,/，]?\s*共\s*\d{1,3}\s*页)?"
                           r"|\d{1,3}\s*/\s*\d{1,3})\s*$")
-_CELL_SPLIT = re.compile(r"\s{2,}")
+_CELL_SPLIT: Final = re.compile(r"\s{2,}")
 # After these a number is part of the text (dates, ordinals of articles, percentages, phone numbers).
 _DASH_AFTER = re.compile(r"\s?[-—–]")
 _DASH_BEFORE = re.compile(r"[-—–]\s?$")
@@ -91,7 +91,7 @@ _CHANGE_WORD = re.compile(r"\s*(减少|减|增加|增)\s*")
 _WORD = re.compile(r"\S+")
 _NUM_NOISE = re.compile(r"[,\s]")
 # A cell that starts "3 危及…": a label's number printed without its dot (or OCR lost it), not a value.
-_BARE_ORDINAL = re.compile(r"\s*\d{1,2}\s+(?=[\u4e00-\u9fff“]{2})(?!其中|含|包括|注)")
+_BARE_ORDINAL: Final = re.compile(r"\s*\d{1,2}\s+(?=[\u4e00-\u9fff“]{2})(?!其中|含|包括|注)")
 # Digits glued to a label with one sign inside ("行政许可0+11", "行政强制2-20"): a crawled row whose
 # signed cell (本年增/减) starts at the sign. Not a date, a range or a phone number.
 _GLUED_SIGNED = re.compile(r"(\d{1,7})([+\-])(\d{1,7})(?![\d.+\-年月日号%％页时:])")
@@ -119,7 +119,7 @@ def tokenize(text: str, tables: list[GridTable] | tuple[GridTable, ...] = ()) ->
     return doc
 
 
-_ROWS: dict[tuple[tuple[int, int, str], ...], list[Token]] = {}
+_ROWS: Final[dict[tuple[tuple[int, int, str], ...], list[Token]]] = {}
 
 
 def row_tokens(cells: tuple[tuple[int, int, str], ...]) -> list[Token]:
@@ -135,7 +135,7 @@ def row_tokens(cells: tuple[tuple[int, int, str], ...]) -> list[Token]:
     return found
 
 
-_LINES: dict[str, tuple[int, list[Token]]] = {}  # a line → where it was first scanned, its tokens there
+_LINES: Final[dict[str, tuple[int, list[Token]]]] = {}  # a line → where it was first scanned, its tokens there
 
 
 def line_tokens(line: str, offset: int = 0, lineno: int = 0) -> list[Token]:
@@ -252,7 +252,7 @@ def _misread(t: Token) -> Token:
                  misread=f"「{t.text}」按 {digit} 读取（OCR 常把 {digit} 认成字母 {t.text}）")
 
 
-_FIELDS: dict[tuple[str, bool], list[Token]] = {}
+_FIELDS: Final[dict[tuple[str, bool], list[Token]]] = {}
 
 
 def _field_tokens(doc: Document, fld: str, base: int, col: int, lineno: int, fidx: int) -> None:
