@@ -341,8 +341,8 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
     height = pixels.shape[0]
     band, overlap = settings.band, settings.band_overlap
     tops = list(range(0, max(1, height - overlap), band - overlap)) if height > band else [0]
-    lines: list[tuple[bool, np.ndarray, str, float, list]] = []  # (in the band's own part, box, text, score, chars)
-    extents: list[tuple[float, float, float, float]] = []  # each line's box's (left, top, right, bottom)
+    # (in the band's own part, box, its extent, text, score, chars)
+    lines: list[tuple[bool, np.ndarray, tuple[float, float, float, float], str, float, list]] = []
     for n, top in enumerate(tops):
         own = (top + overlap / 2 if n else -overlap,
                tops[n + 1] + overlap / 2 if n + 1 < len(tops) else height + overlap)
@@ -365,17 +365,15 @@ def _recognise(image: Image.Image, settings: OcrSettings = SETTINGS) -> Lines:
             if not own[0] - overlap / 4 <= middle < own[1] + overlap / 4:
                 continue
             box += (left, top0)  # on the page
-            line = (own[0] <= middle < own[1], box, text, float(score),
+            line = (own[0] <= middle < own[1], box, _extent(box), text, float(score),
                     [(t, s, [(x + left, y + top0 + top) for x, y in q]) for t, s, q in chars])
-            extent = _extent(box)
-            twice = next((k for k in range(before) if _same_line(extent, extents[k])), None)
+            twice = next((k for k in range(before) if _same_line(line[2], lines[k][2])), None)
             if twice is None:
                 lines.append(line)
-                extents.append(extent)
             elif line[0] and not lines[twice][0]:  # kept from the band whose own part it lies in
-                lines[twice], extents[twice] = line, extent
+                lines[twice] = line
     read = Lines([], [], [], [])
-    for _, box, text, score, chars in lines:
+    for _, box, _, text, score, chars in lines:
         read.boxes.append(box)
         read.txts.append(text)
         read.scores.append(score)
