@@ -240,3 +240,22 @@ def test_a_batch_worker_parses_with_its_imports_kept_out_of_the_collectors_passe
     for outcome in outcomes:
         frozen, young, error, left = json.loads(outcome.result)
         assert frozen > 10_000 and young == YOUNG and error is None and left == 0, outcome.path
+
+
+def _ocr_threads(path: str, digest: str) -> object:
+    from xxgk.batch import Outcome
+    from xxgk.ingest import ocr
+
+    return Outcome(path, digest, result=str(ocr.threads()))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_batch_worker_reads_pictures_on_its_share_of_the_cores(jobs: int) -> None:
+    """A worker a core (a second OCR thread costs 15–30 % more CPU a page); one worker alone has them all."""
+    from xxgk.batch import LocalExecutor
+
+    cores = len(os.sched_getaffinity(0))
+    executor = LocalExecutor(jobs)
+    outcomes = list(executor.run(_ocr_threads, [(f"f{i}", "") for i in range(2 * jobs)]))
+    executor.close()
+    assert {o.result for o in outcomes} == {str(max(1, cores // jobs))}

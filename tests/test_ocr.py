@@ -450,3 +450,45 @@ def test_a_scan_longer_than_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch
     blank = Image.new("L", (600, 800), 255)
     with pytest.raises(ReportError, match="more than 1 pages need OCR"):
         parse_bytes(_save([_pages("hongze-2024", dpi=72)[2], blank], "PDF", dpi=72), "long.pdf")
+
+
+def test_ocr_runs_on_this_process_share_of_the_cores_and_its_threads_sleep_when_idle(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lone parse or an upload uses every core it may (two threads on two cores: 0.7× the wall time
+    a page); a batch's workers are told their share (test_batch); idle threads sleep rather than
+    spin (spinning, two threads lost to one on a busy machine)."""
+    import os
+    from dataclasses import replace
+
+    from xxgk.ingest import OCR_THREADS, ocr
+
+    monkeypatch.delenv(OCR_THREADS, raising=False)
+    assert ocr.threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv(OCR_THREADS, "3")
+    assert ocr.threads() == 3 and ocr.threads(replace(ocr.SETTINGS, threads=1)) == 1
+    monkeypatch.undo()
+    engine = ocr._engine()
+    for model in (engine._load_det_model(), engine._load_rec_model()):
+        options = model.session.session.get_session_options()
+        assert options.intra_op_num_threads == ocr.threads()
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_a_scan_reads_the_same_on_one_thread_as_on_all_cores(tmp_path: Path) -> None:
+    """The threads share each layer's work out, never its sums: the same cells, doubts and boxes."""
+    import os
+    import sys
+
+    from xxgk.ingest import OCR_THREADS, ocr
+
+    if ocr.threads() < 2:
+        pytest.skip("one core: nothing to compare")
+    scan = tmp_path / "scan.pdf"
+    pages = _pages("huaian-2024")
+    scan.write_bytes(_save([pages[0], pages[3]], "PDF"))  # the title, and the tables of 二 and 三
+    here = parse_bytes(scan.read_bytes(), "scan.pdf")
+    alone = subprocess.run([sys.executable, "-c", "import sys; from xxgk.parse import parse_file; "
+                            "sys.stdout.write(parse_file(sys.argv[1]).to_json())", str(scan)],
+                           capture_output=True, text=True, check=True,
+                           env=dict(os.environ, **{OCR_THREADS: "1"})).stdout
+    assert here.cells and alone == here.to_json()

@@ -35,6 +35,7 @@ from typing import Protocol, TypeVar
 
 from . import PARSER_VERSION
 from .errors import ReportError
+from .ingest import OCR_THREADS, core_share
 
 T = TypeVar("T")
 TIMEOUT = 120.0  # seconds one file may take
@@ -248,9 +249,11 @@ def collect_between_files() -> None:
     gc.collect(1 if _files % FULL_EVERY else 2)
 
 
-def start_worker(parent: int) -> None:
-    """A batch worker's start: it dies with its parent and parses with a settled heap."""
+def start_worker(parent: int, jobs: int = 1) -> None:
+    """A batch worker's start: it dies with its parent, reads pictures on its share of the cores
+    (one of `jobs` workers), and parses with a settled heap."""
     die_with_parent(parent)
+    os.environ[OCR_THREADS] = str(core_share(jobs))
     settle_worker()
 
 
@@ -269,7 +272,8 @@ class Sidecar:
 
     def __init__(self) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(os.path.abspath(p) for p in sys.path if p),
-                   XXGK_PARENT=str(os.getpid()))
+                   XXGK_PARENT=str(os.getpid()),
+                   **{OCR_THREADS: "1"})  # a child for each of the worker's threads: a core each
         self.proc = subprocess.Popen([sys.executable, "-c", "from xxgk.batch import sidecar_main; sidecar_main()"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
         self.ready = False
@@ -397,7 +401,7 @@ class LocalExecutor:
 
     def _pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.jobs, max_tasks_per_child=200, initializer=start_worker,
-                                   initargs=(os.getpid(),))
+                                   initargs=(os.getpid(), self.jobs))
 
     def _restart(self) -> None:
         """Kill the workers (one may be stuck in C code) and start new ones."""

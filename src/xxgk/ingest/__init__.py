@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import ReportError
@@ -12,6 +13,15 @@ from .sniff import sniff
 from .source import Source
 
 OCR_LIMITS = Limits(seconds=110, memory_mb=3072, cpu_seconds=240)  # within a batch's 120 s per file
+# onnxruntime's threads in a process that reads pictures (`ocr.threads`): set for the parsing
+# processes a batch or a Dask worker runs side by side
+OCR_THREADS = "XXGK_OCR_THREADS"
+
+
+def core_share(workers: int) -> int:
+    """The cores each of `workers` processes side by side may keep busy (OCR's threads): a worker a
+    core reads the most pages an hour (a second thread costs 15–30 % more CPU a page)."""
+    return max(1, len(os.sched_getaffinity(0)) // max(1, workers))
 
 
 def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Source:
