@@ -253,9 +253,9 @@ def _ocr_threads(path: str, digest: str) -> object:
 def test_a_batch_worker_reads_pictures_on_its_share_of_the_cores(jobs: int) -> None:
     """A worker a core (a second OCR thread costs 15–30 % more CPU a page); one worker alone has them all."""
     from xxgk.batch import LocalExecutor
+    from xxgk.ingest import cores
 
-    cores = len(os.sched_getaffinity(0))
     executor = LocalExecutor(jobs)
     outcomes = list(executor.run(_ocr_threads, [(f"f{i}", "") for i in range(2 * jobs)]))
     executor.close()
-    assert {o.result for o in outcomes} == {str(max(1, cores // jobs))}
+    assert {o.result for o in outcomes} == {str(max(1, cores() // jobs))}

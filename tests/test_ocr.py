@@ -457,13 +457,12 @@ def test_ocr_runs_on_this_process_share_of_the_cores_and_its_threads_sleep_when_
     """A lone parse or an upload uses every core it may (two threads on two cores: 0.7× the wall time
     a page); a batch's workers are told their share (test_batch); idle threads sleep rather than
     spin (spinning, two threads lost to one on a busy machine)."""
-    import os
     from dataclasses import replace
 
-    from xxgk.ingest import OCR_THREADS, ocr
+    from xxgk.ingest import OCR_THREADS, cores, ocr
 
     monkeypatch.delenv(OCR_THREADS, raising=False)
-    assert ocr.threads() == len(os.sched_getaffinity(0))
+    assert ocr.threads() == cores()
     monkeypatch.setenv(OCR_THREADS, "3")
     assert ocr.threads() == 3 and ocr.threads(replace(ocr.SETTINGS, threads=1)) == 1
     monkeypatch.undo()

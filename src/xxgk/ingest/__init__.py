@@ -18,10 +18,18 @@ OCR_LIMITS = Limits(seconds=110, memory_mb=3072, cpu_seconds=240)  # within a ba
 OCR_THREADS = "XXGK_OCR_THREADS"
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def core_share(workers: int) -> int:
     """The cores each of `workers` processes side by side may keep busy (OCR's threads): a worker a
     core reads the most pages an hour (a second thread costs 15–30 % more CPU a page)."""
-    return max(1, len(os.sched_getaffinity(0)) // max(1, workers))
+    return max(1, cores() // max(1, workers))
 
 
 def read_source(data: bytes, name: str = "", folder: Path | None = None) -> Source:

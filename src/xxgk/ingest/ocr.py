@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ReportError
-from . import OCR_THREADS, layout
+from . import OCR_THREADS, cores, layout
 from .ocr_packed import PackedReader
 from .source import Source, SourceWriter
 
@@ -78,7 +78,7 @@ def _engine() -> PackedReader:
 
 def threads(settings: OcrSettings = SETTINGS) -> int:
     """onnxruntime's threads for this process (`OcrSettings.threads`)."""
-    return settings.threads or int(os.environ.get(OCR_THREADS) or 0) or len(os.sched_getaffinity(0))
+    return settings.threads or int(os.environ.get(OCR_THREADS) or 0) or cores()
 
 
 def _return_freed_memory() -> None:
