@@ -454,9 +454,10 @@ def test_a_scan_longer_than_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch
 
 def test_ocr_runs_on_this_process_share_of_the_cores_and_its_threads_sleep_when_idle(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A lone parse or an upload uses every core it may (two threads on two cores: 0.7× the wall time
-    a page); a batch's workers are told their share (test_batch); idle threads sleep rather than
-    spin (spinning, two threads lost to one on a busy machine)."""
+    """A lone parse or an upload uses every core it may (two on two cores: 0.6× the wall time a page):
+    the detector shares each layer out, the recogniser reads lines side by side, one thread each; a
+    batch's workers are told their share (test_batch); idle threads sleep rather than spin
+    (spinning, two threads lost to one on a busy machine)."""
     from dataclasses import replace
 
     from xxgk.ingest import OCR_THREADS, cores, ocr
@@ -467,14 +468,17 @@ def test_ocr_runs_on_this_process_share_of_the_cores_and_its_threads_sleep_when_
     assert ocr.threads() == 3 and ocr.threads(replace(ocr.SETTINGS, threads=1)) == 1
     monkeypatch.undo()
     engine = ocr._engine()
-    for model in (engine._load_det_model(), engine._load_rec_model()):
+    assert engine.threads == ocr.threads()
+    for model, threads in ((engine._load_det_model(), ocr.threads()), (engine._load_rec_model(), 1)):
         options = model.session.session.get_session_options()
-        assert options.intra_op_num_threads == ocr.threads()
+        assert options.intra_op_num_threads == threads
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert engine.each(lambda x: x * x, [1, 2, 3]) == [1, 4, 9]
 
 
 def test_a_scan_reads_the_same_on_one_thread_as_on_all_cores(tmp_path: Path) -> None:
-    """The threads share each layer's work out, never its sums: the same cells, doubts and boxes."""
+    """The detector's threads share each layer's work out, never its sums, and lines read side by
+    side read as one after another: the same cells, doubts and boxes."""
     import os
     import sys
 

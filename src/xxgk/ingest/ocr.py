@@ -72,8 +72,7 @@ def _engine() -> PackedReader:
                             # a line read alone, not six padded to the widest of them: less work
                             # and memory, the same cells
                             "Rec.rec_batch_num": 1,
-                            "EngineConfig.onnxruntime.intra_op_num_threads": threads(SETTINGS),
-                            "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+                            "EngineConfig.onnxruntime.inter_op_num_threads": 1}, threads=threads(SETTINGS))
 
 
 def threads(settings: OcrSettings = SETTINGS) -> int:

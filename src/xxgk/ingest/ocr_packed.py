@@ -7,13 +7,18 @@ less recognition. Boxes the cropper turned a quarter (a header printed downwards
 
 Each character the recogniser emits falls in one box's span of the packed line; one that falls
 between two boxes is not guessed at: both boxes are read again alone.
+
+With two threads or more, lines (packed or alone) are read side by side, a thread each: a line
+is too small a piece of work to share out inside the recogniser, and each reads as it would alone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -23,6 +28,8 @@ from rapidocr.ch_ppocr_rec import TextRecognizer
 from rapidocr.ch_ppocr_rec.typings import TextRecInput, TextRecOutput, WordInfo
 from rapidocr.inference_engine.onnxruntime import main as onnx_engine
 
+T = TypeVar("T")
+U = TypeVar("U")
 HEIGHT = 48  # the recogniser's input height (its rec_img_shape)
 STRIDE = 8  # pixels of input per output column
 SHORT = 4.0  # a box this many times as wide as high, or less, is packed
@@ -38,13 +45,24 @@ class PackedReader(RapidOCR):
 
     _tall: list[bool] | None = None
 
+    def __init__(self, params: dict, threads: int = 1) -> None:
+        super().__init__(params=params)
+        self.threads = threads
+        # lines are read side by side, one thread each: a line's layers are too small to share out
+        # well (two threads on one line: 0.68× its time, for 1.25× the CPU)
+        self._lines = ThreadPoolExecutor(threads, thread_name_prefix="ocr-line") if threads > 1 else None
+
     def _load_det_model(self) -> TextDetector:
-        with _threads_sleep():
+        with _sessions(self.threads):
             return super()._load_det_model()
 
     def _load_rec_model(self) -> TextRecognizer:
-        with _threads_sleep():
+        with _sessions(1):
             return super()._load_rec_model()
+
+    def each(self, fn: Callable[[T], U], items: list[T]) -> list[U]:
+        """fn of each item, in order: side by side on the engine's threads."""
+        return list(self._lines.map(fn, items)) if self._lines and len(items) > 1 else [fn(x) for x in items]
 
     def crop_text_regions(self, img: np.ndarray, det_boxes: np.ndarray) -> list[np.ndarray]:
         self._tall = [_tall(box) for box in det_boxes]
@@ -58,25 +76,27 @@ class PackedReader(RapidOCR):
         short = [i for i, crop in enumerate(img)
                  if not tall[i] and crop.size and crop.shape[1] <= SHORT * crop.shape[0]]
         read: dict[int, tuple[str, float, WordInfo]] = {}
-        alone = _packed(model, img, short, read)
+        alone = _packed(model, img, short, read, self.each)
         alone += [i for i in range(len(img)) if i not in read and i not in alone]
-        if alone:
-            out = model(TextRecInput(img=[img[i] for i in alone], return_word_box=True))
-            for n, i in enumerate(alone):
-                read[i] = (out.txts[n], out.scores[n], out.word_results[n])
+        # each alone (rapidocr's batches hold one: the same reading as all in one call)
+        outs = self.each(lambda i: model(TextRecInput(img=[img[i]], return_word_box=True)), alone)
+        for i, out in zip(alone, outs, strict=True):
+            read[i] = (out.txts[0], out.scores[0], out.word_results[0])
         txts, scores, words = zip(*(read[i] for i in range(len(img))), strict=True)
         return TextRecOutput(imgs=img, txts=txts, scores=list(scores), word_results=words)
 
 
 @contextlib.contextmanager
-def _threads_sleep() -> Iterator[None]:
-    """onnxruntime sessions made meanwhile whose threads sleep when out of work rather than spin
-    (rapidocr sets no such option): spinning, two threads took 3.3 s a page where one took 2.6 on a
-    machine whose other core was busy, and 15–30 % more CPU on a quiet one for the same time."""
+def _sessions(threads: int) -> Iterator[None]:
+    """onnxruntime sessions made meanwhile on `threads` threads that sleep when out of work rather
+    than spin (rapidocr sets no such option): spinning, two threads took 3.3 s a page where one
+    took 2.6 on a machine whose other core was busy, and 15–30 % more CPU on a quiet one for the
+    same time."""
     options = onnx_engine.OrtInferSession._init_sess_opts
 
     def sleeping(cfg: object) -> object:
         made = options(cfg)
+        made.intra_op_num_threads = threads
         made.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return made
 
@@ -102,8 +122,9 @@ def _normalised(crop: np.ndarray) -> np.ndarray:
 
 
 def _packed(model: object, img: list[np.ndarray], short: list[int],
-            read: dict[int, tuple[str, float, WordInfo]]) -> list[int]:
-    """The `short` boxes read packed onto lines (into `read`); the boxes to read alone instead."""
+            read: dict[int, tuple[str, float, WordInfo]], each: Callable[[Callable, list], list]) -> list[int]:
+    """The `short` boxes read packed onto lines (into `read`), the lines read by `each` (side by
+    side); the boxes to read alone instead."""
     lines: list[list[tuple[int, np.ndarray]]] = [[]]
     used = 0
     for i in short:
@@ -115,25 +136,31 @@ def _packed(model: object, img: list[np.ndarray], short: list[int],
         lines[-1].append((i, pixels))
         used += step
     alone: list[int] = []
-    for line in filter(None, lines):
-        spans, x = [], LEFT
-        for i, pixels in line:
-            spans.append((i, x, x + pixels.shape[2]))
-            x += math.ceil(pixels.shape[2] / STRIDE) * STRIDE + GAP
-        batch = np.zeros((1, 3, HEIGHT, max(MIN_WIDTH, x)), np.float32)
-        for (_, x0, x1), (_, pixels) in zip(spans, line, strict=True):
-            batch[0, :, :, x0:x1] = pixels
-        preds = model.session(batch)[0]  # type: ignore[attr-defined]
-        alone += _split(model, preds, spans, read)
+    for spans, index, prob in each(lambda line: _read_line(model, line), [x for x in lines if x]):
+        alone += _split(model, index, prob, spans, read)
     return alone
 
 
-def _split(model: object, preds: np.ndarray, spans: list[tuple[int, int, int]],
+def _read_line(model: object, line: list[tuple[int, np.ndarray]]) -> tuple[list[tuple[int, int, int]], np.ndarray,
+                                                                          np.ndarray]:
+    """A packed line read: its boxes' spans (box, first and last pixel), and each output column's
+    likeliest character and its probability (not the whole output: 9 MB a line)."""
+    spans, x = [], LEFT
+    for i, pixels in line:
+        spans.append((i, x, x + pixels.shape[2]))
+        x += math.ceil(pixels.shape[2] / STRIDE) * STRIDE + GAP
+    batch = np.zeros((1, 3, HEIGHT, max(MIN_WIDTH, x)), np.float32)
+    for (_, x0, x1), (_, pixels) in zip(spans, line, strict=True):
+        batch[0, :, :, x0:x1] = pixels
+    preds = model.session(batch)[0]  # type: ignore[attr-defined]
+    return spans, preds.argmax(axis=1), preds.max(axis=1)
+
+
+def _split(model: object, index: np.ndarray, prob: np.ndarray, spans: list[tuple[int, int, int]],
            read: dict[int, tuple[str, float, WordInfo]]) -> list[int]:
     """One packed line's output columns shared out to its boxes, each read as rapidocr reads a
     box alone (its text, mean confidence, characters' columns); the boxes a stray character lies
     between."""
-    index, prob = preds.argmax(axis=1), preds.max(axis=1)
     emitted = np.ones(len(index), dtype=bool)
     emitted[1:] = index[1:] != index[:-1]
     emitted &= index != 0  # CTC's blank
