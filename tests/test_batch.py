@@ -251,7 +251,7 @@ def _ocr_threads(path: str, digest: str) -> object:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_batch_worker_reads_pictures_on_its_share_of_the_cores(jobs: int) -> None:
-    """A worker a core (a second OCR thread costs 15–30 % more CPU a page); one worker alone has them all."""
+    """A worker a core (a second OCR thread costs 5–10 % more CPU a page); one worker alone has them all."""
     from xxgk.batch import LocalExecutor
     from xxgk.ingest import cores
 

@@ -13,8 +13,8 @@ from .sniff import sniff
 from .source import Source
 
 OCR_LIMITS = Limits(seconds=110, memory_mb=3072, cpu_seconds=240)  # within a batch's 120 s per file
-# onnxruntime's threads in a process that reads pictures (`ocr.threads`): set for the parsing
-# processes a batch or a Dask worker runs side by side
+# OCR's threads in a process that reads pictures (`ocr.threads`): set for the parsing processes a
+# batch or a Dask worker runs side by side
 OCR_THREADS = "XXGK_OCR_THREADS"
 
 
@@ -28,7 +28,7 @@ def cores() -> int:
 
 def core_share(workers: int) -> int:
     """The cores each of `workers` processes side by side may keep busy (OCR's threads): a worker a
-    core reads the most pages an hour (a second thread costs 15–30 % more CPU a page)."""
+    core reads the most pages an hour (a second thread costs 5–10 % more CPU a page)."""
     return max(1, cores() // max(1, workers))
 
 

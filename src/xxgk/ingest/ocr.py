@@ -52,9 +52,10 @@ class OcrSettings:
     # at 86 dpi lone digits of degraded scans were. So text is found at full resolution.
     detect_dpi: float = 144
     margin: int = 32  # pixels of paper kept about the page's ink, where text is found
-    # onnxruntime's threads; 0: $XXGK_OCR_THREADS, which a batch and a Dask worker set for their
-    # parsing processes (a core each), else every core this process may use (a lone parse or an
-    # upload: two threads on two cores read a page in 0.7× the time, for 1.15–1.3× the CPU)
+    # OCR's threads (the detector's; lines read side by side); 0: $XXGK_OCR_THREADS, which a batch
+    # and a Dask worker set for their parsing processes (a core each), else every core this process
+    # may use (a lone parse or an upload: two on two cores read a page in 0.6× the time, for
+    # 1.05–1.1× the CPU)
     threads: int = 0
 
 
@@ -76,7 +77,7 @@ def _engine() -> PackedReader:
 
 
 def threads(settings: OcrSettings = SETTINGS) -> int:
-    """onnxruntime's threads for this process (`OcrSettings.threads`)."""
+    """OCR's threads in this process (`OcrSettings.threads`)."""
     return settings.threads or int(os.environ.get(OCR_THREADS) or 0) or cores()
 
 
