@@ -259,3 +259,16 @@ def test_a_batch_worker_reads_pictures_on_its_share_of_the_cores(jobs: int) -> N
     outcomes = list(executor.run(_ocr_threads, [(f"f{i}", "") for i in range(2 * jobs)]))
     executor.close()
     assert {o.result for o in outcomes} == {str(max(1, cores() // jobs))}
+
+
+def test_a_dask_workers_child_reads_pictures_on_one_core() -> None:
+    """Dask runs a file a thread, each in a child process of its own: a core each."""
+    import threading
+
+    from xxgk.batch import in_child
+
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(in_child(_ocr_threads, ("f", ""), 120)))
+    thread.start()  # a thread of its own, as Dask's: its child ends with it
+    thread.join()
+    assert got[0].error is None and got[0].result == "1"
