@@ -300,7 +300,7 @@ def evened(image: Image.Image) -> Image.Image:
     a red seal's ink taken out (the seal stamped over a table's corner hid its digits). Each pixel
     is divided by the paper around it (the page with its ink dilated away, smoothed)."""
     rgb = np.asarray(image.convert("RGB"))
-    red = rgb[:, :, 0].astype(np.int16) - rgb[:, :, 1:].max(axis=2)
+    red = rgb[:, :, 0].astype(np.int16) - np.maximum(rgb[:, :, 1], rgb[:, :, 2])  # (max(axis=2): 25× the time)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     gray = np.where(red > 60, rgb[:, :, 0], gray)  # seal ink: as light as its red channel
     small = cv2.resize(gray, (max(1, gray.shape[1] // 8), max(1, gray.shape[0] // 8)), interpolation=cv2.INTER_AREA)
@@ -416,7 +416,7 @@ def _padded(part: np.ndarray, unit: int = 32) -> np.ndarray:
 def _inked(pixels: np.ndarray, settings: OcrSettings = SETTINGS) -> tuple[int, int, int, int]:
     """(left, top, right, bottom): the part of the page with ink on it and a margin of
     `settings.margin` pixels about it (white paper holds no text to find)."""
-    ink = pixels.min(axis=2) < 128
+    ink = np.minimum(np.minimum(pixels[:, :, 0], pixels[:, :, 1]), pixels[:, :, 2]) < 128  # (min(axis=2): 25×)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if not len(rows):
         return 0, 0, pixels.shape[1], pixels.shape[0]
