@@ -35,7 +35,7 @@ from typing import Protocol, TypeVar
 
 from . import PARSER_VERSION
 from .errors import ReportError
-from .ingest import OCR_THREADS, core_share
+from .ingest import OCR_THREADS, core_share, cores
 
 T = TypeVar("T")
 TIMEOUT = 120.0  # seconds one file may take
@@ -543,7 +543,7 @@ def convert_legacy_word(paths: Iterable[Path], out_dir: Path, chunk: int = 200) 
 def executor_for(jobs: int | None = None, scheduler: str | None = None) -> Executor:
     if scheduler:
         return DaskExecutor(scheduler)
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or cores()  # (a CPU affinity, as a container's, counts: not the machine's cores)
     return InlineExecutor() if jobs == 1 else LocalExecutor(jobs)
 
 

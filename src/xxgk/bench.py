@@ -47,6 +47,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .batch import LocalExecutor, Outcome, process_file, run_batch, settle_worker
+from .ingest import cores
 
 if TYPE_CHECKING:  # imported where used: OCR's memory is measured in a process importing this module,
     # and a batch worker imports none of these (WeasyPrint, SQLAlchemy: 47 MB)
@@ -567,7 +568,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "corpus")
     ap.add_argument("--scale", type=float, default=None, help="multiply the number of reports per format")
     ap.add_argument("--quick", action="store_true", help="a tenth of the corpus (--scale 0.1), while developing")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=int, default=cores())
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--ingest-only", action="store_true", help="measure ingest only")
     ap.add_argument("--pages-only", action="store_true", help="time the web pages over a large store only")
